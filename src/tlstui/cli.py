@@ -1,0 +1,121 @@
+"""The command line: `tlstui [FILE]`, `tlstui fields ...`, `tlstui findings ...` (DESIGN.md contract).
+
+Headless commands never import Textual.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .capture.reader import CaptureError
+from .registry import REGISTRY, format_value
+from .safe_text import escape_text
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> int:
+    print(f"tlstui: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _open(path: str, keylog: str | None):
+    from .session import Session
+
+    session = Session.open(path, keylog)
+    for w in session.warnings:
+        print(f"tlstui: warning: {escape_text(w)}", file=sys.stderr)
+    return session
+
+
+def cmd_fields(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="tlstui fields", description="Print fields per frame, as tshark -T fields.")
+    ap.add_argument("-r", dest="file", required=True, help="capture file ('-' for standard input)")
+    ap.add_argument("-Y", dest="filter", help="display filter")
+    ap.add_argument("-2", dest="two_pass", action="store_true", help="accepted for tshark compatibility")
+    ap.add_argument("-e", dest="fields", action="append", default=[], help="field to print (repeatable)")
+    ap.add_argument("--keylog", help="SSLKEYLOGFILE for decryption")
+    args = ap.parse_args(argv)
+    if not args.fields:
+        return _fail("fields: give at least one -e FIELD")
+    from . import session as _  # noqa: F401  (registers every dissector's fields)
+
+    for name in args.fields:
+        if name not in REGISTRY:
+            return _fail(f"fields: unknown field '{escape_text(name)}'")
+    display_filter = None
+    if args.filter:
+        from .filter import FilterError, compile_filter
+
+        try:
+            display_filter = compile_filter(args.filter)
+        except FilterError as e:
+            print(e.format(), file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        session = _open(args.file, args.keylog)
+    except CaptureError as e:
+        return _fail(str(e))
+    session.analyze()
+    specs = [REGISTRY.get(n) for n in args.fields]
+    out = sys.stdout
+    write = out.write
+    for number in range(1, len(session) + 1):
+        tree = session.tree(number)
+        if display_filter is not None and not display_filter.matches(tree):
+            continue
+        cells = []
+        for name, spec in zip(args.fields, specs):
+            vals = tree.fields(name)
+            cells.append(",".join(escape_text(format_value(spec, f.value)) for f in vals if f.value is not None
+                                  or spec.ftype.value in ("none", "protocol")) if vals else "")
+        write("\t".join(cells) + "\n")
+    out.flush()
+    return 0
+
+
+def cmd_findings(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="tlstui findings", description="Diagnose a capture.")
+    ap.add_argument("file")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--keylog")
+    args = ap.parse_args(argv)
+    try:
+        session = _open(args.file, args.keylog)
+    except CaptureError as e:
+        return _fail(str(e))
+    session.analyze()
+    from .findings import find_all, render_json, render_text, exit_code
+
+    found = find_all(session)
+    print(render_json(found) if args.json else render_text(found))
+    return exit_code(found)
+
+
+def cmd_tui(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="tlstui", description="Terminal capture explorer for TLS and DTLS.",
+                                 epilog="Headless: tlstui fields -r FILE -e FIELD ... | tlstui findings FILE")
+    ap.add_argument("file", nargs="?", help="capture (pcap/pcapng, .gz, '-' for stdin); none: the demo")
+    ap.add_argument("--keylog", help="SSLKEYLOGFILE for decryption")
+    args = ap.parse_args(argv)
+    from .ui.app import run_app
+
+    return run_app(args.file, args.keylog)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv and argv[0] == "fields":
+            return cmd_fields(argv[1:])
+        if argv and argv[0] == "findings":
+            return cmd_findings(argv[1:])
+        return cmd_tui(argv)
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

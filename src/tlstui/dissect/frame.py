@@ -1,0 +1,144 @@
+"""One frame -> its full protocol tree (frame, link, network, transport, TLS/DTLS layers)."""
+from __future__ import annotations
+
+import socket
+import time
+from typing import Protocol
+
+from ..field import FRAME, Field
+from ..registry import FieldType as T, register
+from . import fast
+from .ip import dissect_ipv4, dissect_ipv6, ipv4_text
+from .link import dissect_link, mac
+from .transport import StreamContext, dissect_tcp, dissect_udp
+from .tree import FrameTree, make
+
+register("frame", T.PROTOCOL, "Frame")
+register("frame.number", T.FRAMENUM, "Frame Number")
+register("frame.len", T.UINT, "Frame Length")
+register("frame.cap_len", T.UINT, "Capture Length")
+register("frame.time", T.ABSOLUTE_TIME, "Arrival Time")
+register("frame.time_epoch", T.ABSOLUTE_TIME, "Epoch Time")
+register("frame.time_relative", T.RELATIVE_TIME, "Time since reference or first frame")
+register("frame.time_delta", T.RELATIVE_TIME, "Time delta from previous captured frame")
+register("frame.time_delta_displayed", T.RELATIVE_TIME, "Time delta from previous displayed frame")
+register("frame.interface_id", T.UINT, "Interface id")
+register("frame.interface_name", T.STRING, "Interface name")
+register("frame.encap_type", T.INT, "Encapsulation type")
+register("frame.protocols", T.STRING, "Protocols in frame")
+register("frame.marked", T.BOOLEAN, "Frame is marked")
+register("frame.ignored", T.BOOLEAN, "Frame is ignored")
+register("_ws.malformed", T.PROTOCOL, "Malformed Packet")
+register("_ws.expert", T.PROTOCOL, "Expert Info")
+register("_ws.expert.message", T.STRING, "Message")
+register("_ws.expert.severity", T.UINT, "Severity level")
+register("_ws.expert.group", T.UINT, "Group")
+register("_ws.col.Protocol", T.STRING, "Protocol column")
+register("_ws.col.Info", T.STRING, "Info column")
+register("_ws.short", T.PROTOCOL, "Packet size limited during capture")
+
+# Wireshark's encapsulation numbers (wtap.h) for the link types we read.
+WTAP_ENCAP = {1: 1, 113: 25, 276: 210, 101: 7, 12: 7, 14: 7, 228: 129, 229: 130, 0: 15, 108: 15}
+ENCAP_NAMES = {1: "Ethernet", 25: "Linux cooked-mode capture v1", 210: "Linux cooked-mode capture v2",
+               7: "Raw IP", 129: "Raw IPv4", 130: "Raw IPv6", 15: "NULL/Loopback"}
+
+
+class FrameSource(Protocol):
+    """What dissection needs from an opened capture (implemented by Session)."""
+
+    def frame_bytes(self, number: int) -> bytes: ...
+    def frame_meta(self, number: int) -> tuple[int, int, int, int, int]: ...  # cap, orig, time_ns, iface, linktype
+    def first_time_ns(self) -> int: ...
+    def interface_name(self, iface: int) -> str: ...
+    def stream_context(self, number: int) -> StreamContext: ...
+    def upper_layers(self, number: int, data: bytes) -> tuple[list[Field], dict[str, bytes]]: ...
+    def tcp_analysis(self, number: int) -> tuple[list[Field], str]: ...  # fields under tcp, Info prefix
+    def upper_column(self, number: int) -> tuple[str, str] | None: ...
+    def info_suffix(self, number: int) -> str: ...
+
+
+def format_abs_time(time_ns: int) -> str:
+    secs, ns = divmod(time_ns, 1_000_000_000)
+    return time.strftime("%b %d, %Y %H:%M:%S", time.gmtime(secs)) + f".{ns:09d} UTC"
+
+
+def dissect_frame(src: FrameSource, number: int) -> FrameTree:
+    data = src.frame_bytes(number)
+    cap_len, orig_len, time_ns, iface, linktype = src.frame_meta(number)
+    prev_ns = src.frame_meta(number - 1)[2] if number > 1 else time_ns
+    rel = (time_ns - src.first_time_ns()) / 1e9
+    layers: list[Field] = []
+    protos: list[str] = []
+    frame = make("frame", None, 0, cap_len,
+                 f"Frame {number}: {orig_len} bytes on wire ({orig_len * 8} bits), "
+                 f"{cap_len} bytes captured ({cap_len * 8} bits)")
+    layers.append(frame)
+    encap = WTAP_ENCAP.get(linktype, -1)
+    frame.add(make("frame.interface_id", iface, 0, 0))
+    name = src.interface_name(iface)
+    if name:
+        frame.add(make("frame.interface_name", name, 0, 0))
+    frame.add(make("frame.encap_type", encap, 0, 0,
+                   f"Encapsulation type: {ENCAP_NAMES.get(encap, f'link type {linktype}')} ({encap})"))
+    frame.add(make("frame.time", time_ns / 1e9, 0, 0, f"Arrival Time: {format_abs_time(time_ns)}"))
+    frame.add(make("frame.time_epoch", time_ns / 1e9, 0, 0,
+                   f"Epoch Time: {time_ns // 1_000_000_000}.{time_ns % 1_000_000_000:09d} seconds"))
+    frame.add(make("frame.time_delta", (time_ns - prev_ns) / 1e9, 0, 0))
+    frame.add(make("frame.time_relative", rel, 0, 0))
+    frame.add(make("frame.number", number, 0, 0))
+    frame.add(make("frame.len", orig_len, 0, 0, f"Frame Length: {orig_len} bytes ({orig_len * 8} bits)"))
+    frame.add(make("frame.cap_len", cap_len, 0, 0, f"Capture Length: {cap_len} bytes ({cap_len * 8} bits)"))
+    frame.add(make("frame.marked", 0, 0, 0, "Frame is marked: False"))
+    frame.add(make("frame.ignored", 0, 0, 0, "Frame is ignored: False"))
+
+    protocol, info = "", ""
+    etype, pos = dissect_link(data, linktype, layers, protos)
+    src_text = dst_text = ""
+    if linktype == fast.LINKTYPE_ETHERNET and len(data) >= 12:
+        src_text, dst_text = mac(data[6:12]), mac(data[0:6])
+        protocol, info = "Ethernet", f"Ethertype 0x{etype:04x}"
+    l4proto, l4, l4end = -1, -1, -1
+    if pos >= 0 and etype == fast.ETH_IPV4:
+        l4proto, l4, l4end, frag = dissect_ipv4(data, pos, layers, protos)
+        protocol, info = "IPv4", ""
+        if l4 >= 0:
+            src_text, dst_text = ipv4_text(data[pos + 12:pos + 16]), ipv4_text(data[pos + 16:pos + 20])
+            if frag & 0x7FFFFFFF or frag >> 31:
+                info = f"Fragmented IP protocol (proto={l4proto}, off={frag & 0x7FFFFFFF})"
+                if frag & 0x7FFFFFFF:
+                    l4proto = -1
+    elif pos >= 0 and etype == fast.ETH_IPV6:
+        l4proto, l4, l4end = dissect_ipv6(data, pos, layers, protos)
+        protocol = "IPv6"
+        if len(data) >= pos + 40:
+            src_text = socket.inet_ntop(socket.AF_INET6, bytes(data[pos + 8:pos + 24]))
+            dst_text = socket.inet_ntop(socket.AF_INET6, bytes(data[pos + 24:pos + 40]))
+    # The IP lengths give the true end of the transport segment; a short capture ends earlier.
+    wire_end = l4end + (orig_len - cap_len) if cap_len < orig_len and l4end >= len(data) else l4end
+    if l4 >= 0 and l4proto == 6:
+        ctx = src.stream_context(number)
+        info, payload_off, payload_len = dissect_tcp(data, l4, wire_end, ctx, layers, protos)
+        protocol = "TCP"
+        analysis, prefix = src.tcp_analysis(number)
+        if analysis:
+            layers[-1].children.extend(analysis)
+        info = prefix + info + src.info_suffix(number)
+    elif l4 >= 0 and l4proto == 17:
+        ctx = src.stream_context(number)
+        info, payload_off, payload_len = dissect_udp(data, l4, wire_end, ctx.stream, layers, protos)
+        protocol = "UDP"
+    sources = {FRAME: data}
+    upper, extra = src.upper_layers(number, data)
+    if upper:
+        layers.extend(upper)
+        sources.update(extra)
+        for f in upper:
+            if f.name and f.name not in protos and "." not in f.name:
+                protos.append(f.name)
+    col = src.upper_column(number)
+    if col:
+        protocol, info = col
+    if cap_len < orig_len:
+        layers.append(make("_ws.short", None, cap_len, 0, "[Packet size limited during capture]"))
+    frame.add(make("frame.protocols", ":".join(protos), 0, 0))
+    return FrameTree(number, layers, sources, protocol, info, src_text, dst_text)

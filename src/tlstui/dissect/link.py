@@ -1,0 +1,139 @@
+"""Link layers: Ethernet (802.1Q/QinQ), Linux cooked SLL and SLL2, BSD null/loopback, raw IP."""
+from __future__ import annotations
+
+import struct
+
+from ..field import Field
+from ..registry import Base, FieldType as T, register
+from . import fast
+from .tree import make
+
+ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP", 0x8100: "802.1Q Virtual LAN",
+              0x88A8: "802.1ad Provider Bridge (Q-in-Q)", 0x9100: "QinQ (old)"}
+
+register("eth", T.PROTOCOL, "Ethernet")
+register("eth.dst", T.ETHER, "Destination")
+register("eth.src", T.ETHER, "Source")
+register("eth.addr", T.ETHER, "Address")
+register("eth.type", T.UINT, "Type", Base.HEX, 16, ETHERTYPES)
+register("eth.padding", T.BYTES, "Padding")
+register("eth.trailer", T.BYTES, "Trailer")
+register("eth.ig", T.BOOLEAN, "IG bit")
+register("eth.lg", T.BOOLEAN, "LG bit")
+register("vlan", T.PROTOCOL, "802.1Q Virtual LAN")
+register("vlan.priority", T.UINT, "Priority", bits=16)
+register("vlan.dei", T.UINT, "DEI", bits=16)
+register("vlan.id", T.UINT, "ID", bits=16)
+register("vlan.etype", T.UINT, "Type", Base.HEX, 16, ETHERTYPES)
+register("sll", T.PROTOCOL, "Linux cooked capture")
+register("sll.pkttype", T.UINT, "Packet type", bits=16,
+         value_names={0: "Unicast to us", 1: "Broadcast", 2: "Multicast", 3: "Unicast to another host",
+                      4: "Sent by us"})
+register("sll.hatype", T.UINT, "Link-layer address type", bits=16)
+register("sll.halen", T.UINT, "Link-layer address length", bits=16)
+register("sll.src.eth", T.ETHER, "Source")
+register("sll.src.unknown", T.BYTES, "Source")
+register("sll.etype", T.UINT, "Protocol", Base.HEX, 16, ETHERTYPES)
+register("sll.ifindex", T.UINT, "Interface index")
+register("sll.unused", T.BYTES, "Unused")
+register("null", T.PROTOCOL, "Null/Loopback")
+register("null.family", T.UINT, "Family", value_names={2: "IP", 24: "IPv6", 28: "IPv6", 30: "IPv6"})
+
+_SLL_PKTTYPE = {0: "Unicast to us", 1: "Broadcast", 2: "Multicast", 3: "Unicast to another host",
+                4: "Sent by us"}
+
+
+def mac(b: bytes) -> str:
+    return ":".join(f"{x:02x}" for x in b)
+
+
+def dissect_link(data: bytes, linktype: int, layers: list[Field], protos: list[str]) -> tuple[int, int]:
+    """Add the link-layer Fields; returns (ethertype, offset of the network layer) or (0, -1)."""
+    n = len(data)
+    if linktype == fast.LINKTYPE_ETHERNET:
+        if n < 14:
+            layers.append(make("eth", None, 0, n, "Ethernet II [cut short]"))
+            return 0, -1
+        dst, src = data[0:6], data[6:12]
+        etype = struct.unpack_from(">H", data, 12)[0]
+        eth = make("eth", None, 0, 14, f"Ethernet II, Src: {mac(src)}, Dst: {mac(dst)}")
+        eth.add(make("eth.dst", dst, 0, 6))
+        eth.add(make("eth.addr", dst, 0, 6, hidden=True))
+        eth.add(make("eth.src", src, 6, 6))
+        eth.add(make("eth.addr", src, 6, 6, hidden=True))
+        eth.add(make("eth.type", etype, 12, 2, f"Type: {ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})"))
+        layers.append(eth)
+        protos += ["eth", "ethertype"]
+        pos = 14
+        while etype in fast.VLAN_TYPES:
+            if pos + 4 > n:
+                layers.append(make("vlan", None, pos, n - pos, "802.1Q Virtual LAN [cut short]"))
+                return 0, -1
+            tci, inner = struct.unpack_from(">HH", data, pos)
+            v = make("vlan", None, pos, 4, f"802.1Q Virtual LAN, PRI: {tci >> 13}, DEI: {(tci >> 12) & 1}, "
+                                         f"ID: {tci & 0xFFF}")
+            v.add(make("vlan.priority", tci >> 13, pos, 2))
+            v.add(make("vlan.dei", (tci >> 12) & 1, pos, 2))
+            v.add(make("vlan.id", tci & 0xFFF, pos, 2))
+            v.add(make("vlan.etype", inner, pos + 2, 2,
+                       f"Type: {ETHERTYPES.get(inner, 'Unknown')} (0x{inner:04x})"))
+            layers.append(v)
+            protos += ["vlan", "ethertype"]
+            etype, pos = inner, pos + 4
+        return etype, pos
+    if linktype == fast.LINKTYPE_LINUX_SLL:
+        if n < 16:
+            layers.append(make("sll", None, 0, n, "Linux cooked capture v1 [cut short]"))
+            return 0, -1
+        pkttype, hatype, halen = struct.unpack_from(">HHH", data, 0)
+        addr = data[6:6 + min(halen, 8)]
+        etype = struct.unpack_from(">H", data, 14)[0]
+        s = make("sll", None, 0, 16, "Linux cooked capture v1")
+        s.add(make("sll.pkttype", pkttype, 0, 2,
+                   f"Packet type: {_SLL_PKTTYPE.get(pkttype, 'Unknown')} ({pkttype})"))
+        s.add(make("sll.hatype", hatype, 2, 2))
+        s.add(make("sll.halen", halen, 4, 2))
+        if halen == 6:
+            s.add(make("sll.src.eth", bytes(addr), 6, 6))
+        else:
+            s.add(make("sll.src.unknown", bytes(addr), 6, 8))
+        s.add(make("sll.etype", etype, 14, 2, f"Protocol: {ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})"))
+        layers.append(s)
+        protos += ["sll", "ethertype"]
+        return etype, 16
+    if linktype == fast.LINKTYPE_LINUX_SLL2:
+        if n < 20:
+            layers.append(make("sll", None, 0, n, "Linux cooked capture v2 [cut short]"))
+            return 0, -1
+        etype, _res, ifindex, hatype, pkttype, halen = struct.unpack_from(">HHIHBB", data, 0)
+        addr = data[12:12 + min(halen, 8)]
+        s = make("sll", None, 0, 20, "Linux cooked capture v2")
+        s.add(make("sll.etype", etype, 0, 2, f"Protocol: {ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})"))
+        s.add(make("sll.ifindex", ifindex, 4, 4))
+        s.add(make("sll.hatype", hatype, 8, 2))
+        s.add(make("sll.pkttype", pkttype, 10, 1,
+                   f"Packet type: {_SLL_PKTTYPE.get(pkttype, 'Unknown')} ({pkttype})"))
+        s.add(make("sll.halen", halen, 11, 1))
+        if halen == 6:
+            s.add(make("sll.src.eth", bytes(addr), 12, 6))
+        else:
+            s.add(make("sll.src.unknown", bytes(addr), 12, 8))
+        layers.append(s)
+        protos += ["sll", "ethertype"]
+        return etype, 20
+    if linktype in (fast.LINKTYPE_NULL, fast.LINKTYPE_LOOP):
+        etype, pos = fast.network_offset(data, 0, n, linktype)
+        if n >= 4:
+            raw = data[:4]
+            fam = int.from_bytes(raw, "big") if linktype == fast.LINKTYPE_LOOP or raw[2:] != b"\0\0" \
+                else int.from_bytes(raw, "little")
+            nl = make("null", None, 0, 4, "Null/Loopback")
+            nl.add(make("null.family", fam, 0, 4,
+                        f"Family: {'IP' if fam == 2 else 'IPv6' if fam in fast.BSD_AF_INET6 else 'Unknown'} ({fam})"))
+            layers.append(nl)
+            protos.append("null")
+        return etype, pos
+    etype, pos = fast.network_offset(data, 0, n, linktype)
+    if pos >= 0:
+        protos.append("raw")
+    return etype, pos

@@ -1,0 +1,216 @@
+"""One opened capture: the analysis pass and the API that the CLI and the UI share.
+
+Nothing here imports Textual.  ``Session.analyze`` walks the frames once, in file order:
+conversations (tcp.stream, udp.stream, relative sequence numbers), TCP analysis and
+reassembly, and TLS/DTLS decoding.  Frame trees are built lazily, one frame at a time.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Callable
+
+from .capture.reader import Capture, open_capture
+from .dissect import fast
+from .dissect.frame import dissect_frame
+from .dissect.transport import StreamContext, parse_options
+from .dissect.tree import FrameTree
+from .field import Field
+from .tcp.conversations import ConversationTracker
+from .tcp.reassembly import Reassembler
+
+try:  # the TLS decoder and the TCP analysis are optional layers on top of the pass
+    from .tls import TlsAnalyzer
+except ImportError:  # pragma: no cover - during bring-up only
+    TlsAnalyzer = None  # type: ignore[assignment,misc]
+try:
+    from .tcp.analysis import TcpAnalyzer
+except ImportError:  # pragma: no cover
+    TcpAnalyzer = None  # type: ignore[assignment,misc]
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class _NullConsumer:
+    def on_tcp_data(self, *a) -> None: ...
+    def on_tcp_gap(self, *a) -> None: ...
+    def on_tcp_close(self, *a) -> None: ...
+    def on_udp(self, *a) -> None: ...
+
+
+class Session:
+    """An opened capture and everything learned about it."""
+
+    TREE_CACHE = 256
+
+    def __init__(self, capture: Capture, keylog: str | None = None) -> None:
+        self.capture = capture
+        self.keylog = keylog
+        self.conv = ConversationTracker()
+        self.tls = TlsAnalyzer(self.frame_bytes) if TlsAnalyzer else None
+        self.tcp_analyzer = TcpAnalyzer(self) if TcpAnalyzer else None
+        self.reassembler = Reassembler(self.tls or _NullConsumer(), self.frame_bytes)
+        self.analyzed = 0  # frames the pass has finished
+        self.finished = False
+        self._trees: OrderedDict[int, FrameTree] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: str, keylog: str | None = None) -> "Session":
+        return cls(open_capture(path), keylog)
+
+    # --- the frames -------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.capture.index)
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.capture.warnings
+
+    def frame_bytes(self, number: int) -> bytes:
+        return self.capture.frame_bytes(number)
+
+    def frame_meta(self, number: int) -> tuple[int, int, int, int, int]:
+        idx = self.capture.index
+        i = number - 1
+        iface = idx.interface[i]
+        return (idx.cap_len[i], idx.orig_len[i], idx.time_ns[i], iface,
+                self.capture.interfaces[iface].linktype)
+
+    def first_time_ns(self) -> int:
+        return self.capture.index.time_ns[0] if len(self) else 0
+
+    def interface_name(self, iface: int) -> str:
+        return self.capture.interfaces[iface].name if self.capture.format == "pcapng" else ""
+
+    # --- the analysis pass --------------------------------------------------------------
+    def analyze(self, progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
+                batch: int = 50_000) -> None:
+        """Run the whole-capture pass (once).  ``progress(done, total)`` is called per batch."""
+        if self.finished:
+            return
+        cap = self.capture
+        data = cap.data
+        idx = cap.index
+        offsets, caps, origs, times, ifaces = idx.offset, idx.cap_len, idx.orig_len, idx.time_ns, idx.interface
+        linktypes = [i.linktype for i in cap.interfaces]
+        conv = self.conv
+        reasm = self.reassembler
+        tls = self.tls
+        tcpa = self.tcp_analyzer
+        parse = fast.parse_transport
+        total = len(idx)
+        for i in range(self.analyzed, total):
+            number = i + 1
+            off = offsets[i]
+            t = parse(data, off, caps[i], linktypes[ifaces[i]])
+            if t is None:
+                conv.skip()
+                if tcpa:
+                    tcpa.skip(number)
+                continue
+            end = off + caps[i]
+            if t.proto == 6:
+                wscale = -2
+                if t.flags & 0x02:
+                    for kind, o, ln in parse_options(data, t.l4_off + 20, min(t.payload_off, end)):
+                        if kind == 3 and ln == 3:
+                            wscale = min(data[o + 2], 14)
+                stream, d = conv.feed_tcp(number, times[i], t, wscale)
+                captured = max(0, min(t.payload_len, end - t.payload_off))
+                if cap.index.orig_len[i] == caps[i]:
+                    wire_len = t.payload_len
+                else:
+                    wire_len = t.payload_len
+                payload = bytes(data[t.payload_off:t.payload_off + captured]) if captured else b""
+                if tcpa:
+                    tcpa.feed(number, times[i], t, stream, d, conv.rel_seq[i], conv.rel_ack[i], payload)
+                reasm.segment(stream.number, d, number, conv.rel_seq[i], t.flags, payload,
+                              t.payload_off - off, wire_len, t.sport, t.dport)
+            else:
+                ustream, d = conv.feed_udp(number, t)
+                if tls and t.payload_len:
+                    captured = max(0, min(t.payload_len, end - t.payload_off))
+                    tls.on_udp(ustream.number, d, number, bytes(data[t.payload_off:t.payload_off + captured]),
+                               t.payload_off - off, t.sport, t.dport)
+                if tcpa:
+                    tcpa.skip(number)
+            if progress and number % batch == 0:
+                self.analyzed = number
+                progress(number, total)
+                if cancel is not None and cancel.is_set():
+                    return
+        reasm.finish()
+        if tcpa:
+            tcpa.finish()
+        if tls and hasattr(tls, "finish"):
+            tls.finish()
+        self.analyzed = total
+        self.finished = True
+        with self._lock:
+            self._trees.clear()
+        if progress:
+            progress(total, total)
+
+    # --- per-frame answers for the dissector (dissect.frame.FrameSource) -------------------
+    def stream_context(self, number: int) -> StreamContext:
+        i = number - 1
+        conv = self.conv
+        if i >= len(conv.tcp_stream):
+            return StreamContext()
+        s = conv.tcp_stream[i]
+        if s >= 0:
+            st = conv.tcp_streams[s]
+            d = conv.direction[i]
+            ws = st.wscale
+            if ws[0] == -1 or ws[1] == -1:
+                shift = -1 if not (st.saw_syn[0] or st.saw_syn[1]) else -2
+                if ws[0] >= 0 or ws[1] >= 0:
+                    shift = -1
+            elif ws[0] == -2 or ws[1] == -2:
+                shift = -2
+            else:
+                shift = ws[d]
+            times = self.capture.index.time_ns
+            prev = conv.prev_in_stream[i]
+            return StreamContext(
+                stream=s, rel_seq=conv.rel_seq[i], rel_ack=conv.rel_ack[i], win_shift=shift,
+                time_relative=(times[i] - st.first_time_ns) / 1e9,
+                time_delta=(times[i] - times[prev - 1]) / 1e9 if prev else 0.0,
+                ack_base=st.base_seq[1 - d] if st.base_seq[1 - d] >= 0 else 0)
+        return StreamContext(stream=conv.udp_stream[i])
+
+    def upper_layers(self, number: int, data: bytes) -> tuple[list[Field], dict[str, bytes]]:
+        if self.tls is None or not self.finished:
+            return [], {}
+        return self.tls.frame_layers(number, data)
+
+    def upper_column(self, number: int) -> tuple[str, str] | None:
+        if self.tls is None or not self.finished:
+            return None
+        return self.tls.column(number)
+
+    def tcp_analysis(self, number: int) -> tuple[list[Field], str]:
+        if self.tcp_analyzer is None or not self.finished:
+            return [], ""
+        return self.tcp_analyzer.fields(number), self.tcp_analyzer.info_prefix(number)
+
+    def info_suffix(self, number: int) -> str:
+        if self.tls is not None and self.finished and hasattr(self.tls, "info_suffix"):
+            return self.tls.info_suffix(number)
+        return ""
+
+    # --- trees ------------------------------------------------------------------------
+    def tree(self, number: int) -> FrameTree:
+        """The full protocol tree of one frame (cached for the most recent frames)."""
+        with self._lock:
+            t = self._trees.get(number)
+            if t is not None:
+                self._trees.move_to_end(number)
+                return t
+        t = dissect_frame(self, number)
+        with self._lock:
+            self._trees[number] = t
+            if len(self._trees) > self.TREE_CACHE:
+                self._trees.popitem(last=False)
+        return t

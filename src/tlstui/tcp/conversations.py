@@ -1,0 +1,135 @@
+"""Conversations as Wireshark numbers them: tcp.stream, udp.stream, relative sequence numbers.
+
+Fed once per frame in file order by the analysis pass.  Per-frame results live in typed
+arrays (about 17 bytes per frame); per-stream state lives in one small object per stream.
+"""
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+
+from ..dissect.fast import Transport
+
+TH_FIN, TH_SYN, TH_RST, TH_PUSH, TH_ACK, TH_URG, TH_ECE, TH_CWR = 1, 2, 4, 8, 16, 32, 64, 128
+MOD32 = 1 << 32
+
+
+@dataclass(slots=True)
+class TcpStream:
+    """One TCP conversation.  Index 0 of the pairs is the first-seen sender."""
+
+    number: int
+    addr: tuple[bytes, int]  # the first-seen sender (address, port)
+    peer: tuple[bytes, int]
+    first_frame: int
+    base_seq: list[int] = field(default_factory=lambda: [-1, -1])  # -1: not known yet
+    saw_syn: list[bool] = field(default_factory=lambda: [False, False])
+    fin: list[int] = field(default_factory=lambda: [0, 0])  # frame of the first FIN per side
+    rst: int = 0  # frame of the first RST
+    frames: int = 0
+    last_frame: int = 0
+    # Window scale shift per side from its SYN: -1 no SYN seen, -2 SYN without the option.
+    wscale: list[int] = field(default_factory=lambda: [-1, -1])
+    last_time_ns: int = 0
+    first_time_ns: int = 0
+
+
+@dataclass(slots=True)
+class UdpStream:
+    number: int
+    addr: tuple[bytes, int]
+    peer: tuple[bytes, int]
+    first_frame: int
+
+
+class ConversationTracker:
+    """Assigns stream numbers and relative sequence numbers, frame by frame."""
+
+    def __init__(self) -> None:
+        self.tcp_streams: list[TcpStream] = []
+        self.udp_streams: list[UdpStream] = []
+        self._tcp_by_key: dict[tuple, TcpStream] = {}
+        self._udp_by_key: dict[tuple, UdpStream] = {}
+        # Per frame (index = frame number - 1); -1 where the frame has no such layer.
+        self.tcp_stream = array("i")
+        self.udp_stream = array("i")
+        self.direction = array("b")
+        self.rel_seq = array("I")
+        self.rel_ack = array("I")
+        self.prev_in_stream = array("i")  # previous frame of the same TCP stream, 0 if none
+
+    def skip(self) -> None:
+        """Record a frame that is neither TCP nor UDP."""
+        self.prev_in_stream.append(0)
+        self.tcp_stream.append(-1)
+        self.udp_stream.append(-1)
+        self.direction.append(-1)
+        self.rel_seq.append(0)
+        self.rel_ack.append(0)
+
+    def feed_udp(self, frame: int, t: Transport) -> tuple[UdpStream, int]:
+        a, b = (t.src, t.sport), (t.dst, t.dport)
+        key = (a, b) if a <= b else (b, a)
+        s = self._udp_by_key.get(key)
+        if s is None:
+            s = UdpStream(len(self.udp_streams), a, b, frame)
+            self.udp_streams.append(s)
+            self._udp_by_key[key] = s
+        d = 0 if a == s.addr else 1
+        self.prev_in_stream.append(0)
+        self.tcp_stream.append(-1)
+        self.udp_stream.append(s.number)
+        self.direction.append(d)
+        self.rel_seq.append(0)
+        self.rel_ack.append(0)
+        return s, d
+
+    def feed_tcp(self, frame: int, time_ns: int, t: Transport, wscale: int = -2) -> tuple[TcpStream, int]:
+        """``wscale``: the window-scale shift of a SYN's options (-2 when it has none)."""
+        a, b = (t.src, t.sport), (t.dst, t.dport)
+        key = (a, b) if a <= b else (b, a)
+        s = self._tcp_by_key.get(key)
+        flags = t.flags
+        if s is not None and (flags & (TH_SYN | TH_ACK)) == TH_SYN:
+            d = 0 if a == s.addr else 1
+            # A SYN whose sequence number differs from the one this conversation started
+            # with opens a new conversation on the same ports (packet-tcp.c, ports reused).
+            if s.base_seq[d] >= 0 and t.seq != s.base_seq[d]:
+                s = None
+        if s is None:
+            s = TcpStream(len(self.tcp_streams), a, b, frame, first_time_ns=time_ns)
+            self.tcp_streams.append(s)
+            self._tcp_by_key[key] = s
+        d = 0 if a == s.addr else 1
+        r = 1 - d
+        if s.base_seq[d] < 0:
+            if flags & TH_SYN:
+                s.base_seq[d] = t.seq
+                s.saw_syn[d] = True
+            else:
+                s.base_seq[d] = (t.seq - 1) % MOD32
+        elif flags & TH_SYN and not s.saw_syn[d] and (flags & TH_ACK):
+            s.base_seq[d] = t.seq  # a SYN-ACK after we guessed the base from an ACK
+            s.saw_syn[d] = True
+        if flags & TH_SYN:
+            s.wscale[d] = wscale
+        if flags & TH_ACK:
+            if s.base_seq[r] < 0:
+                s.base_seq[r] = (t.ack - 1) % MOD32
+            ack = (t.ack - s.base_seq[r]) % MOD32
+        else:
+            ack = t.ack
+        if flags & TH_FIN and not s.fin[d]:
+            s.fin[d] = frame
+        if flags & TH_RST and not s.rst:
+            s.rst = frame
+        s.frames += 1
+        self.prev_in_stream.append(s.last_frame)
+        s.last_frame = frame
+        s.last_time_ns = time_ns
+        self.tcp_stream.append(s.number)
+        self.udp_stream.append(-1)
+        self.direction.append(d)
+        self.rel_seq.append((t.seq - s.base_seq[d]) % MOD32)
+        self.rel_ack.append(ack)
+        return s, d
