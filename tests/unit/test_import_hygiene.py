@@ -1,0 +1,23 @@
+"""The core is a library: importing it, or running a headless command, never imports Textual."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+CAPTURE = Path(__file__).parent.parent / "data" / "s01_tls12_http_close_notify.pcap"
+
+SCRIPT = f"""
+import sys
+import tlstui.session, tlstui.cli
+from tlstui.cli import main
+import io, contextlib
+with contextlib.redirect_stdout(io.StringIO()):
+    main(["fields", "-r", {str(CAPTURE)!r}, "-e", "frame.number", "-e", "tcp.stream"])
+print("textual" in sys.modules)
+"""
+
+
+def test_core_and_headless_commands_do_not_import_textual():
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
