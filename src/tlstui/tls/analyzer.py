@@ -1,0 +1,600 @@
+"""TlsAnalyzer: TLS over reassembled TCP and DTLS over UDP, in one pass over the capture.
+
+The analysis keeps, per record, a :class:`RecordSummary` and where its bytes lie
+((frame, offset, length) chunks), never the Field tree; :meth:`TlsAnalyzer.frame_layers`
+rebuilds one frame's tree on demand from those bytes.  Per stream it keeps a
+:class:`StreamTls` with the handshake facts the findings need.
+
+Feeding protocol (called by the TCP reassembly, in capture order):
+``on_tcp_data`` in-order bytes of one direction; ``on_tcp_gap`` bytes that will never
+arrive; ``on_tcp_close``; ``on_udp`` one datagram.  Records belong to the frame whose
+chunk completes them (Wireshark with out-of-order reassembly).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..field import FRAME, Field
+from . import handshake as hs
+from . import x509
+from .model import AlertEvent, CertChain, CertRequestInfo, HelloInfo, RecordSummary, StreamTls
+from .names import VERSION_SHORT
+from .records import (CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, CUT_NOTE, DtlsFragment, decode_dtls, decode_tls,
+                      looks_like_sslv2, plausible_dtls, plausible_tls_header, TLS_CONTENT_TYPES, MAX_RECORD)
+
+Chunk = tuple[int, int, int]  # (frame, offset in the frame's bytes, length)
+
+
+class _Rec:
+    """A record as stored for the lazy rebuild (slots: millions of these may exist)."""
+
+    __slots__ = ("s", "chunks", "declared", "ctx", "dtls_reasm", "sslv2_enc")
+
+    def __init__(self, s: RecordSummary, chunks: tuple[Chunk, ...], declared: int, ctx: hs.Ctx,
+                 dtls_reasm: tuple | None = None, sslv2_enc: bool = False) -> None:
+        self.s = s
+        self.chunks = chunks
+        self.declared = declared
+        self.ctx = ctx
+        self.dtls_reasm = dtls_reasm  # (total_len, ((frame, off, len, frag_off), ...)) when reassembled here
+        self.sslv2_enc = sslv2_enc
+
+
+class _Dir:
+    __slots__ = ("buf", "chunks", "synced", "skip", "ccs", "nrec", "hs_carry")
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.chunks: list[list[int]] = []
+        self.synced = True
+        self.skip = 0
+        self.ccs = False
+        self.nrec = 0
+        self.hs_carry: bytearray | None = None  # a handshake message continued across records
+
+
+class _Stream:
+    __slots__ = ("info", "dirs", "ctx", "version_from_records", "sslv2_cmk", "dtls_frags", "dtls_done")
+
+    def __init__(self, info: StreamTls) -> None:
+        self.info = info
+        self.dirs = (_Dir(), _Dir())
+        self.ctx = [hs.Ctx(info.dtls), hs.Ctx(info.dtls)]
+        self.version_from_records: int | None = None
+        self.sslv2_cmk = False
+        self.dtls_frags: dict[tuple[int, int], dict] = {}
+        self.dtls_done: set[tuple[int, int]] = set()
+
+
+class TlsAnalyzer:
+    """Fed in capture order; afterwards answers per frame (see module docstring)."""
+
+    def __init__(self, get_frame_bytes: Callable[[int], bytes] | None = None) -> None:
+        self._get = get_frame_bytes
+        self._streams: dict[tuple[str, int], _Stream] = {}
+        self._by_frame: dict[int, list[_Rec]] = {}
+        self._partial: set[int] = set()
+        self._cont: dict[int, tuple[tuple[str, int], Chunk]] = {}  # frames with bytes we could not read as records
+
+    # ------------------------------------------------------------------ feeding: TCP
+    def _stream(self, kind: str, stream: int, dtls: bool = False) -> _Stream:
+        st = self._streams.get((kind, stream))
+        if st is None:
+            st = self._streams[(kind, stream)] = _Stream(StreamTls(kind, stream, dtls=dtls))
+        return st
+
+    def on_tcp_data(self, stream: int, direction: int, frame: int, data: bytes, frame_offset: int,
+                    stream_offset: int = 0, sport: int = 0, dport: int = 0,
+                    deliver_frame: int | None = None) -> None:
+        """In-order bytes of one direction of a TCP stream: ``data`` lies at ``frame_offset`` in
+        frame ``frame``'s bytes.  ``deliver_frame`` is the frame in which the bytes became
+        available in order (the one that filled a gap, for out-of-order segments); records that
+        these bytes complete belong to it.  It defaults to ``frame``."""
+        completing = frame if deliver_frame is None else deliver_frame
+        if not data:
+            return
+        key = ("tcp", stream)
+        st = self._streams.get(key)
+        d = st.dirs[direction] if st else None
+        pos = 0
+        if st is None:
+            # Only start a TLS stream on bytes that look like TLS (tshark's heuristics + port 443).
+            if not (plausible_tls_header(data) or looks_like_sslv2(data)):
+                return
+            st = self._stream("tcp", stream)
+            d = st.dirs[direction]
+        assert d is not None
+        if d.skip:
+            n = min(d.skip, len(data))
+            d.skip -= n
+            pos = n
+        if pos >= len(data):
+            return
+        if not d.synced:
+            if plausible_tls_header(data, pos):
+                d.synced = True
+            else:
+                self._continuation(key, completing, frame_offset + pos, len(data) - pos, frame)
+                return
+        d.buf += data[pos:] if pos else data
+        d.chunks.append([frame, frame_offset + pos, len(data) - pos])
+        self._drain(st, d, direction, completing)
+
+    def _take(self, d: _Dir, n: int) -> tuple[Chunk, ...]:
+        out = []
+        while n > 0 and d.chunks:
+            c = d.chunks[0]
+            if c[2] <= n:
+                out.append((c[0], c[1], c[2]))
+                n -= c[2]
+                d.chunks.pop(0)
+            else:
+                out.append((c[0], c[1], n))
+                c[1] += n
+                c[2] -= n
+                n = 0
+        return tuple(out)
+
+    def _drain(self, st: _Stream, d: _Dir, direction: int, frame: int) -> None:
+        buf = d.buf
+        key = ("tcp", st.info.stream)
+        while buf:
+            if buf[0] in TLS_CONTENT_TYPES:
+                if len(buf) < 5:
+                    break
+                if not plausible_tls_header(buf):
+                    chunks = self._take(d, len(buf))
+                    for c in chunks:
+                        self._continuation(key, frame, c[1], c[2], c[0])
+                    buf.clear()
+                    d.synced = False
+                    return
+                total = 5 + int.from_bytes(buf[3:5], "big")
+            elif buf[0] & 0x80:
+                if len(buf) < 3:
+                    break
+                if not looks_like_sslv2(buf) and not (st.info.client_hellos and st.info.client_hellos[0].sslv2):
+                    chunks = self._take(d, len(buf))
+                    for c in chunks:
+                        self._continuation(key, frame, c[1], c[2], c[0])
+                    buf.clear()
+                    d.synced = False
+                    return
+                total = 2 + (((buf[0] & 0x7F) << 8) | buf[1])
+            else:
+                chunks = self._take(d, len(buf))
+                for c in chunks:
+                    self._continuation(key, frame, c[1], c[2], c[0])
+                buf.clear()
+                d.synced = False
+                return
+            if len(buf) < total:
+                break
+            rec = bytes(buf[:total])
+            del buf[:total]
+            chunks = self._take(d, total)
+            self._emit_tls(st, d, direction, frame, rec, total, chunks, True)
+        if buf:
+            for c in d.chunks:
+                self._partial.add(c[0])
+
+    def on_tcp_gap(self, stream: int, direction: int, frame: int, length: int) -> None:
+        """``length`` bytes of this direction will never arrive (lost, or cut by the snapshot length)."""
+        st = self._streams.get(("tcp", stream))
+        if st is None or length <= 0:
+            return
+        d = st.dirs[direction]
+        if d.skip:
+            n = min(d.skip, length)
+            d.skip -= n
+            length -= n
+            if not length:
+                return
+        if not d.synced:
+            return
+        buf = d.buf
+        if buf and ((buf[0] in TLS_CONTENT_TYPES and len(buf) >= 5) or (buf[0] & 0x80 and len(buf) >= 2)):
+            if buf[0] in TLS_CONTENT_TYPES:
+                total = 5 + int.from_bytes(buf[3:5], "big")
+            else:
+                total = 2 + (((buf[0] & 0x7F) << 8) | buf[1])
+            missing = total - len(buf)
+            rec = bytes(buf)
+            chunks = self._take(d, len(buf))
+            buf.clear()
+            d.chunks.clear()
+            self._emit_tls(st, d, direction, frame, rec, total, chunks, False)
+            if length < missing:
+                d.skip = missing - length  # the record's end is still a boundary we can prove
+            elif length > missing:
+                d.synced = False
+        else:
+            buf.clear()
+            d.chunks.clear()
+            d.synced = False
+
+    def on_tcp_close(self, stream: int, direction: int, frame: int, kind: str) -> None:
+        """FIN or RST from ``direction``; nothing pending can complete after it."""
+        st = self._streams.get(("tcp", stream))
+        if st is None:
+            return
+        d = st.dirs[direction]
+        if kind == "rst":
+            d.buf.clear()
+            d.chunks.clear()
+
+    def _continuation(self, key: tuple[str, int], frame: int, off: int, length: int, src: int | None = None) -> None:
+        if frame not in self._by_frame and frame not in self._cont and (src is None or src == frame):
+            self._cont[frame] = (key, (frame, off, length))
+
+    # ------------------------------------------------------------------ records
+    def _emit_tls(self, st: _Stream, d: _Dir, direction: int, frame: int, rec: bytes, declared: int,
+                  chunks: tuple[Chunk, ...], complete: bool) -> None:
+        info = st.info
+        ctx = st.ctx[direction]
+        sslv2_enc = bool(rec[0] & 0x80 and rec[0] not in TLS_CONTENT_TYPES and st.sslv2_cmk)
+        top, dec = decode_tls(rec, declared, 0, FRAME, ctx, False, sslv2_enc)
+        d.nrec += 1
+        if rec[0] & 0x80 and rec[0] not in TLS_CONTENT_TYPES:
+            ct, ver, ln = 0, 0x0002, declared - 2
+        else:
+            ct, ver, ln = rec[0], int.from_bytes(rec[1:3], "big"), int.from_bytes(rec[3:5], "big")
+        s = RecordSummary(frame, info.kind, info.stream, direction, ct, ver, ln, tuple(dec.hs_types), dec.alert,
+                          dec.encrypted, complete and not dec.cut, "", None, None)
+        self._store(frame, _Rec(s, chunks, declared, ctx, None, sslv2_enc))
+        if dec.cut or not complete:
+            info.incomplete_frames.append(frame)
+        if dec.malformed:
+            info.malformed_frames.append(frame)
+        self._learn(st, direction, frame, s, dec, rec, ver, ct)
+
+    def _store(self, frame: int, rec: _Rec) -> None:
+        lst = self._by_frame.get(frame)
+        if lst is None:
+            self._by_frame[frame] = [rec]
+            self._cont.pop(frame, None)
+        else:
+            lst.append(rec)
+
+    def _learn(self, st: _Stream, direction: int, frame: int, s: RecordSummary, dec, rec: bytes, ver: int,
+               ct: int) -> None:
+        """Update the stream's handshake state from one decoded record."""
+        info = st.info
+        info.last_record_frame[direction] = frame
+        if ct in (CT_ALERT, CT_APP_DATA, CT_CCS) and st.version_from_records is None and ver >> 8 in (3, 0xFE):
+            st.version_from_records = ver
+        if ct == CT_CCS:
+            info.ccs_frames[direction].append(frame)
+            st.dirs[direction].ccs = True if not info.dtls else True
+            if info.resumed is None and not info.certificates and info.server_hellos:
+                info.resumed = True
+        elif ct == CT_ALERT:
+            lv, ds = dec.alert if dec.alert else (None, None)
+            info.alerts.append(AlertEvent(frame, direction, lv, ds, dec.encrypted))
+        elif ct == CT_APP_DATA:
+            info.app_data_frames[direction] += 1
+            if info.first_app_data[direction] is None:
+                info.first_app_data[direction] = frame
+        elif ct == CT_HANDSHAKE and dec.encrypted and st.dirs[direction].ccs:
+            if not info.finished_frames[direction]:
+                info.finished_frames[direction].append(frame)
+        for t, m in dec.hs_infos:
+            self._learn_handshake(st, direction, frame, t, m)
+
+    def _learn_handshake(self, st: _Stream, direction: int, frame: int, t: int, m: dict) -> None:
+        info = st.info
+        if t == hs.HS_CLIENT_HELLO and "version" in m:
+            h = _hello(frame, m)
+            info.client_hellos.append(h)
+            if info.client_direction is None:
+                info.client_direction = direction
+            if h.sni is not None and info.sni is None:
+                info.sni = h.sni
+            if h.alpn and not info.alpn_offered:
+                info.alpn_offered = list(h.alpn)
+            if h.sslv2 and info.sslv2_client_hello is None:
+                info.sslv2_client_hello = frame
+        elif t == hs.HS_SERVER_HELLO and m.get("sslv2"):
+            info.version = 0x0002
+        elif t == hs.HS_SERVER_HELLO and "version" in m:
+            h = _hello(frame, m)
+            info.server_hellos.append(h)
+            if info.client_direction is None:
+                info.client_direction = 1 - direction
+            v = h.selected_version or h.version
+            info.version = v
+            if "cipher" in m:
+                info.cipher = m["cipher"]
+            if h.alpn:
+                info.alpn_selected = h.alpn[0]
+            for c in st.ctx:
+                c.version = v
+                c.tls13 = v in (0x0304, 0xFEFC)
+                c.cipher = info.cipher
+        elif t == 2 and m.get("sslv2") is None and info.kind == "tcp" and False:
+            pass
+        elif t == hs.HS_CERTIFICATE and "certificates" in m:
+            ders = m["certificates"]
+            chain = CertChain(frame, direction, [x509.cert_info(c) for c in ders],
+                              [x509.issued_by(ders[i], ders[i + 1]) for i in range(len(ders) - 1)])
+            info.certificates.append(chain)
+            if info.client_direction is not None and direction == info.client_direction:
+                info.client_certificate_empty = not ders
+            if info.resumed is None:
+                info.resumed = False
+        elif t == hs.HS_CERTIFICATE_REQUEST:
+            info.cert_request = CertRequestInfo(frame, m.get("cert_types", []), m.get("sig_algs", []),
+                                                m.get("ca_names", []))
+        elif t == hs.HS_CERTIFICATE_VERIFY:
+            if info.client_direction is None or direction == info.client_direction:
+                info.client_certificate_verify = True
+        elif t == hs.HS_FINISHED:
+            info.finished_frames[direction].append(frame)
+        if t == 2 and m.get("sslv2"):
+            pass
+        if info.kind == "tcp" and m.get("sslv2") and t == 2:  # SSLv2 Client Master Key
+            st.sslv2_cmk = True
+
+    # ------------------------------------------------------------------ feeding: UDP / DTLS
+    def on_udp(self, stream: int, direction: int, frame: int, data: bytes, frame_offset: int,
+               sport: int = 0, dport: int = 0) -> None:
+        """One UDP datagram's payload; decoded as DTLS when it reads as DTLS records."""
+        if not plausible_dtls(data):
+            return
+        st = self._stream("udp", stream, dtls=True)
+        info = st.info
+        pos = 0
+        n = 0
+        while plausible_dtls(data, pos):
+            ln = int.from_bytes(data[pos + 11:pos + 13], "big")
+            rec = bytes(data[pos:pos + 13 + ln])
+            self._emit_dtls(st, direction, frame, rec, frame_offset + pos)
+            pos += 13 + ln
+            n += 1
+        info.dtls_max_records_per_datagram = max(info.dtls_max_records_per_datagram, n)
+
+    def _emit_dtls(self, st: _Stream, direction: int, frame: int, rec: bytes, off: int) -> None:
+        info = st.info
+        ctx = st.ctx[direction]
+        ct = rec[0]
+        ver = int.from_bytes(rec[1:3], "big")
+        epoch = int.from_bytes(rec[3:5], "big")
+        seq = int.from_bytes(rec[5:11], "big")
+        ln = int.from_bytes(rec[11:13], "big")
+        frag = None
+        reasm = None
+        frag_tuple = None
+        if ct == CT_HANDSHAKE and epoch == 0 and ln >= 12:
+            t = rec[13]
+            mlen = int.from_bytes(rec[14:17], "big")
+            mseq = int.from_bytes(rec[17:19], "big")
+            foff = int.from_bytes(rec[19:22], "big")
+            flen = int.from_bytes(rec[22:25], "big")
+            k = (direction, mseq)
+            frag = DtlsFragment()
+            if k in st.dtls_done:
+                frag.retransmission = True
+                info.dtls_retransmissions.append(frame)
+            if not (foff == 0 and flen == mlen):
+                frag_tuple = (mseq, foff, flen)
+                info.dtls_fragmented.append(frame)
+                state = st.dtls_frags.setdefault(k, {"len": mlen, "have": bytearray(mlen), "cov": [],
+                                                      "refs": []})
+                body = rec[25:25 + flen]
+                if foff + len(body) <= len(state["have"]):
+                    state["have"][foff:foff + len(body)] = body
+                    state["cov"].append((foff, foff + len(body)))
+                    state["refs"].append((frame, off + 25, len(body), foff))
+                if foff + flen == mlen and _covered(state["cov"], mlen):
+                    frag.full = bytes(state["have"])
+                    reasm = (mlen, tuple(state["refs"]))
+                    st.dtls_frags.pop(k, None)
+            st.dtls_done.add(k) if (foff + flen == mlen and (frag.full is not None or flen == mlen)) else None
+            info.dtls_last_handshake_frame = frame
+        top, dec = decode_dtls(rec, 0, FRAME, ctx, frag, "reassembled")
+        s = RecordSummary(frame, "udp", info.stream, direction, ct, ver, ln, tuple(dec.hs_types), dec.alert,
+                          dec.encrypted, not dec.cut, "", epoch, seq, frag_tuple,
+                          bool(frag and frag.retransmission))
+        self._store(frame, _Rec(s, ((frame, off, len(rec)),), len(rec), ctx, reasm))
+        if dec.malformed:
+            info.malformed_frames.append(frame)
+        if frag is not None and not frag.retransmission and (frag.full is not None or frag_tuple is None):
+            seqs = tuple(m for (m, *_rest) in [(int.from_bytes(rec[17:19], "big"),)])
+            if info.dtls_flights and info.dtls_flights[-1][1] == direction:
+                f0, d0, ms = info.dtls_flights[-1]
+                info.dtls_flights[-1] = (f0, d0, ms + seqs)
+            else:
+                info.dtls_flights.append((frame, direction, seqs))
+        self._learn(st, direction, frame, s, dec, rec, ver, ct)
+
+    # ------------------------------------------------------------------ queries
+    def records(self, frame: int) -> list[RecordSummary]:
+        """Compact summaries of the records that complete in ``frame`` (in tree order)."""
+        out = []
+        for r in self._by_frame.get(frame, ()):
+            r.s.info = self._rec_info(r)
+            out.append(r.s)
+        return out
+
+    def streams(self) -> dict[tuple[str, int], StreamTls]:
+        """Per-stream handshake state, keyed by ("tcp"|"udp", stream index)."""
+        out = {}
+        for k, st in self._streams.items():
+            if st.info.version is None and st.version_from_records is not None:
+                st.info.version = st.version_from_records
+            out[k] = st.info
+        return out
+
+    def has_tls(self, frame: int) -> bool:
+        return frame in self._by_frame or frame in self._cont
+
+    def segment_of_pdu(self, frame: int) -> bool:
+        """True when the frame's TCP bytes belong to a TLS record completed in a later frame
+        and no record completes here (Wireshark's '[TCP segment of a reassembled PDU]')."""
+        return frame in self._partial and frame not in self._by_frame
+
+    def _version_of(self, st: _Stream) -> int | None:
+        v = st.info.version
+        if v is None:
+            v = st.version_from_records
+        return v
+
+    def _rec_info(self, r: _Rec) -> str:
+        st = self._streams[(r.s.kind, r.s.stream)]
+        data = None
+        try:
+            data = self._record_bytes(r, None, 0)
+        except Exception:
+            return ""
+        _top, dec = self._decode(r, st, data, 0, FRAME)
+        txt = ", ".join(dec.info)
+        if dec.cut:
+            txt += CUT_NOTE
+        return txt
+
+    def column(self, frame: int) -> tuple[str, str] | None:
+        """(_ws.col.Protocol, _ws.col.Info) for a frame whose top protocol is TLS/DTLS, else None."""
+        recs = self._by_frame.get(frame)
+        if not recs:
+            c = self._cont.get(frame)
+            if c is None:
+                return None
+            st = self._streams[c[0]]
+            v = self._version_of(st)
+            return (VERSION_SHORT.get(v, "SSL") if v else "SSL"), "Continuation Data"
+        parts = []
+        proto = ""
+        for r in recs:
+            st = self._streams[(r.s.kind, r.s.stream)]
+            parts.append(self._rec_info(r))
+            if r.s.content_type == 0 and r.s.version == 0x0002:
+                proto = "SSLv2"
+            else:
+                v = self._version_of(st)
+                if r.s.kind == "udp":
+                    v = v if v in (0xFEFF, 0xFEFD) else r.s.version
+                    if v == 0xFEFC:
+                        v = 0xFEFD
+                proto = VERSION_SHORT.get(v or r.s.version, "TLS" if r.s.kind == "tcp" else "DTLS")
+        info = ""
+        for p in parts:
+            if not p:
+                continue
+            if not info or info.endswith(CUT_NOTE):
+                info += p
+            elif p.startswith(CUT_NOTE):
+                info += p
+            else:
+                info += ", " + p
+        return proto, info
+
+    # ------------------------------------------------------------------ rebuild
+    def _frame_bytes(self, frame: int, cur: int | None, cur_bytes: bytes | None) -> bytes:
+        if frame == cur and cur_bytes is not None:
+            return cur_bytes
+        if self._get is None:
+            raise LookupError("no get_frame_bytes to rebuild a record spanning frames")
+        return self._get(frame)
+
+    def _record_bytes(self, r: _Rec, cur: int | None, cur_bytes: bytes | None) -> bytes:
+        parts = [self._frame_bytes(f, cur, cur_bytes)[o:o + n] for (f, o, n) in r.chunks]
+        return b"".join(parts)
+
+    def _decode(self, r: _Rec, st: _Stream, data: bytes, base: int, src: str, reasm_src: str = "",
+                full: bytes | None = None):
+        if r.s.kind == "udp":
+            frag = None
+            if r.s.fragment is not None or r.s.retransmission:
+                frag = DtlsFragment(full=full, retransmission=r.s.retransmission)
+            return decode_dtls(data, base, src, r.ctx, frag, reasm_src)
+        tls13 = self._version_of(st) == 0x0304
+        return decode_tls(data, r.declared, base, src, r.ctx, tls13, r.sslv2_enc)
+
+    def frame_layers(self, frame: int, frame_bytes: bytes) -> tuple[list[Field], dict[str, bytes]]:
+        """The TLS/DTLS protocol Fields of one frame, and the reassembled sources they refer to."""
+        recs = self._by_frame.get(frame)
+        sources: dict[str, bytes] = {}
+        if not recs:
+            c = self._cont.get(frame)
+            if c is None:
+                return [], {}
+            _k, (f, o, n) = c
+            top = Field("tls", "Transport Layer Security", None, o, n)
+            top.add(Field("", "Continuation Data", None, o, n))
+            return [top], {}
+        layers: list[Field] = []
+        cur_group: Field | None = None
+        cur_end = -1
+        for r in recs:
+            st = self._streams[(r.s.kind, r.s.stream)]
+            proto = "dtls" if r.s.kind == "udp" else "tls"
+            try:
+                data = self._record_bytes(r, frame, frame_bytes)
+            except Exception as e:  # a frame we cannot fetch: say so, never raise
+                top = Field(proto, "Transport Layer Security", None, 0, 0)
+                top.add(Field("_ws.expert", f"[Record bytes unavailable: {e}]", None, 0, 0))
+                layers.append(top)
+                cur_group = None
+                continue
+            single = len(r.chunks) == 1 and r.chunks[0][0] == frame
+            if single:
+                base, src = r.chunks[0][1], FRAME
+            else:
+                src = f"Reassembled TCP ({len(data)} bytes)"
+                while src in sources:
+                    src += "'"
+                sources[src] = data
+                base = 0
+            reasm_src, full = "", None
+            if r.dtls_reasm is not None:
+                total, refs = r.dtls_reasm
+                buf = bytearray(total)
+                for (f, o, n, fo) in refs:
+                    buf[fo:fo + n] = self._frame_bytes(f, frame, frame_bytes)[o:o + n]
+                full = bytes(buf)
+                reasm_src = f"Reassembled DTLS ({total} bytes)"
+                sources[reasm_src] = full
+            try:
+                rec_field, dec = self._decode(r, st, data, base, src, reasm_src, full)
+            except Exception as e:  # defensive: a decoder bug must not take the frame down
+                rec_field = Field(f"{proto}.record", "Record", None, base, len(data), source=src)
+                rec_field.add(Field("_ws.malformed", f"[Malformed Packet: {e.__class__.__name__}: {e}]", None,
+                                    base, len(data), source=src))
+                dec = None
+            if not r.s.complete:
+                rec_field.add(Field("tlstui.tls.incomplete_record",
+                                    f"[Incomplete record: {len(data)} of {r.declared} bytes available]", None,
+                                    base, len(data), source=src))
+            if single and cur_group is not None and cur_group.source == FRAME and base == cur_end \
+                    and cur_group.name == proto:
+                cur_group.add(rec_field)
+                cur_group.length = base + len(data) - cur_group.offset
+            else:
+                label = "Datagram Transport Layer Security" if proto == "dtls" else "Transport Layer Security"
+                cur_group = Field(proto, label, None, base, len(data), source=src)
+                cur_group.add(rec_field)
+                layers.append(cur_group)
+                if not single:
+                    cur_group = None
+            cur_end = base + len(data) if single else -1
+        return layers, sources
+
+
+def _covered(cov: list[tuple[int, int]], total: int) -> bool:
+    end = 0
+    for a, b in sorted(cov):
+        if a > end:
+            return False
+        end = max(end, b)
+    return end >= total
+
+
+def _hello(frame: int, m: dict) -> HelloInfo:
+    return HelloInfo(
+        frame=frame, version=m.get("version", 0), random=m.get("random", b""), session_id=m.get("session_id", b""),
+        ciphers=list(m.get("ciphers", [m["cipher"]] if "cipher" in m else [])), extensions=list(m.get("extensions", [])),
+        sni=m.get("sni"), alpn=list(m.get("alpn", [])), supported_versions=list(m.get("supported_versions", [])),
+        selected_version=m.get("selected_version"), groups=list(m.get("groups", [])),
+        sig_algs=list(m.get("sig_algs", [])), key_share_groups=list(m.get("key_share_groups", [])),
+        psk_modes=list(m.get("psk_modes", [])), hrr=bool(m.get("hrr")), sslv2=bool(m.get("sslv2")),
+        ja3=m.get("ja3", ""), ja3_full=m.get("ja3_full", ""), ja3s=m.get("ja3s", ""), ja4=m.get("ja4", ""))
