@@ -61,7 +61,7 @@ def cmd_fields(argv: list[str]) -> int:
     out = sys.stdout
     write = out.write
     for number in range(1, len(session) + 1):
-        tree = session.tree(number)
+        tree = session.view(number)
         if display_filter is not None and not display_filter.matches(tree):
             continue
         cells = []

@@ -11,29 +11,50 @@ name of a reassembled buffer that the frame tree carries beside the frame (see
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Iterator
 
 FRAME = "frame"
 
 
-@dataclass(slots=True)
 class Field:
     """One node of a protocol tree.
 
     ``name`` is the display-filter name ('' for text-only nodes such as expert notes);
-    ``label`` is what the tree shows; ``value`` the typed value; ``offset``/``length``
-    the bytes it covers in ``source``.
+    ``label`` is what the tree shows (when built with ``label=None`` it is derived on first
+    use from the registry: '<description>: <value>', so hot paths never format text);
+    ``value`` the typed value; ``offset``/``length`` the bytes it covers in ``source``.
     """
 
-    name: str
-    label: str
-    value: object = None
-    offset: int = 0
-    length: int = 0
-    children: list["Field"] = field(default_factory=list)
-    source: str = FRAME
-    hidden: bool = False  # filterable but not shown (like Wireshark's hidden fields: ip.addr)
+    __slots__ = ("name", "_label", "value", "offset", "length", "children", "source", "hidden")
+
+    def __init__(self, name: str, label: str | None = None, value: object = None, offset: int = 0,
+                 length: int = 0, children: list["Field"] | None = None, source: str = FRAME,
+                 hidden: bool = False) -> None:
+        self.name = name
+        self._label = label
+        self.value = value
+        self.offset = offset
+        self.length = length
+        self.children = children if children is not None else []
+        self.source = source
+        self.hidden = hidden  # filterable but not shown (like Wireshark's hidden fields: ip.addr)
+
+    @property
+    def label(self) -> str:
+        if self._label is None:
+            from .registry import REGISTRY, format_value
+
+            spec = REGISTRY.get(self.name)
+            title = spec.description if spec else self.name
+            self._label = f"{title}: {format_value(spec, self.value)}" if self.value is not None else title
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        self._label = text
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r}, value={self.value!r}, offset={self.offset}, length={self.length})"
 
     def add(self, child: "Field") -> "Field":
         self.children.append(child)

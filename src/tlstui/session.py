@@ -12,6 +12,7 @@ from typing import Callable
 
 from .capture.reader import Capture, open_capture
 from .dissect import fast
+from .dissect.extract import extract
 from .dissect.frame import dissect_frame
 from .dissect.transport import StreamContext, parse_options
 from .dissect.tree import FrameTree
@@ -29,6 +30,68 @@ except ImportError:  # pragma: no cover
     TcpAnalyzer = None  # type: ignore[assignment,misc]
 
 ProgressCallback = Callable[[int, int], None]
+_NO_TRANSPORT = object()
+
+
+class FrameView:
+    """One frame as filters and ``tlstui fields`` see it: fields on demand.
+
+    Common fields come from the fast extractors (no tree); anything else builds the frame's
+    full tree once.  Implements the filter's FrameView protocol (``fields``, ``field_bytes``).
+    """
+
+    __slots__ = ("session", "number", "_tree", "_transport", "_data")
+
+    def __init__(self, session: "Session", number: int) -> None:
+        self.session = session
+        self.number = number
+        self._tree: FrameTree | None = None
+        self._transport: object = None
+        self._data: bytes | None = None
+
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self.session.frame_bytes(self.number)
+        return self._data
+
+    def transport(self):
+        if self._transport is None:
+            cap_len, _, _, _, linktype = self.meta()
+            t = fast.parse_transport(self.data(), 0, cap_len, linktype)
+            self._transport = _NO_TRANSPORT if t is None else t
+        return None if self._transport is _NO_TRANSPORT else self._transport
+
+    def meta(self) -> tuple[int, int, int, int, int]:
+        return self.session.frame_meta(self.number)
+
+    def rel_time(self) -> float:
+        return (self.meta()[2] - self.session.first_time_ns()) / 1e9
+
+    def stream(self) -> tuple[int, int, int]:
+        conv = self.session.conv
+        i = self.number - 1
+        s = conv.tcp_stream[i]
+        if s < 0:
+            return conv.udp_stream[i], 0, 0
+        return s, conv.rel_seq[i], conv.rel_ack[i]
+
+    def tree(self) -> FrameTree:
+        if self._tree is None:
+            self._tree = self.session.tree(self.number)
+        return self._tree
+
+    def fields(self, name: str) -> list[Field]:
+        if self._tree is None:
+            got = extract(name, self)
+            if got is not None:
+                return got
+        return self.tree().fields(name)
+
+    def field_bytes(self, f: Field) -> bytes:
+        if f.source == "frame":
+            return self.data()[f.offset:f.offset + f.length]
+        return self.tree().field_bytes(f)
+
 
 
 class _NullConsumer:
@@ -199,6 +262,10 @@ class Session:
         if self.tls is not None and self.finished and hasattr(self.tls, "info_suffix"):
             return self.tls.info_suffix(number)
         return ""
+
+    def view(self, number: int) -> FrameView:
+        """Fields of one frame on demand (fast for common fields); use after ``analyze``."""
+        return FrameView(self, number)
 
     # --- trees ------------------------------------------------------------------------
     def tree(self, number: int) -> FrameTree:

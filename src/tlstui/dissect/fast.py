@@ -88,6 +88,8 @@ class Transport(NamedTuple):
     flags: int
     window: int
     tcp_hdr_len: int
+    ip_off: int = 0  # offset of the IP header in the frame buffer
+    ip_version: int = 4
 
 
 def parse_transport(data, off: int, cap_len: int, linktype: int) -> Transport | None:
@@ -130,11 +132,11 @@ def parse_transport(data, off: int, cap_len: int, linktype: int) -> Transport | 
             return None
         flags |= (doff & 0x0F) << 8  # AE and reserved bits
         return Transport(6, src, dst, sport, dport, ttl, ip_id, l4, l4 + hl,
-                         max(0, ip_end - l4 - hl), seq, ack, flags, window, hl)
+                         max(0, ip_end - l4 - hl), seq, ack, flags, window, hl, pos, 4 if ip_id >= 0 else 6)
     if proto == 17:
         if l4 + 8 > end:
             return None
         sport, dport, ulen, _sum = _udp(data, l4)
         return Transport(17, src, dst, sport, dport, ttl, ip_id, l4, l4 + 8,
-                         max(0, ulen - 8), 0, 0, 0, 0, 0)
+                         max(0, ulen - 8), 0, 0, 0, 0, 0, pos, 4 if ip_id >= 0 else 6)
     return None

@@ -5,17 +5,12 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from ..field import FRAME, Field
-from ..registry import REGISTRY, format_value
 
 
 def make(name: str, value: object, offset: int, length: int, label: str | None = None,
          source: str = FRAME, hidden: bool = False) -> Field:
-    """A Field whose label defaults to '<registered description>: <value as tshark shows it>'."""
-    if label is None:
-        spec = REGISTRY.get(name)
-        title = spec.description if spec else name
-        label = f"{title}: {format_value(spec, value)}" if value is not None else title
-    return Field(name, label, value, offset, length, source=source, hidden=hidden)
+    """A Field whose label defaults (lazily) to '<registered description>: <value as tshark shows it>'."""
+    return Field(name, label, value, offset, length, None, source, hidden)
 
 
 def text(label: str, offset: int = 0, length: int = 0, source: str = FRAME) -> Field:
