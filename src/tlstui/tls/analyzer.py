@@ -161,6 +161,10 @@ class TlsAnalyzer:
                     d.synced = False
                     return
                 total = 2 + (((buf[0] & 0x7F) << 8) | buf[1])
+            elif st.sslv2_cmk and len(buf) >= 3:  # SSLv2 record with a 3-byte header (padding)
+                total = 3 + (((buf[0] & 0x3F) << 8) | buf[1])
+            elif st.sslv2_cmk:
+                break
             else:
                 chunks = self._take(d, len(buf))
                 for c in chunks:
@@ -232,11 +236,11 @@ class TlsAnalyzer:
                   chunks: tuple[Chunk, ...], complete: bool) -> None:
         info = st.info
         ctx = st.ctx[direction]
-        sslv2_enc = bool(rec[0] & 0x80 and rec[0] not in TLS_CONTENT_TYPES and st.sslv2_cmk)
+        sslv2_enc = bool(rec[0] not in TLS_CONTENT_TYPES and st.sslv2_cmk)
         top, dec = decode_tls(rec, declared, 0, FRAME, ctx, False, sslv2_enc)
         d.nrec += 1
-        if rec[0] & 0x80 and rec[0] not in TLS_CONTENT_TYPES:
-            ct, ver, ln = 0, 0x0002, declared - 2
+        if rec[0] not in TLS_CONTENT_TYPES:
+            ct, ver, ln = 0, 0x0002, declared - (2 if rec[0] & 0x80 else 3)
         else:
             ct, ver, ln = rec[0], int.from_bytes(rec[1:3], "big"), int.from_bytes(rec[3:5], "big")
         s = RecordSummary(frame, info.kind, info.stream, direction, ct, ver, ln, tuple(dec.hs_types), dec.alert,
@@ -440,13 +444,12 @@ class TlsAnalyzer:
         return v
 
     def _rec_info(self, r: _Rec) -> str:
-        st = self._streams[(r.s.kind, r.s.stream)]
-        data = None
         try:
-            data = self._record_bytes(r, None, 0)
+            _f, dec, _srcs = self._rebuild(r, r.s.frame, None)
         except Exception:
             return ""
-        _top, dec = self._decode(r, st, data, 0, FRAME)
+        if dec is None:
+            return ""
         txt = ", ".join(dec.info)
         if dec.cut:
             txt += CUT_NOTE
@@ -510,6 +513,38 @@ class TlsAnalyzer:
         tls13 = self._version_of(st) == 0x0304
         return decode_tls(data, r.declared, base, src, r.ctx, tls13, r.sslv2_enc)
 
+    def _rebuild(self, r: _Rec, frame: int, frame_bytes: bytes | None, data: bytes | None = None):
+        """(record Field, Decoded or None, sources) for one stored record."""
+        st = self._streams[(r.s.kind, r.s.stream)]
+        proto = "dtls" if r.s.kind == "udp" else "tls"
+        if data is None:
+            data = self._record_bytes(r, frame, frame_bytes)
+        sources: dict[str, bytes] = {}
+        single = len(r.chunks) == 1 and r.chunks[0][0] == frame
+        if single:
+            base, src = r.chunks[0][1], FRAME
+        else:
+            src = f"Reassembled TCP ({len(data)} bytes)"
+            sources[src] = data
+            base = 0
+        reasm_src, full = "", None
+        if r.dtls_reasm is not None:
+            total, refs = r.dtls_reasm
+            buf = bytearray(total)
+            for (f, o, n, fo) in refs:
+                buf[fo:fo + n] = self._frame_bytes(f, frame, frame_bytes)[o:o + n]
+            full = bytes(buf)
+            reasm_src = f"Reassembled DTLS ({total} bytes)"
+            sources[reasm_src] = full
+        try:
+            rec_field, dec = self._decode(r, st, data, base, src, reasm_src, full)
+        except Exception as e:  # defensive: a decoder bug must not take the frame down
+            rec_field = Field(f"{proto}.record", "Record", None, base, len(data), source=src)
+            rec_field.add(Field("_ws.malformed", f"[Malformed Packet: {e.__class__.__name__}: {e}]", None,
+                                base, len(data), source=src))
+            dec = None
+        return rec_field, dec, sources
+
     def frame_layers(self, frame: int, frame_bytes: bytes) -> tuple[list[Field], dict[str, bytes]]:
         """The TLS/DTLS protocol Fields of one frame, and the reassembled sources they refer to."""
         recs = self._by_frame.get(frame)
@@ -537,30 +572,10 @@ class TlsAnalyzer:
                 cur_group = None
                 continue
             single = len(r.chunks) == 1 and r.chunks[0][0] == frame
-            if single:
-                base, src = r.chunks[0][1], FRAME
-            else:
-                src = f"Reassembled TCP ({len(data)} bytes)"
-                while src in sources:
-                    src += "'"
-                sources[src] = data
-                base = 0
-            reasm_src, full = "", None
-            if r.dtls_reasm is not None:
-                total, refs = r.dtls_reasm
-                buf = bytearray(total)
-                for (f, o, n, fo) in refs:
-                    buf[fo:fo + n] = self._frame_bytes(f, frame, frame_bytes)[o:o + n]
-                full = bytes(buf)
-                reasm_src = f"Reassembled DTLS ({total} bytes)"
-                sources[reasm_src] = full
-            try:
-                rec_field, dec = self._decode(r, st, data, base, src, reasm_src, full)
-            except Exception as e:  # defensive: a decoder bug must not take the frame down
-                rec_field = Field(f"{proto}.record", "Record", None, base, len(data), source=src)
-                rec_field.add(Field("_ws.malformed", f"[Malformed Packet: {e.__class__.__name__}: {e}]", None,
-                                    base, len(data), source=src))
-                dec = None
+            base = r.chunks[0][1] if single else 0
+            rec_field, dec, srcs = self._rebuild(r, frame, frame_bytes, data)
+            src = rec_field.source
+            sources.update(srcs)
             if not r.s.complete:
                 rec_field.add(Field("tlstui.tls.incomplete_record",
                                     f"[Incomplete record: {len(data)} of {r.declared} bytes available]", None,

@@ -77,7 +77,7 @@ def decode_tls(rec: bytes, declared: int, base: int, src: str, ctx: hs.Ctx, tls1
                sslv2_encrypted: bool = False) -> tuple[Field, Decoded]:
     """A TLS (or SSLv2) record at ``rec`` (available bytes; ``declared`` = header + body length)."""
     d = Decoded()
-    if rec and rec[0] & 0x80 and rec[0] not in TLS_CONTENT_TYPES:
+    if rec and (sslv2_encrypted or rec[0] & 0x80) and rec[0] not in TLS_CONTENT_TYPES:
         return _decode_sslv2(rec, declared, base, src, d, sslv2_encrypted)
     ct = rec[0]
     ver = int.from_bytes(rec[1:3], "big")
@@ -98,6 +98,9 @@ def decode_tls(rec: bytes, declared: int, base: int, src: str, ctx: hs.Ctx, tls1
                 while r.left >= 4:
                     t = r.peek_uint(1)
                     mlen = r.peek_uint(3, 1)
+                    if t == hs.HS_SERVER_HELLO and r.pos + 4 + mlen > len(rec):
+                        # tshark scans the whole ServerHello for its version before showing it
+                        raise Cut()
                     node = r.node(top, "handshake", 4 + mlen, "Handshake Protocol")
                     r.uint(node, "handshake.type", 1)
                     r.uint(node, "handshake.length", 3)
@@ -106,17 +109,16 @@ def decode_tls(rec: bytes, declared: int, base: int, src: str, ctx: hs.Ctx, tls1
                     d.hs_infos.append((t, info))
                     try:
                         with r.limit(mlen):
-                            if t == 2 and r.left >= 34 and ctx.from_server is not False:
-                                pass
                             hs.body(r, t, node, ctx, info)
                     except Malformed as e:
                         node.add(mk("_ws.malformed", None, r.off(), 0, f"[Malformed Packet: {e}]", src))
                         d.malformed = str(e)
                         r.pos = min(r.end, node.offset - base + node.length)
-                    nm = _handshake_name(t, info)
-                    node.label = f"Handshake Protocol: {nm}"
-                    names.append(nm)
-                    d.info.append(nm)
+                    finally:
+                        nm = _handshake_name(t, info)
+                        node.label = f"Handshake Protocol: {nm}"
+                        names.append(nm)
+                        d.info.append(nm)
                 title = "Handshake Protocol: " + ", ".join(names) if names else title
             else:
                 d.encrypted = True
@@ -184,7 +186,8 @@ def decode_tls(rec: bytes, declared: int, base: int, src: str, ctx: hs.Ctx, tls1
 
 def _decode_sslv2(rec: bytes, declared: int, base: int, src: str, d: Decoded, encrypted: bool) -> tuple[Field, Decoded]:
     top = Field("tls.record", "SSLv2 Record Layer", None, base, declared, source=src)
-    ln = ((rec[0] & 0x7F) << 8) | rec[1]
+    hl = 2 if rec[0] & 0x80 else 3
+    ln = ((rec[0] & 0x7F) << 8) | rec[1] if hl == 2 else ((rec[0] & 0x3F) << 8) | rec[1]
     r = Reader(rec, base, src, "tls", 0, declared)
     top.add(mk("tls.record.version", 0x0002, base, 0, "[Version: SSL 2.0 (0x0002)]", src))
     try:
@@ -192,10 +195,11 @@ def _decode_sslv2(rec: bytes, declared: int, base: int, src: str, d: Decoded, en
             d.encrypted = True
             d.info.append("Encrypted Data")
             top.label = "SSLv2 Record Layer: Encrypted Data"
-            r.pos = 2
-            r.raw(top, "app_data", ln, label="Encrypted Data")
+            r.pos = hl
+            r.raw(top, "app_data", min(ln, r.left), label="Encrypted Data")
             return top, d
-        r.uint(top, "record.length", 2, label=f"Length: {ln}")
+        top.add(mk("tls.record.length", ln, base, 2, f"Length: {ln}", src))
+        r.pos = 2
         t = r.uint(top, "handshake.type", 1)
         nm = SSL2_TYPES.get(t, f"Unknown ({t})")
         top.children[-1].label = f"Handshake Message Type: {nm} ({t})"
