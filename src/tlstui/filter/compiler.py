@@ -330,7 +330,8 @@ class Compiler:
         return Val(get, kind, spec, name, node, field=name)
 
     def field_objects(self, node: Node, fname: str) -> tuple[FieldSpec, Callable[[Any], list]]:
-        if not isinstance(node, Word):
+        if not isinstance(node, Word) or (self.registry.get(node.text) is None
+                                          and not self._looks_like_name(node.text)):
             raise self.error(f"Only fields can be used as parameter for {fname}()", node)
         spec = self.registry.get(node.text)
         if spec is None:
@@ -386,7 +387,8 @@ class Compiler:
     def call_value(self, node: Call) -> Val:
         fname = node.name
         if len(node.args) != 1:
-            raise self.error(f"Function {fname} can only accept 1 arguments.", node.pos, len(fname))
+            raise self.error(f"Function {fname} can only accept 1 arguments.", pos=node.pos,
+                             length=len(fname))
         arg = node.args[0]
         label = f"{fname}(...)"
         if fname == "count":

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 
-# One character per character, so the caret stays under the right spot.
-_CONTROL = {c: "?" for c in [*range(0x20), 0x7F]}
-_CONTROL[ord("\t")] = " "
+
+def _shown(text: str) -> str:
+    """The filter as it is safe to print: one character per character, so the caret stays under
+    the right spot, and no terminal control characters."""
+    return "".join(c if c.isprintable() else " " if c == "\t" else "?" for c in text)
 
 
 class FilterError(Exception):
@@ -17,6 +19,8 @@ class FilterError(Exception):
     """
 
     def __init__(self, message: str, column: int = 0, length: int = 1, text: str = "") -> None:
+        message = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256
+                          else f"\\u{ord(c):04x}" for c in message)
         super().__init__(message)
         self.message = message
         self.column = max(0, column)
@@ -34,5 +38,5 @@ class FilterError(Exception):
 
     def format(self) -> str:
         """Three lines: message with column, the filter indented, the caret under the bad spot."""
-        shown = self.text.translate(_CONTROL)
+        shown = _shown(self.text)
         return f"{self}\n    {shown}\n    {self.caret_line()}"

@@ -121,7 +121,8 @@ def to_float(spec: FieldSpec, s: str, pos: int, length: int, text: str) -> float
                    'or "2011-07-04 12:34:56"', pos, length, text)
     if st.lower().startswith("0x") and parse_c_int(st) is not None:
         return float(parse_c_int(st))  # type: ignore[arg-type]
-    raise fail(f'"{s}" is not a valid number.', pos, length, text)
+    what = "time" if spec.ftype is FieldType.RELATIVE_TIME else "number"
+    raise fail(f'"{s}" is not a valid {what}.', pos, length, text)
 
 
 def parse_abs_time(s: str) -> float | None:

@@ -262,3 +262,42 @@ def _name_len(ext: bytes) -> int:
         if len(ext) >= n + 2 and int.from_bytes(ext[-n - 2:-n], "big") == n:
             return n
     return 0
+
+
+def dtls_record(ctype: int, body: bytes, seq: int = 0, version: int = 0xFEFD) -> bytes:
+    return struct.pack("!BHH", ctype, version, 0) + seq.to_bytes(6, "big") + struct.pack("!H", len(body)) + body
+
+
+def dtls_fragment(htype: int, total: int, frag: bytes, offset: int, msg_seq: int = 0) -> bytes:
+    return (struct.pack("!B", htype) + total.to_bytes(3, "big") + struct.pack("!H", msg_seq)
+            + offset.to_bytes(3, "big") + len(frag).to_bytes(3, "big") + frag)
+
+
+MAC = bytes.fromhex("001122334455")
+
+
+def capture() -> list[FakeView]:
+    """A small capture: a TLS 1.2 connection over loopback, an IPv6 SYN, DTLS, an alert, a cut frame."""
+    sh = handshake(2, b"\x03\x03" + b"\x22" * 32 + b"\x00\xc0\x2f\x00\x00\x00") + handshake(11, b"\x00\x00\x00")
+    ch = tls_record(22, 0x0301, client_hello("server.tlslab.test"))
+    sh = tls_record(22, 0x0303, sh)
+    app = tls_record(23, 0x0303, b"\xaa" * 40)
+    return [
+        make_frame(1, flags=0x02, seq=0, time=0.0),
+        make_frame(2, sport=443, dport=40000, flags=0x12, seq=0, time=0.0001, ip_id=0),
+        make_frame(3, flags=0x10, time=0.0002),
+        make_frame(4, payload=ch, time=0.001),
+        make_frame(5, sport=443, dport=40000, payload=sh, time=0.002),
+        make_frame(6, payload=app, seq=1 + len(ch), time=0.5, retrans=True),
+        make_frame(7, sport=443, dport=40000, flags=0x19, payload=tls_record(21, 0x0303, b"\x01" * 26),
+                   seq=1 + len(sh), time=1.0),
+        make_frame(8, flags=0x04, seq=1 + len(ch) + len(app), time=1.5, ttl=16),
+        make_frame(9, src="::1", dst="::1", sport=50000, flags=0x02, seq=0, stream=1, time=2.0),
+        make_frame(10, src="10.10.0.1", dst="10.10.0.2", sport=5000, dport=4433, udp=True, eth_src=MAC,
+                   time=2.5, payload=dtls_record(22, dtls_fragment(1, 200, b"\x01" * 100, 0))
+                   + dtls_record(22, dtls_fragment(1, 200, b"\x02" * 100, 100), seq=1)),
+        make_frame(11, src="10.10.0.2", dst="10.10.0.1", sport=443, dport=51000, stream=2, time=3.0,
+                   payload=tls_record(21, 0x0303, b"\x02\x28"), eth_src=MAC, ttl=16),
+        make_frame(12, src="10.10.0.1", dst="10.10.0.2", sport=51000, dport=443, stream=2, time=3.25,
+                   payload=b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", cap_len=60),
+    ]
