@@ -1,0 +1,787 @@
+"""TCP sequence analysis: Wireshark's ``tcp.analysis.*`` and the anomalies Wireshark misses.
+
+The analysis pass (``Session.analyze``) calls, in file order::
+
+    a = TcpAnalyzer(session)
+    a.skip(number)                    # a frame that is not TCP
+    a.feed(number, time_ns, t, stream, direction, rel_seq, rel_ack, payload)   # a TCP frame
+    a.finish()                        # end of capture
+
+and dissection asks ``a.fields(number)`` (Fields under the tcp layer: the ``tcp.analysis``
+subtree and the ``tlstui.*`` fields) and ``a.info_prefix(number)`` (the Info column's
+"[TCP Retransmission] " prefixes, in tshark's order).
+
+**Wireshark's flags.**  The conditions are those of packet-tcp.c in Wireshark 4.0
+(``tcp_analyze_sequence_number`` with its defaults: fast retransmission takes precedence
+over out-of-order, bytes in flight from the unacknowledged segments), evaluated on raw
+sequence numbers in the same order, so the same frames are flagged, including Wireshark's
+quirks (a repeated SYN is also "port numbers reused", an out-of-order segment is one that
+arrives within the initial RTT, or 3 ms, of the highest one).  Values that tshark prints
+from its second pass (the stream's iRTT) are the final ones.
+
+**What Wireshark misses** (filterable under ``tlstui.``):
+
+* ``tlstui.tcp.retransmission_mismatch`` (+ ``.first_diff_offset``, ``.original_frame``,
+  ``.length_differs``): a retransmitted segment whose bytes differ from what was first sent
+  at those sequence numbers, or that starts where an earlier segment started with another
+  length.  Found by the reassembler (``Reassembler.conflicts``), which keeps the first-sent
+  bytes.
+* ``tlstui.tcp.synack_without_options``: a SYN-ACK whose TCP header has no options at all.
+* ``tlstui.ip.middlebox_signature`` (+ ``.ttl``, ``.sources``, ``.group``): IPv4 packets
+  from two or more source addresses that share one TTL and one incrementing ip.id
+  sequence, i.e. one box answering for several servers.
+
+**Storage.**  One ``array('I')`` of flag bits per frame, one each for the acknowledged frame,
+bytes in flight and bytes since the last PSH; the few frames with more (dup ACK numbers, RTO)
+in small dicts; per-stream state only while the pass runs.
+
+**API for findings** (valid after ``finish()``)::
+
+    a.flags_of(number) -> int                       # bit set of FLAG_* below (0: nothing)
+    a.events(kind) -> list[(frame, stream)]         # kind: 'retransmission', 'fast_retransmission',
+        # 'spurious_retransmission', 'out_of_order', 'lost_segment', 'ack_lost_segment',
+        # 'duplicate_ack', 'zero_window', 'zero_window_probe', 'zero_window_probe_ack',
+        # 'window_full', 'window_update', 'keep_alive', 'keep_alive_ack', 'reused_ports',
+        # 'reset' (RST frames), 'retransmission_mismatch', 'synack_without_options',
+        # 'middlebox_signature'
+    a.mismatches -> list[Mismatch]                  # frame, original_frame, stream, rel_seq,
+                                                    # first_diff (offset in the frame's payload),
+                                                    # length_differs, length, original_length
+    a.synacks_without_options -> list[(frame, stream)]
+    a.middlebox_groups -> list[MiddleboxGroup]      # ttl, first/last ip.id, sources, frames
+    a.resets(stream) -> list[int]                   # RST frames of one stream
+    a.zero_windows(stream=None) -> list[int]
+    a.initial_rtt(stream) -> float | None           # seconds
+"""
+from __future__ import annotations
+
+import struct
+from array import array
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..dissect import fast
+from ..dissect.tree import make
+from ..field import Field
+from ..registry import FieldType as T, register
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..dissect.fast import Transport
+    from .conversations import TcpStream
+
+# Wireshark's tcp_acked flag bits (packet-tcp.c), kept as they are there.
+RETRANSMISSION = 0x0001
+LOST_PACKET = 0x0002
+ACK_LOST_PACKET = 0x0004
+KEEP_ALIVE = 0x0008
+DUPLICATE_ACK = 0x0010
+ZERO_WINDOW = 0x0020
+ZERO_WINDOW_PROBE = 0x0040
+ZERO_WINDOW_PROBE_ACK = 0x0080
+KEEP_ALIVE_ACK = 0x0100
+OUT_OF_ORDER = 0x0200
+FAST_RETRANSMISSION = 0x0400
+WINDOW_UPDATE = 0x0800
+WINDOW_FULL = 0x1000
+REUSED_PORTS = 0x2000
+SPURIOUS_RETRANSMISSION = 0x4000
+WS_FLAGS = 0x7FFF
+# Ours.
+HAS_ANALYSIS = 1 << 16  # the frame has a [SEQ/ACK analysis] subtree
+MISMATCH = 1 << 17
+SYNACK_NO_OPTIONS = 1 << 18
+MIDDLEBOX = 1 << 19
+RESET = 1 << 20
+
+TH_FIN, TH_SYN, TH_RST, TH_PUSH, TH_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+M32 = 0xFFFFFFFF
+HALF = 0x80000000
+MAX_UNACKED = 10000  # TCP_MAX_UNACKED_SEGMENTS
+FAST_RETRANS_NS = 20_000_000
+DEFAULT_OOO_NS = 3_000_000
+
+SEV_CHAT, SEV_NOTE, SEV_WARN = 0x00200000, 0x00400000, 0x00600000
+GROUP_SEQUENCE = 0x02000000
+_SEV_NAME = {SEV_CHAT: "Chat", SEV_NOTE: "Note", SEV_WARN: "Warning"}
+
+register("tcp.analysis", T.NONE, "SEQ/ACK analysis")
+register("tcp.analysis.flags", T.NONE, "TCP Analysis Flags")
+register("tcp.analysis.acks_frame", T.FRAMENUM, "This is an ACK to the segment in frame")
+register("tcp.analysis.ack_rtt", T.RELATIVE_TIME, "The RTT to ACK the segment was")
+register("tcp.analysis.initial_rtt", T.RELATIVE_TIME, "iRTT")
+register("tcp.analysis.bytes_in_flight", T.UINT, "Bytes in flight")
+register("tcp.analysis.push_bytes_sent", T.UINT, "Bytes sent since last PSH flag")
+register("tcp.analysis.rto", T.RELATIVE_TIME, "The RTO for this segment was")
+register("tcp.analysis.rto_frame", T.FRAMENUM, "RTO based on delta from frame")
+register("tcp.analysis.duplicate_ack", T.NONE, "Duplicate ACK")
+register("tcp.analysis.duplicate_ack_num", T.UINT, "Duplicate ACK #")
+register("tcp.analysis.duplicate_ack_frame", T.FRAMENUM, "Duplicate to the ACK in frame")
+
+# (bit, field, expert message, severity, Info prefix) in the order tshark prints them.
+_EXPERTS: list[tuple[int, str, str, int, str]] = [
+    (REUSED_PORTS, "tcp.analysis.reused_ports",
+     "A new tcp session is started with the same ports as an earlier session in this trace",
+     SEV_NOTE, "[TCP Port numbers reused] "),
+    (RETRANSMISSION, "tcp.analysis.retransmission", "This frame is a (suspected) retransmission",
+     SEV_NOTE, "[TCP Retransmission] "),
+    (FAST_RETRANSMISSION, "tcp.analysis.fast_retransmission",
+     "This frame is a (suspected) fast retransmission", SEV_NOTE, "[TCP Fast Retransmission] "),
+    (SPURIOUS_RETRANSMISSION, "tcp.analysis.spurious_retransmission",
+     "This frame is a (suspected) spurious retransmission", SEV_NOTE, "[TCP Spurious Retransmission] "),
+    (OUT_OF_ORDER, "tcp.analysis.out_of_order", "This frame is a (suspected) out-of-order segment",
+     SEV_WARN, "[TCP Out-Of-Order] "),
+    (LOST_PACKET, "tcp.analysis.lost_segment", "Previous segment(s) not captured (common at capture start)",
+     SEV_WARN, "[TCP Previous segment not captured] "),
+    (ACK_LOST_PACKET, "tcp.analysis.ack_lost_segment",
+     "ACKed segment that wasn't captured (common at capture start)", SEV_WARN, "[TCP ACKed unseen segment] "),
+    (WINDOW_UPDATE, "tcp.analysis.window_update", "TCP window update", SEV_CHAT, "[TCP Window Update] "),
+    (WINDOW_FULL, "tcp.analysis.window_full", "TCP window specified by the receiver is now completely full",
+     SEV_WARN, "[TCP Window Full] "),
+    (KEEP_ALIVE, "tcp.analysis.keep_alive", "TCP keep-alive segment", SEV_NOTE, "[TCP Keep-Alive] "),
+    (KEEP_ALIVE_ACK, "tcp.analysis.keep_alive_ack", "ACK to a TCP keep-alive segment", SEV_NOTE,
+     "[TCP Keep-Alive ACK] "),
+    (DUPLICATE_ACK, "tcp.analysis.duplicate_ack", "Duplicate ACK", SEV_NOTE, ""),  # prefix built per frame
+    (ZERO_WINDOW_PROBE, "tcp.analysis.zero_window_probe", "TCP Zero Window Probe", SEV_NOTE,
+     "[TCP ZeroWindowProbe] "),
+    (ZERO_WINDOW, "tcp.analysis.zero_window", "TCP Zero Window segment", SEV_WARN, "[TCP ZeroWindow] "),
+    (ZERO_WINDOW_PROBE_ACK, "tcp.analysis.zero_window_probe_ack", "ACK to a TCP Zero Window Probe", SEV_NOTE,
+     "[TCP ZeroWindowProbeAck] "),
+]
+for _bit, _name, _msg, _sev, _pfx in _EXPERTS:
+    if _name != "tcp.analysis.duplicate_ack":
+        register(_name, T.NONE, _msg)
+
+register("tlstui.tcp.retransmission_mismatch", T.NONE,
+         "Retransmitted bytes differ from what was first sent at this sequence number")
+register("tlstui.tcp.retransmission_mismatch.first_diff_offset", T.UINT,
+         "First differing byte (offset in this segment's payload)")
+register("tlstui.tcp.retransmission_mismatch.original_frame", T.FRAMENUM, "Originally sent in frame")
+register("tlstui.tcp.retransmission_mismatch.length_differs", T.BOOLEAN, "Length differs from the original segment")
+register("tlstui.tcp.synack_without_options", T.NONE, "SYN-ACK without any TCP options")
+register("tlstui.ip.middlebox_signature", T.NONE,
+         "Source addresses sharing one TTL and one incrementing ip.id sequence")
+register("tlstui.ip.middlebox_signature.ttl", T.UINT, "Shared TTL")
+register("tlstui.ip.middlebox_signature.sources", T.UINT, "Source addresses in the sequence")
+register("tlstui.ip.middlebox_signature.group", T.UINT, "Signature group")
+
+EVENT_BITS = {name.rsplit(".", 1)[1]: bit for bit, name, *_ in _EXPERTS}
+EVENT_BITS.update({"retransmission_mismatch": MISMATCH, "synack_without_options": SYNACK_NO_OPTIONS,
+                   "middlebox_signature": MIDDLEBOX, "reset": RESET})
+
+_u32pair = struct.Struct(">II").unpack_from
+
+
+def _gt(a: int, b: int) -> bool:
+    """GT_SEQ(a, b): a is after b in sequence space."""
+    return ((b - a) & M32) >= HALF
+
+
+def _lt(a: int, b: int) -> bool:
+    return ((a - b) & M32) >= HALF
+
+
+def _le(a: int, b: int) -> bool:
+    return ((b - a) & M32) < HALF
+
+
+@dataclass(slots=True)
+class Mismatch:
+    """A retransmission whose bytes (or length) differ from the first-sent ones."""
+
+    frame: int
+    original_frame: int
+    stream: int
+    rel_seq: int
+    first_diff: int  # offset in this frame's TCP payload of the first differing byte
+    length_differs: bool
+    length: int = 0
+    original_length: int = 0
+
+
+@dataclass(slots=True)
+class MiddleboxGroup:
+    """Packets from several sources sharing one TTL and one incrementing ip.id counter."""
+
+    ttl: int
+    first_id: int
+    last_id: int
+    sources: list[bytes]
+    frames: list[int]
+    group: int = 0
+
+
+class _Flow:
+    """One direction of a conversation, as packet-tcp.c's tcp_flow_t + tcp_analyze_seq_flow_info_t."""
+
+    __slots__ = ("base_seq", "base_set", "nextseq", "nextseqframe", "nextseqtime", "maxseqtobeacked",
+                 "lastack", "lastacktime", "window", "win_scale", "is_first_ack", "lastsegmentflags",
+                 "dupacknum", "lastnondupack", "valid_bif", "push_bytes", "push_set_last",
+                 "sack_n", "sack_sum", "ref_raw", "ref_u", "u_next", "u_seq", "u_frame")
+
+    def __init__(self) -> None:
+        self.base_seq = 0
+        self.base_set = False
+        self.nextseq = 0
+        self.nextseqframe = 0
+        self.nextseqtime = 0
+        self.maxseqtobeacked = 0
+        self.lastack = 0
+        self.lastacktime = 0
+        self.window = M32
+        self.win_scale = -1
+        self.is_first_ack = False
+        self.lastsegmentflags = 0
+        self.dupacknum = 0
+        self.lastnondupack = 0
+        self.valid_bif = True
+        self.push_bytes = 0
+        self.push_set_last = False
+        self.sack_n = 0
+        self.sack_sum = 0
+        # Unacknowledged segments, sorted by (next sequence number, frame): sequence numbers
+        # are unwrapped around a reference that follows the flow, so that plain integer order
+        # is sequence-space order.
+        self.ref_raw = -1
+        self.ref_u = 1 << 33
+        self.u_next: list[int] = []
+        self.u_seq: list[int] = []
+        self.u_frame: list[int] = []
+
+    def unwrap(self, raw: int) -> int:
+        return self.ref_u + (((raw - self.ref_raw) + HALF) & M32) - HALF
+
+
+class _Stream:
+    __slots__ = ("flows", "mru_syn", "first_rtt")
+
+    def __init__(self) -> None:
+        self.flows = (_Flow(), _Flow())
+        self.mru_syn = 0
+        self.first_rtt = 0
+
+
+class TcpAnalyzer:
+    """Per-frame TCP analysis, fed in file order by the analysis pass (see the module docstring)."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+        self.flags = array("I")
+        self.acked = array("I")  # frame whose segment this frame acknowledges
+        self.bif = array("I")  # bytes in flight (0: not shown)
+        self.push = array("I")  # bytes sent since the last PSH
+        self.dupack: dict[int, tuple[int, int]] = {}  # frame -> (dup ACK number, original ACK frame)
+        self.rto: dict[int, tuple[int, int]] = {}  # frame -> (RTO ns, frame it is based on)
+        self.mismatches: list[Mismatch] = []
+        self._mismatch_by_frame: dict[int, Mismatch] = {}
+        self.synacks_without_options: list[tuple[int, int]] = []
+        self.middlebox_groups: list[MiddleboxGroup] = []
+        self._middlebox_by_frame: dict[int, int] = {}
+        self.first_rtt: dict[int, int] = {}  # stream -> initial RTT ns (after finish)
+        self._streams: dict[int, _Stream] = {}
+        self._keys: set[tuple] = set()
+        self._times = None
+        self._chains = _IpIdChains()
+        self.finished = False
+
+    # --- the pass -----------------------------------------------------------------------
+    def _pad(self, i: int) -> None:
+        n = i - len(self.flags)
+        if n > 0:
+            z = array("I", bytes(4 * n))
+            self.flags.extend(z)
+            self.acked.extend(z)
+            self.bif.extend(z)
+            self.push.extend(z)
+
+    def skip(self, number: int) -> None:
+        """A frame that is not TCP (or that the pass could not place in a stream)."""
+        self._pad(number)
+
+    def feed(self, number: int, time_ns: int, t: "Transport", stream: "TcpStream", direction: int,
+             rel_seq: int, rel_ack: int, payload: bytes) -> None:
+        """One TCP frame.  ``t`` carries raw seq/ack, flags, raw window and the wire length."""
+        self._pad(number - 1)
+        sn = stream.number
+        st = self._streams.get(sn)
+        if st is None:
+            st = self._streams[sn] = _Stream()
+        fwd = st.flows[direction]
+        rev = st.flows[1 - direction]
+        flags = t.flags
+        seq = t.seq
+        ack = t.ack
+        seglen = t.payload_len
+        window = t.window
+        fl = 0  # this frame's tcp_acked flags
+        ta = False  # whether Wireshark created the frame's tcp_acked (the analysis subtree)
+        acked = bif = push = 0
+
+        # Conversation bookkeeping done before the analysis (ports reused, SYN repeated).
+        a, b = (t.src, t.sport), (t.dst, t.dport)
+        key = (a, b) if a <= b else (b, a)
+        syn_ack = flags & (TH_SYN | TH_ACK)
+        if syn_ack == TH_SYN:
+            if stream.first_frame == number:
+                if key in self._keys:
+                    fl |= REUSED_PORTS
+            elif fwd.base_set:
+                if seq == fwd.base_seq:
+                    fwd.nextseq = fwd.maxseqtobeacked
+                fl |= REUSED_PORTS
+        elif syn_ack == TH_SYN | TH_ACK and fwd.base_set and seq != fwd.base_seq:
+            fwd.base_seq = seq
+            fl |= REUSED_PORTS
+        self._keys.add(key)
+        fwd.sack_n = 0
+        fwd.sack_sum = 0
+
+        # --- tcp_analyze_sequence_number ---
+        if not fwd.base_set:
+            fwd.base_seq = seq if flags & TH_SYN else (seq - 1) & M32
+            fwd.base_set = True
+        if flags & TH_ACK:
+            if not rev.base_set:
+                rev.base_seq = (ack - 1) & M32
+                rev.base_set = True
+            rev.valid_bif = True
+        if fwd.ref_raw < 0:
+            fwd.ref_raw = seq
+        no_sfr = not flags & (TH_SYN | TH_FIN | TH_RST)
+        f_next = fwd.nextseq
+        if seglen == 1 and seq == f_next and rev.window == 0:
+            fl |= ZERO_WINDOW_PROBE
+        else:
+            if window == 0 and no_sfr:
+                fl |= ZERO_WINDOW
+            if f_next and ((f_next - seq) & M32) >= HALF and not flags & TH_RST:
+                fl |= LOST_PACKET
+                fwd.valid_bif = False
+            if seglen <= 1 and seq == ((f_next - 1) & M32) and no_sfr:
+                fl |= KEEP_ALIVE
+            if (seglen == 0 and window and window != fwd.window and seq == f_next
+                    and ack == fwd.lastack and no_sfr):
+                fl |= WINDOW_UPDATE
+            if seglen > 0 and rev.win_scale != -1 and no_sfr:
+                shift = 0 if rev.is_first_ack or rev.win_scale == -2 else rev.win_scale
+                if (seq + seglen) & M32 == (rev.lastack + ((rev.window << shift) & M32)) & M32:
+                    fl |= WINDOW_FULL
+            if seglen == 0 and seq == f_next and ack == fwd.lastack and no_sfr and window == fwd.window:
+                if window and rev.lastsegmentflags & KEEP_ALIVE:
+                    fl |= KEEP_ALIVE_ACK
+                elif window == 0 and rev.lastsegmentflags & ZERO_WINDOW_PROBE:
+                    fl |= ZERO_WINDOW_PROBE_ACK
+                elif window:
+                    fwd.dupacknum = 1 if fwd.dupacknum == -1 else fwd.dupacknum + 1
+                    fl |= DUPLICATE_ACK
+                    self.dupack[number] = (fwd.dupacknum, fwd.lastnondupack)
+        # finished_fwd:
+        if ack != fwd.lastack:
+            fwd.lastnondupack = number
+            fwd.dupacknum = 0
+        r_max = rev.maxseqtobeacked
+        if r_max and flags & TH_ACK and ((r_max - ack) & M32) >= HALF:
+            ta = True
+            if r_max > rev.nextseq:  # an unsigned comparison in packet-tcp.c, not sequence space
+                rev.maxseqtobeacked = rev.nextseq
+                fl |= ACK_LOST_PACKET
+            else:
+                if rev.dupacknum == 0:
+                    fl |= ACK_LOST_PACKET
+                rev.dupacknum = -1
+        syn_fin = flags & (TH_SYN | TH_FIN)
+        if (seglen > 0 or syn_fin) and not fl & KEEP_ALIVE:
+            seq_not_advanced = bool(f_next) and ((seq - f_next) & M32) >= HALF
+            if seglen > 1 and ((f_next - 1) & M32) == seq:
+                seq_not_advanced = False
+            r_last = rev.lastack
+            if seglen > 0 and r_last and ((r_last - seq - seglen) & M32) < HALF:
+                fl |= SPURIOUS_RETRANSMISSION
+            elif (seq_not_advanced and rev.dupacknum >= 2 and r_last == seq
+                  and 0 <= time_ns - rev.lastacktime < FAST_RETRANS_NS):
+                fl |= FAST_RETRANSMISSION
+            elif (seq_not_advanced and 0 <= time_ns - fwd.nextseqtime < (st.first_rtt or DEFAULT_OOO_NS)
+                  and f_next != (seq + seglen + (1 if syn_fin else 0)) & M32):
+                fl |= OUT_OF_ORDER
+            elif seq_not_advanced:
+                fl |= RETRANSMISSION
+                rto_ns, rto_frame = time_ns - fwd.nextseqtime, fwd.nextseqframe
+                if fwd.u_frame:
+                    oldest = min(fwd.u_frame)
+                    rto_ns, rto_frame = time_ns - self._time(oldest), oldest
+                if rto_ns:
+                    self.rto[number] = (rto_ns, rto_frame)
+        # finished_checking_retransmission_type:
+        nextseq = (seq + seglen) & M32
+        if (seglen or syn_fin) and len(fwd.u_next) < MAX_UNACKED:
+            if syn_fin:
+                nextseq = (nextseq + 1) & M32
+            un = fwd.unwrap(nextseq)
+            us = fwd.unwrap(seq)
+            lst = fwd.u_next
+            if not lst or un >= lst[-1]:
+                lst.append(un)
+                fwd.u_seq.append(us)
+                fwd.u_frame.append(number)
+            else:
+                k = bisect_right(lst, un)
+                lst.insert(k, un)
+                fwd.u_seq.insert(k, us)
+                fwd.u_frame.insert(k, number)
+        if not f_next or ((f_next - nextseq) & M32) >= HALF:
+            if not fl & ZERO_WINDOW_PROBE:
+                fwd.nextseq = nextseq
+                fwd.nextseqframe = number
+                fwd.nextseqtime = time_ns
+                # follow the flow so that unwrapped numbers stay within 2**31 of the reference
+                fwd.ref_u = fwd.unwrap(nextseq)
+                fwd.ref_raw = nextseq
+        if seq == fwd.maxseqtobeacked or not fwd.maxseqtobeacked:
+            if not fl & ZERO_WINDOW_PROBE:
+                fwd.maxseqtobeacked = fwd.nextseq
+        fwd.window = window
+        fwd.lastack = ack
+        fwd.lastacktime = time_ns
+        fwd.lastsegmentflags = fl if (fl or ta) else 0
+
+        # Remove what this acknowledges from the other direction's unacknowledged segments.
+        lst = rev.u_next
+        if lst and rev.ref_raw >= 0:
+            ua = rev.unwrap(ack)
+            k = bisect_right(lst, ua)
+            if k:
+                j = bisect_left(lst, ua, 0, k)
+                if j < k and lst[j] == ua:
+                    acked = rev.u_frame[j]
+                    ta = True
+                del lst[:k]
+                del rev.u_seq[:k]
+                del rev.u_frame[:k]
+            useq = rev.u_seq
+            if useq and min(useq) < ua:
+                for i in range(len(useq)):
+                    if useq[i] < ua:  # partly acknowledged: the rest stays
+                        useq[i] = ua
+
+        # Bytes in flight.
+        if seglen and fwd.u_next and fwd.valid_bif:
+            ta = True
+            base = fwd.base_seq
+            lo, hi = min(fwd.u_seq), fwd.u_next[-1]
+            if (lo - base) >> 32 == (hi - base) >> 32:  # no wrap in between: the mapping is monotonic
+                first, last = (lo - base) & M32, (hi - base) & M32
+            else:
+                first = min([(s_ - base) & M32 for s_ in fwd.u_seq])
+                last = max([(s_ - base) & M32 for s_ in fwd.u_next])
+            in_flight = (last - first) & M32
+            if rev.sack_n:
+                in_flight = (in_flight - rev.sack_sum) & M32
+            if 0 < in_flight < 2_000_000_000:
+                bif = in_flight - (1 if syn_fin else 0)
+            if flags & TH_PUSH:
+                fwd.push_bytes = fwd.push_bytes + seglen if not fwd.push_set_last else seglen
+                fwd.push_set_last = True
+            elif fwd.push_set_last:
+                fwd.push_bytes = seglen
+                fwd.push_set_last = False
+            else:
+                fwd.push_bytes += seglen
+            push = fwd.push_bytes
+
+        # --- after the analysis, in dissect_tcp's order ---
+        if flags & TH_SYN:
+            if not flags & TH_ACK:
+                st.mru_syn = time_ns
+            fwd.is_first_ack = True
+        if syn_ack == TH_ACK:
+            if st.mru_syn and not st.first_rtt:
+                st.first_rtt = time_ns - st.mru_syn
+            fwd.is_first_ack = False
+        hl = t.tcp_hdr_len
+        if hl > 20:
+            self._options(fwd, t.l4_off + 20, t.l4_off + hl)
+        if flags & TH_SYN:
+            if fwd.win_scale == -1:
+                fwd.win_scale = -2
+                rev.win_scale = -2
+            elif flags & TH_ACK and rev.win_scale == -2:
+                fwd.win_scale = -2
+            if flags & TH_ACK and hl == 20:
+                fl |= SYNACK_NO_OPTIONS
+                self.synacks_without_options.append((number, sn))
+        if flags & TH_RST:
+            fl |= RESET
+        if t.ip_id >= 0:
+            self._chains.add(number, t.ttl, t.ip_id, t.src, time_ns)
+
+        if fl & WS_FLAGS or ta:
+            fl |= HAS_ANALYSIS
+        self.flags.append(fl)
+        self.acked.append(acked)
+        self.bif.append(bif)
+        self.push.append(push)
+
+    def _time(self, number: int) -> int:
+        if self._times is None:
+            self._times = self.session.capture.index.time_ns
+        return self._times[number - 1]
+
+    def _options(self, fwd: _Flow, start: int, end: int) -> None:
+        """SACK blocks (for bytes in flight) and the window scale option, as packet-tcp.c stores them."""
+        data = self.session.capture.data
+        if end - start == 12 and data[start:start + 4] == b"\x01\x01\x08\x0a":
+            return  # NOP NOP timestamps: the common case, nothing to store
+        pos = start
+        while pos < end:
+            kind = data[pos]
+            if kind == 0:
+                break
+            if kind == 1:
+                pos += 1
+                continue
+            if pos + 1 >= end:
+                break
+            ln = data[pos + 1]
+            if ln < 2 or pos + ln > end:
+                break
+            if kind == 3 and ln == 3:
+                fwd.win_scale = min(data[pos + 2], 14)
+            elif kind == 5 and ln >= 2:
+                n = 0
+                total = 0
+                p = pos + 2
+                while p + 8 <= pos + ln:
+                    le, re_ = _u32pair(data, p)
+                    n += 1
+                    if n < 4:  # packet-tcp.c keeps blocks 1..3 (it counts before it stores)
+                        total = (total + ((re_ - le) & M32)) & M32
+                    p += 8
+                if n:
+                    fwd.sack_n = min(n, 3)
+                    fwd.sack_sum = total
+            pos += ln
+
+    def finish(self) -> None:
+        """End of capture: final per-stream values, retransmission mismatches, middlebox groups."""
+        total = len(self.session.capture.index)
+        self._pad(total)
+        for sn, st in self._streams.items():
+            if st.first_rtt:
+                self.first_rtt[sn] = st.first_rtt
+        self._streams = {}
+        self._keys = set()
+        conv = self.session.conv
+        reasm = getattr(self.session, "reassembler", None)
+        for c in getattr(reasm, "conflicts", []) if reasm is not None else []:
+            if c.frame <= 0 or c.frame > total or c.frame in self._mismatch_by_frame:
+                continue
+            m = Mismatch(c.frame, c.original_frame, conv.tcp_stream[c.frame - 1], c.rel_seq, c.first_diff,
+                         c.length_differs, getattr(c, "length", 0), getattr(c, "original_length", 0))
+            self.mismatches.append(m)
+            self._mismatch_by_frame[c.frame] = m
+            self.flags[c.frame - 1] |= MISMATCH
+        self.mismatches.sort(key=lambda m: m.frame)
+        for gi, g in enumerate(self._chains.groups()):
+            g.group = gi
+            self.middlebox_groups.append(g)
+            for f in g.frames:
+                self._middlebox_by_frame[f] = gi
+                self.flags[f - 1] |= MIDDLEBOX
+        self._chains = _IpIdChains()
+        self.finished = True
+
+    # --- answers -------------------------------------------------------------------------
+    def flags_of(self, number: int) -> int:
+        i = number - 1
+        return self.flags[i] if 0 <= i < len(self.flags) else 0
+
+    def events(self, kind: str) -> list[tuple[int, int]]:
+        """(frame, tcp.stream) of every frame with one analysis flag (see EVENT_BITS)."""
+        bit = EVENT_BITS[kind]
+        streams = self.session.conv.tcp_stream
+        return [(i + 1, streams[i]) for i, f in enumerate(self.flags) if f & bit]
+
+    def resets(self, stream: int) -> list[int]:
+        return [f for f, s in self.events("reset") if s == stream]
+
+    def zero_windows(self, stream: int | None = None) -> list[int]:
+        return [f for f, s in self.events("zero_window") if stream is None or s == stream]
+
+    def initial_rtt(self, stream: int) -> float | None:
+        ns = self.first_rtt.get(stream)
+        return ns / 1e9 if ns else None
+
+    def info_prefix(self, number: int) -> str:
+        fl = self.flags_of(number)
+        if not fl & WS_FLAGS:
+            return ""
+        out = []
+        for bit, _name, _msg, _sev, pfx in _EXPERTS:
+            if fl & bit:
+                if bit == DUPLICATE_ACK:
+                    num, frame = self.dupack.get(number, (0, 0))
+                    pfx = f"[TCP Dup ACK {frame}#{num}] "
+                out.append(pfx)
+        return "".join(reversed(out))
+
+    def fields(self, number: int) -> list[Field]:
+        """The Fields this frame gets under its tcp layer."""
+        fl = self.flags_of(number)
+        if not fl & (HAS_ANALYSIS | MISMATCH | SYNACK_NO_OPTIONS | MIDDLEBOX):
+            return []
+        i = number - 1
+        pos = self._tcp_offset(number)
+        out: list[Field] = []
+        if fl & HAS_ANALYSIS:
+            an = make("tcp.analysis", None, pos, 0, "[SEQ/ACK analysis]")
+            out.append(an)
+            acked = self.acked[i]
+            if acked:
+                an.add(make("tcp.analysis.acks_frame", acked, pos, 0,
+                            f"[This is an ACK to the segment in frame: {acked}]"))
+                rtt = self._time(number) - self._time(acked)
+                if rtt:
+                    an.add(make("tcp.analysis.ack_rtt", rtt / 1e9, pos, 0,
+                                f"[The RTT to ACK the segment was: {_secs(rtt)} seconds]"))
+            stream = self.session.conv.tcp_stream[i]
+            irtt = self.first_rtt.get(stream, 0)
+            if irtt:
+                an.add(make("tcp.analysis.initial_rtt", irtt / 1e9, pos, 0, f"[iRTT: {_secs(irtt)} seconds]"))
+            if self.bif[i]:
+                an.add(make("tcp.analysis.bytes_in_flight", self.bif[i], pos, 0,
+                            f"[Bytes in flight: {self.bif[i]}]"))
+                an.add(make("tcp.analysis.push_bytes_sent", self.push[i], pos, 0,
+                            f"[Bytes sent since last PSH flag: {self.push[i]}]"))
+            if fl & WS_FLAGS:
+                ff = an.add(make("tcp.analysis.flags", None, pos, 0, "[TCP Analysis Flags]"))
+                for bit, name, msg, sev, _pfx in _EXPERTS:
+                    if not fl & bit:
+                        continue
+                    if bit == DUPLICATE_ACK:
+                        num, frame = self.dupack.get(number, (0, 0))
+                        ff.add(make(name, None, pos, 0, "[This is a TCP duplicate ack]"))
+                        an.add(make("tcp.analysis.duplicate_ack_num", num, pos, 0, f"[Duplicate ACK #: {num}]"))
+                        df = an.add(make("tcp.analysis.duplicate_ack_frame", frame, pos, 0,
+                                         f"[Duplicate to the ACK in frame: {frame}]"))
+                        df.add(_expert(name, f"Duplicate ACK (#{num})", sev, pos))
+                        continue
+                    ff.add(_expert(name, msg, sev, pos))
+                    if bit in (FAST_RETRANSMISSION, SPURIOUS_RETRANSMISSION):
+                        ff.add(_expert("tcp.analysis.retransmission",
+                                       "This frame is a (suspected) retransmission", SEV_NOTE, pos))
+                    elif bit == RETRANSMISSION and number in self.rto:
+                        rto_ns, rto_frame = self.rto[number]
+                        ff.add(make("tcp.analysis.rto", rto_ns / 1e9, pos, 0,
+                                    f"[The RTO for this segment was: {_secs(rto_ns)} seconds]"))
+                        ff.add(make("tcp.analysis.rto_frame", rto_frame, pos, 0,
+                                    f"[RTO based on delta from frame: {rto_frame}]"))
+        if fl & MISMATCH:
+            m = self._mismatch_by_frame[number]
+            what = "length and bytes" if m.length_differs and m.first_diff < min(m.length, m.original_length or 1 << 30) \
+                else "length" if m.length_differs else "bytes"
+            mf = make("tlstui.tcp.retransmission_mismatch", None, pos, 0,
+                      f"[Retransmission differs from the original in frame {m.original_frame} ({what}); "
+                      f"first differing byte at payload offset {m.first_diff}]")
+            mf.add(make("tlstui.tcp.retransmission_mismatch.original_frame", m.original_frame, pos, 0))
+            mf.add(make("tlstui.tcp.retransmission_mismatch.first_diff_offset", m.first_diff, pos, 0))
+            mf.add(make("tlstui.tcp.retransmission_mismatch.length_differs", int(m.length_differs), pos, 0,
+                        f"Length differs from the original segment: {'True' if m.length_differs else 'False'}"))
+            out.append(mf)
+        if fl & SYNACK_NO_OPTIONS:
+            out.append(make("tlstui.tcp.synack_without_options", None, pos + 12, 1,
+                            "[SYN-ACK without any TCP options (not even MSS): an old stack or a proxy]"))
+        if fl & MIDDLEBOX:
+            gi = self._middlebox_by_frame[number]
+            g = self.middlebox_groups[gi]
+            mb = make("tlstui.ip.middlebox_signature", None, pos, 0,
+                      f"[TTL {g.ttl} and one ip.id sequence 0x{g.first_id:04x}..0x{g.last_id:04x} shared by "
+                      f"{len(g.sources)} source addresses: one box answers for several servers]")
+            mb.add(make("tlstui.ip.middlebox_signature.ttl", g.ttl, pos, 0))
+            mb.add(make("tlstui.ip.middlebox_signature.sources", len(g.sources), pos, 0))
+            mb.add(make("tlstui.ip.middlebox_signature.group", gi, pos, 0))
+            out.append(mb)
+        return out
+
+    def _tcp_offset(self, number: int) -> int:
+        cap = self.session.capture
+        i = number - 1
+        off = cap.index.offset[i]
+        t = fast.parse_transport(cap.data, off, cap.index.cap_len[i], cap.interfaces[cap.index.interface[i]].linktype)
+        return t.l4_off - off if t is not None else 0
+
+
+def _secs(ns: int) -> str:
+    return f"{ns / 1e9:.9f}"
+
+
+def _expert(name: str, msg: str, sev: int, pos: int) -> Field:
+    e = make("_ws.expert", None, pos, 0, f"[Expert Info ({_SEV_NAME[sev]}/Sequence): {msg}]")
+    e.add(make(name, None, pos, 0, f"[{msg}]"))
+    e.add(make("_ws.expert.message", msg, pos, 0, hidden=True))
+    e.add(make("_ws.expert.severity", sev, pos, 0, f"[Severity level: {_SEV_NAME[sev]}]"))
+    e.add(make("_ws.expert.group", GROUP_SEQUENCE, pos, 0, "[Group: Sequence]"))
+    return e
+
+
+class _Chain:
+    __slots__ = ("ttl", "first_id", "last_id", "sources", "frames", "switches", "last_time", "last_src", "listed")
+
+    def __init__(self, ttl: int, ip_id: int, src: bytes, frame: int, time_ns: int) -> None:
+        self.ttl = ttl
+        self.first_id = self.last_id = ip_id
+        self.sources = [src]
+        self.frames = array("I", [frame])
+        self.switches = 0
+        self.last_time = time_ns
+        self.last_src = src
+        self.listed = False
+
+
+class _IpIdChains:
+    """Chains of IPv4 packets with one TTL whose ip.id goes up by 1..MAX_STEP from one to the next.
+
+    A host numbers its packets per socket or per destination; a chain that runs across two or
+    more source addresses, switching between them again and again, is one counter in one box.
+    """
+
+    MAX_STEP = 4
+    MIN_PACKETS = 6
+    MIN_SWITCHES = 2
+    MAX_GAP_NS = 120 * 1_000_000_000
+
+    def __init__(self) -> None:
+        self._tail: dict[tuple[int, int], _Chain] = {}  # (ttl, last ip.id) -> chain
+        self._multi: list[_Chain] = []
+
+    def add(self, frame: int, ttl: int, ip_id: int, src: bytes, time_ns: int) -> None:
+        tail = self._tail
+        chain = None
+        for step in range(1, self.MAX_STEP + 1):
+            k = (ttl, (ip_id - step) & 0xFFFF)
+            c = tail.get(k)
+            if c is not None and time_ns - c.last_time <= self.MAX_GAP_NS:
+                chain = c
+                del tail[k]
+                break
+        if chain is None:
+            chain = _Chain(ttl, ip_id, src, frame, time_ns)
+        else:
+            chain.frames.append(frame)
+            if src != chain.last_src:
+                chain.switches += 1
+                if src not in chain.sources:
+                    chain.sources.append(src)
+                    if not chain.listed:
+                        chain.listed = True
+                        self._multi.append(chain)
+            chain.last_time = time_ns
+            chain.last_src = src
+            chain.last_id = ip_id
+        tail[(ttl, ip_id)] = chain
+
+    def groups(self) -> list[MiddleboxGroup]:
+        out = [MiddleboxGroup(c.ttl, c.first_id, c.last_id, list(c.sources), list(c.frames))
+               for c in self._multi
+               if len(c.frames) >= self.MIN_PACKETS and c.switches >= self.MIN_SWITCHES]
+        out.sort(key=lambda g: g.frames[0])
+        return out
