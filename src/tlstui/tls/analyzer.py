@@ -54,7 +54,8 @@ class _Dir:
 
 
 class _Stream:
-    __slots__ = ("info", "dirs", "ctx", "version_from_records", "sslv2_cmk", "dtls_frags", "dtls_done")
+    __slots__ = ("info", "dirs", "ctx", "version_from_records", "sslv2_cmk", "dtls_frags", "dtls_done",
+                 "dtls_covered")
 
     def __init__(self, info: StreamTls) -> None:
         self.info = info
@@ -64,6 +65,7 @@ class _Stream:
         self.sslv2_cmk = False
         self.dtls_frags: dict[tuple[int, int], dict] = {}
         self.dtls_done: set[tuple[int, int]] = set()
+        self.dtls_covered: dict[tuple[int, int], int] = {}
 
 
 class TlsAnalyzer:
@@ -382,6 +384,10 @@ class TlsAnalyzer:
             if not (foff == 0 and flen == mlen):
                 frag_tuple = (mseq, foff, flen)
                 info.dtls_fragmented.append(frame)
+                if k in st.dtls_covered:
+                    # tshark: a fragment of a message already whole is a reassembly error
+                    frag.overlap_error = True
+                    info.malformed_frames.append(frame)
                 state = st.dtls_frags.setdefault(k, {"len": mlen, "have": bytearray(mlen), "cov": [],
                                                       "refs": []})
                 body = rec[25:25 + flen]
@@ -389,16 +395,20 @@ class TlsAnalyzer:
                     state["have"][foff:foff + len(body)] = body
                     state["cov"].append((foff, foff + len(body)))
                     state["refs"].append((frame, off + 25, len(body), foff))
-                if foff + flen == mlen and _covered(state["cov"], mlen):
-                    frag.full = bytes(state["have"])
-                    reasm = (mlen, tuple(state["refs"]))
-                    st.dtls_frags.pop(k, None)
-            st.dtls_done.add(k) if (foff + flen == mlen and (frag.full is not None or flen == mlen)) else None
+                if k not in st.dtls_covered and _covered(state["cov"], mlen):
+                    st.dtls_covered[k] = frame
+                if foff + flen == mlen:
+                    if _covered(state["cov"], mlen):
+                        frag.full = bytes(state["have"])
+                        reasm = (mlen, tuple(state["refs"]))
+                        st.dtls_frags.pop(k, None)
+            if foff + flen == mlen:
+                st.dtls_done.add(k)
             info.dtls_last_handshake_frame = frame
         top, dec = decode_dtls(rec, 0, FRAME, ctx, frag, "reassembled")
         s = RecordSummary(frame, "udp", info.stream, direction, ct, ver, ln, tuple(dec.hs_types), dec.alert,
                           dec.encrypted, not dec.cut, "", epoch, seq, frag_tuple,
-                          bool(frag and frag.retransmission))
+                          bool(frag and frag.retransmission), bool(frag and frag.overlap_error))
         self._store(frame, _Rec(s, ((frame, off, len(rec)),), len(rec), ctx, reasm))
         if dec.malformed:
             info.malformed_frames.append(frame)
@@ -508,7 +518,8 @@ class TlsAnalyzer:
         if r.s.kind == "udp":
             frag = None
             if r.s.fragment is not None or r.s.retransmission:
-                frag = DtlsFragment(full=full, retransmission=r.s.retransmission)
+                frag = DtlsFragment(full=full, retransmission=r.s.retransmission,
+                                    overlap_error=r.s.reassembly_error)
             return decode_dtls(data, base, src, r.ctx, frag, reasm_src)
         tls13 = self._version_of(st) == 0x0304
         return decode_tls(data, r.declared, base, src, r.ctx, tls13, r.sslv2_enc)

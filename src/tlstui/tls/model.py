@@ -38,6 +38,7 @@ class RecordSummary:
     sequence: int | None = None
     fragment: tuple[int, int, int] | None = None  # (message_seq, offset, length) of a fragmented message
     retransmission: bool = False
+    reassembly_error: bool = False  # a fragment of a message already whole (tshark: overlap error)
 
 
 @dataclass

@@ -240,6 +240,7 @@ class DtlsFragment:
     full: bytes | None = None  # whole message body, when reassembled here
     state: str = ""  # "", "Fragment", "Reassembled"
     retransmission: bool = False
+    overlap_error: bool = False
 
 
 def decode_dtls(rec: bytes, base: int, src: str, ctx: hs.Ctx, frag: DtlsFragment | None = None,
@@ -272,18 +273,30 @@ def decode_dtls(rec: bytes, base: int, src: str, ctx: hs.Ctx, frag: DtlsFragment
             if frag is not None and frag.retransmission:
                 node.add(mk("tlstui.dtls.retransmission", 1, node.offset, 12,
                             "[Retransmitted handshake fragment]", src))
-            if flen == mlen and foff == 0:
+            if frag is not None and frag.overlap_error:
+                d.info.append(f"{nm}[Reassembly error, protocol DTLS: New fragment overlaps old data (retransmission?)]")
+                node.add(mk("_ws.malformed", None, node.offset, ln,
+                            "[Malformed Packet: DTLS: New fragment overlaps old data (retransmission?)]", src))
+                d.malformed = "fragment overlaps a message already reassembled"
+            elif flen == mlen and foff == 0:
                 with r.limit(flen):
                     hs.body(r, t, node, ctx, info)
                 d.hs_infos.append((t, info))
                 d.info.append(nm)
-            elif frag is not None and frag.full is not None:
-                rr = Reader(frag.full, 0, reasm_src, "dtls")
-                try:
-                    hs.body(rr, t, node, ctx, info)
-                except (Cut, Malformed) as e:
-                    node.add(mk("_ws.malformed", None, 0, 0, f"[Malformed Packet: {e}]", reasm_src))
-                d.hs_infos.append((t, info))
+            elif foff + flen == mlen:
+                # tshark 4.0 says "(Reassembled)" on the fragment that reaches the end, even when
+                # a fragment in the middle was lost; we decode the body only when it is whole.
+                if frag is not None and frag.full is not None:
+                    rr = Reader(frag.full, 0, reasm_src, "dtls")
+                    try:
+                        hs.body(rr, t, node, ctx, info)
+                    except (Cut, Malformed) as e:
+                        node.add(mk("_ws.malformed", None, 0, 0, f"[Malformed Packet: {e}]", reasm_src))
+                    d.hs_infos.append((t, info))
+                else:
+                    node.add(Field("tlstui.tls.incomplete_record",
+                                   "[Reassembly incomplete: fragments of this message are missing]", None,
+                                   r.off(), flen, source=src))
                 d.info.append(f"{nm} (Reassembled)")
                 r.need(min(flen, r.left))
                 r.pos += min(flen, r.left)
