@@ -12,6 +12,7 @@ chunk completes them (Wireshark with out-of-order reassembly).
 """
 from __future__ import annotations
 
+import sys
 from typing import Callable
 
 from ..field import FRAME, Field
@@ -246,7 +247,7 @@ class TlsAnalyzer:
         else:
             ct, ver, ln = rec[0], int.from_bytes(rec[1:3], "big"), int.from_bytes(rec[3:5], "big")
         s = RecordSummary(frame, info.kind, info.stream, direction, ct, ver, ln, tuple(dec.hs_types), dec.alert,
-                          dec.encrypted, complete and not dec.cut, "", None, None)
+                          dec.encrypted, complete and not dec.cut, _info_text(dec), None, None)
         self._store(frame, _Rec(s, chunks, declared, ctx, None, sslv2_enc))
         if dec.cut or not complete:
             info.incomplete_frames.append(frame)
@@ -407,7 +408,7 @@ class TlsAnalyzer:
             info.dtls_last_handshake_frame = frame
         top, dec = decode_dtls(rec, 0, FRAME, ctx, frag, "reassembled")
         s = RecordSummary(frame, "udp", info.stream, direction, ct, ver, ln, tuple(dec.hs_types), dec.alert,
-                          dec.encrypted, not dec.cut, "", epoch, seq, frag_tuple,
+                          dec.encrypted, not dec.cut, _info_text(dec), epoch, seq, frag_tuple,
                           bool(frag and frag.retransmission), bool(frag and frag.overlap_error))
         self._store(frame, _Rec(s, ((frame, off, len(rec)),), len(rec), ctx, reasm))
         if dec.malformed:
@@ -424,11 +425,7 @@ class TlsAnalyzer:
     # ------------------------------------------------------------------ queries
     def records(self, frame: int) -> list[RecordSummary]:
         """Compact summaries of the records that complete in ``frame`` (in tree order)."""
-        out = []
-        for r in self._by_frame.get(frame, ()):
-            r.s.info = self._rec_info(r)
-            out.append(r.s)
-        return out
+        return [r.s for r in self._by_frame.get(frame, ())]
 
     def streams(self) -> dict[tuple[str, int], StreamTls]:
         """Per-stream handshake state, keyed by ("tcp"|"udp", stream index)."""
@@ -479,7 +476,7 @@ class TlsAnalyzer:
         proto = ""
         for r in recs:
             st = self._streams[(r.s.kind, r.s.stream)]
-            parts.append(self._rec_info(r))
+            parts.append(r.s.info)
             if r.s.content_type == 0 and r.s.version == 0x0002:
                 proto = "SSLv2"
             else:
@@ -604,6 +601,11 @@ class TlsAnalyzer:
                     cur_group = None
             cur_end = base + len(data) if single else -1
         return layers, sources
+
+
+def _info_text(dec) -> str:
+    txt = ", ".join(dec.info) + (CUT_NOTE if dec.cut else "")
+    return sys.intern(txt)
 
 
 def _covered(cov: list[tuple[int, int]], total: int) -> bool:

@@ -111,7 +111,7 @@ def name_fields(buf: bytes, pos: int, end: int, base: int, src: str, parent: Fie
             if sname:
                 item.add(mk(sname, val, base + vs, vh + vl, source=src))
             parts.append(f"{short}={val}")
-    return ",".join(parts)
+    return ",".join(reversed(parts))  # RFC 4514 order, as cryptography prints names
 
 
 def dname_field(der: bytes, name: str, offset: int, src: str = FRAME) -> tuple[Field, str]:
