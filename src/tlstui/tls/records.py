@@ -158,7 +158,7 @@ def decode_tls(rec: bytes, declared: int, base: int, src: str, ctx: hs.Ctx, tls1
                 pl = r.uint(node, "heartbeat_message.payload_length", 2)
                 nm = "Heartbeat Request" if t == 1 else "Heartbeat Response"
                 d.info.append(nm)
-                if pl > r.left:
+                if pl > r.left - 16:  # RFC 6520: at least 16 bytes of padding follow the payload
                     node.add(mk("tls.heartbeat_message.payload_length.invalid", None, node.offset + 1, 2,
                                 f"Invalid payload heartbeat length ({pl}), the record holds {r.left - 16 if r.left > 16 else r.left}",
                                 src))
