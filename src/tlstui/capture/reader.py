@@ -143,25 +143,66 @@ def _index_pcap(name: str, data: bytes | mmap.mmap) -> Capture:
     scale = int(tsunit)
     sub_per_sec = 1_000_000_000 // scale
     append = idx.append
+    limit = max(snaplen, 262144) if snaplen else MAX_RECORD
+    last_sec = None
     while pos + 16 <= size:
         sec, sub, incl, orig = unpack(data, pos)
-        if incl > MAX_RECORD or (snaplen and incl > max(snaplen, 262144)):
-            cap.warnings.append(f"{name}: record at offset {pos} claims {incl} bytes; "
-                                f"the file is damaged from there")
-            cap.truncated_at = pos
-            break
+        if incl > limit or incl > MAX_RECORD:
+            nxt = _pcap_resync(data, pos + 1, size, unpack, limit, last_sec)
+            cap.warnings.append(f"{name}: record at offset {pos} claims {incl} bytes (snaplen {snaplen}); "
+                                + (f"skipped {nxt - pos} damaged bytes" if nxt >= 0 else "the rest of the file is damaged"))
+            if nxt < 0:
+                cap.truncated_at = pos
+                break
+            pos = nxt
+            continue
         end = pos + 16 + incl
         if end > size:
             break
         if sub >= sub_per_sec:
             sub = sub_per_sec - 1
         append(pos + 16, incl, orig, sec * 1_000_000_000 + sub * scale, 0)
+        last_sec = sec
         pos = end
     if pos < size and cap.truncated_at is None:
         cap.truncated_at = pos
         cap.warnings.append(f"{name}: file ends in the middle of a record at offset {pos} "
                             f"({size - pos} bytes left over); showing the {len(idx)} complete frames")
     return cap
+
+
+def _pcap_resync(data, start: int, size: int, unpack, limit: int, last_sec: int | None) -> int:
+    """The next offset where two consecutive plausible pcap record headers start, or -1."""
+
+    def plausible(p: int) -> bool:
+        if p + 16 > size:
+            return False
+        sec, sub, incl, orig = unpack(data, p)
+        return (incl <= limit and orig >= incl and orig <= MAX_RECORD and sub < 1_000_000_000
+                and (last_sec is None or abs(sec - last_sec) < 86400) and p + 16 + incl <= size)
+
+    end = min(size - 16, start + 16 * 1024 * 1024)  # look at most 16 MiB ahead
+    for p in range(start, end + 1):
+        if plausible(p):
+            q = p + 16 + unpack(data, p)[2]
+            if q == size or plausible(q):
+                return p
+    return -1
+
+
+def _pcapng_resync(data, start: int, size: int, endian: str) -> int:
+    """The next 4-byte aligned offset where a well-formed packet or section block starts, or -1."""
+    u32 = struct.Struct(endian + "I").unpack_from
+    end = min(size - 12, start + 16 * 1024 * 1024)
+    p = start + (-start % 4)
+    while p <= end:
+        btype, blen = u32(data, p)[0], u32(data, p + 4)[0]
+        if (btype in (BT_EPB, BT_SPB, BT_IDB, BT_PB, BT_DSB) or bytes(data[p:p + 4]) == PCAPNG_SHB) \
+                and 12 <= blen <= MAX_RECORD + 64 and blen % 4 == 0 and p + blen <= size \
+                and u32(data, p + blen - 4)[0] == blen:
+            return p
+        p += 4
+    return -1
 
 
 def _index_pcapng(name: str, data: bytes | mmap.mmap) -> Capture:
@@ -187,11 +228,17 @@ def _index_pcapng(name: str, data: bytes | mmap.mmap) -> Capture:
             section_ifaces = []
         btype = u32[endian].unpack_from(data, pos)[0]
         blen = u32[endian].unpack_from(data, pos + 4)[0]
-        if blen < 12 or blen % 4:
-            cap.warnings.append(f"{name}: block at offset {pos} has a bad length {blen}; stopping there")
-            cap.truncated_at = pos
-            break
         end = pos + blen
+        bad = blen < 12 or blen % 4 or (end <= size and u32[endian].unpack_from(data, end - 4)[0] != blen)
+        if bad or (end > size and blen > MAX_RECORD + 64):
+            nxt = _pcapng_resync(data, pos + 4, size, endian)
+            cap.warnings.append(f"{name}: block at offset {pos} has a bad length {blen}; "
+                                + (f"skipped {nxt - pos} damaged bytes" if nxt >= 0 else "the rest is damaged"))
+            if nxt < 0:
+                cap.truncated_at = pos
+                break
+            pos = nxt
+            continue
         if end > size:
             cap.truncated_at = pos
             cap.warnings.append(f"{name}: file ends in the middle of a block at offset {pos} "
