@@ -249,9 +249,14 @@ class Session:
         return self.tls.frame_layers(number, data)
 
     def upper_column(self, number: int) -> tuple[str, str] | None:
+        """Protocol and Info when TLS/DTLS is the top layer; Info keeps the TCP analysis prefix."""
         if self.tls is None or not self.finished:
             return None
-        return self.tls.column(number)
+        col = self.tls.column(number)
+        if col is None:
+            return None
+        prefix = self.tcp_analyzer.info_prefix(number) if self.tcp_analyzer else ""
+        return col[0], (prefix.rstrip() + " , " + col[1]) if prefix else col[1]
 
     def tcp_analysis(self, number: int) -> tuple[list[Field], str]:
         if self.tcp_analyzer is None or not self.finished:
@@ -259,8 +264,8 @@ class Session:
         return self.tcp_analyzer.fields(number), self.tcp_analyzer.info_prefix(number)
 
     def info_suffix(self, number: int) -> str:
-        if self.tls is not None and self.finished and hasattr(self.tls, "info_suffix"):
-            return self.tls.info_suffix(number)
+        if self.tls is not None and self.finished and self.tls.segment_of_pdu(number):
+            return " [TCP segment of a reassembled PDU]"
         return ""
 
     def view(self, number: int) -> FrameView:

@@ -14,7 +14,7 @@ import os
 import struct
 import sys
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 from .index import FrameIndex, Interface
 
@@ -58,9 +58,26 @@ class Capture:
     warnings: list[str] = field(default_factory=list)
     secrets: list[DecryptionSecrets] = field(default_factory=list)
     truncated_at: int | None = None  # file offset where an incomplete record starts
+    complete: bool = False  # the whole file has been indexed
+    _steps: Iterator[None] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.index)
+
+    def index_more(self) -> bool:
+        """Index the next batch of frames (about 64k); False once the whole file is indexed."""
+        if self.complete or self._steps is None:
+            return False
+        try:
+            next(self._steps)
+            return True
+        except StopIteration:
+            self.complete = True
+            return False
+
+    def index_all(self) -> None:
+        while self.index_more():
+            pass
 
     def frame_bytes(self, number: int) -> bytes:
         """The captured bytes of frame ``number`` (1-based)."""
@@ -109,19 +126,31 @@ def _maybe_gunzip(raw: bytes, name: str) -> bytes:
     return out.getvalue()
 
 
-def open_capture(path: str) -> Capture:
-    """Open and index a capture.  Raises CaptureError if it is not a capture at all."""
+def open_capture(path: str, lazy: bool = False) -> Capture:
+    """Open and index a capture.  Raises CaptureError if it is not a capture at all.
+
+    With ``lazy`` only the file header is read; call ``index_more()`` to index in batches
+    (the UI shows the first rows while the rest is indexed).
+    """
     data = read_input(path)
     name = "<stdin>" if path == "-" else path
-    return index_capture(name, data)
+    return index_capture(name, data, lazy)
 
 
-def index_capture(name: str, data: bytes | mmap.mmap) -> Capture:
+BATCH = 65536
+
+
+def index_capture(name: str, data: bytes | mmap.mmap, lazy: bool = False) -> Capture:
     magic = bytes(data[:4])
+    cap = None
     if magic in PCAP_MAGICS:
-        return _index_pcap(name, data)
-    if magic == PCAPNG_SHB:
-        return _index_pcapng(name, data)
+        cap = _index_pcap(name, data)
+    elif magic == PCAPNG_SHB:
+        cap = _index_pcapng(name, data)
+    if cap is not None:
+        if not lazy:
+            cap.index_all()
+        return cap
     if len(data) < 4:
         raise CaptureError(f"{name}: too short to be a capture ({len(data)} bytes)")
     raise CaptureError(f"{name}: not a pcap or pcapng capture (starts with {magic.hex(' ')})")
@@ -135,7 +164,12 @@ def _index_pcap(name: str, data: bytes | mmap.mmap) -> Capture:
     # The top bits of the link-type word carry FCS information (pcap-savefile(5)).
     iface = Interface(linktype=network & 0x0FFFFFFF, snaplen=snaplen, ts_mul=int(tsunit))
     cap = Capture(name, data, "pcap", [iface])
-    idx = cap.index
+    cap._steps = _pcap_steps(cap, endian, snaplen, tsunit)
+    return cap
+
+
+def _pcap_steps(cap: Capture, endian: str, snaplen: int, tsunit: float) -> Iterator[None]:
+    name, data, idx = cap.name, cap.data, cap.index
     rec = struct.Struct(endian + "IIII")
     unpack = rec.unpack_from
     size = len(data)
@@ -164,11 +198,12 @@ def _index_pcap(name: str, data: bytes | mmap.mmap) -> Capture:
         append(pos + 16, incl, orig, sec * 1_000_000_000 + sub * scale, 0)
         last_sec = sec
         pos = end
+        if len(idx) % BATCH == 0:
+            yield
     if pos < size and cap.truncated_at is None:
         cap.truncated_at = pos
         cap.warnings.append(f"{name}: file ends in the middle of a record at offset {pos} "
                             f"({size - pos} bytes left over); showing the {len(idx)} complete frames")
-    return cap
 
 
 def _pcap_resync(data, start: int, size: int, unpack, limit: int, last_sec: int | None) -> int:
@@ -206,7 +241,15 @@ def _pcapng_resync(data, start: int, size: int, endian: str) -> int:
 
 
 def _index_pcapng(name: str, data: bytes | mmap.mmap) -> Capture:
+    if len(data) < 12 or bytes(data[8:12]) not in (b"\x4d\x3c\x2b\x1a", b"\x1a\x2b\x3c\x4d"):
+        raise CaptureError(f"{name}: pcapng section header is damaged (no byte-order magic)")
     cap = Capture(name, data, "pcapng", [])
+    cap._steps = _pcapng_steps(cap)
+    return cap
+
+
+def _pcapng_steps(cap: Capture) -> Iterator[None]:
+    name, data = cap.name, cap.data
     size = len(data)
     pos = 0
     endian = "<"
@@ -265,6 +308,8 @@ def _index_pcapng(name: str, data: bytes | mmap.mmap) -> Capture:
                 ts = (ts_hi << 32) | ts_lo
                 time_ns = ts * iface.ts_mul // iface.ts_div + iface.tsoffset_s * 1_000_000_000
                 cap.index.append(pkt, incl, orig, time_ns, g)
+                if len(cap.index) % BATCH == 0:
+                    yield
         elif btype == BT_SPB:
             if not section_ifaces:
                 cap.warnings.append(f"{name}: simple packet block at offset {pos} before any interface; skipped")
@@ -283,9 +328,6 @@ def _index_pcapng(name: str, data: bytes | mmap.mmap) -> Capture:
         cap.truncated_at = pos
         cap.warnings.append(f"{name}: file ends in the middle of a block at offset {pos}; "
                             f"showing the {len(cap.index)} complete frames")
-    if not cap.interfaces and len(cap.index) == 0 and cap.truncated_at == 0:
-        raise CaptureError(f"{name}: pcapng section header is damaged")
-    return cap
 
 
 def _parse_idb(data, body: int, end: int, endian: str) -> Interface:

@@ -18,7 +18,7 @@ MAX_PENDING_BYTES = 4 * 1024 * 1024
 
 class StreamConsumer(Protocol):
     def on_tcp_data(self, stream: int, direction: int, frame: int, data: bytes, frame_offset: int,
-                    stream_offset: int, sport: int, dport: int) -> None: ...
+                    stream_offset: int, sport: int, dport: int, deliver_frame: int | None = None) -> None: ...
     def on_tcp_gap(self, stream: int, direction: int, frame: int, length: int) -> None: ...
     def on_tcp_close(self, stream: int, direction: int, frame: int, kind: str) -> None: ...
 
@@ -114,9 +114,10 @@ class Reassembler:
             if d.pending_bytes > MAX_PENDING_BYTES:
                 self._skip_to_pending(d, stream, direction, frame, sport, dport)
 
-    def _emit(self, d, stream, direction, frame, seq, payload, off, sport, dport) -> None:
+    def _emit(self, d, stream, direction, frame, seq, payload, off, sport, dport, deliver_frame=None) -> None:
         d.segments.append((seq, len(payload), frame, off))
-        self.consumer.on_tcp_data(stream, direction, frame, payload, off, d.delivered, sport, dport)
+        self.consumer.on_tcp_data(stream, direction, frame, payload, off, d.delivered, sport, dport,
+                                  deliver_frame=deliver_frame or frame)
         d.delivered += len(payload)
         d.next_seq = (seq + len(payload)) % MOD32
 
@@ -131,8 +132,9 @@ class Reassembler:
                     d.pending_bytes -= len(p.data)
                     behind = 0 if ahead == 0 else MOD32 - ahead
                     if behind < len(p.data):
+                        # Held bytes complete their records in the frame that filled the gap.
                         self._emit(d, stream, direction, p.frame, (seq + behind) % MOD32, p.data[behind:],
-                                   p.frame_offset + behind, sport, dport)
+                                   p.frame_offset + behind, sport, dport, deliver_frame=frame or p.frame)
                     progressed = True
             if not progressed:
                 break
