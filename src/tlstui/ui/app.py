@@ -1,0 +1,860 @@
+"""The tlstui application: three linked panes, the filter bar, findings, follow stream.
+
+Threads: opening the capture, the analysis pass, findings, a filter and the follow screens
+run in thread workers; each hands the UI an immutable result in a message (progress messages
+coalesce).  The UI thread only reads trees through ``session.tree`` and the frame index.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from array import array
+from dataclasses import dataclass
+from functools import partial
+from typing import ClassVar, Iterable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static, Tree
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from ..field import Field
+from ..safe_text import escape_text
+from .clipboard import copy_text, field_filter_text, field_value_text
+from .colors import severity_style, theme_style
+from .filter_bar import FilterBar, FilterInput
+from .findings_pane import SEVERITY_RANK, FindingsPane, FindingsTable, load_findings
+from .frame_list import FrameList, FrameListHeader
+from .hex_view import HexPane, HexView, hex_width
+from .rows import RowView
+from .screens import (FollowScreen, GotoScreen, HelpScreen, LadderScreen, LinesView, TitledScreen,
+                      TlsStreamScreen, style_getter)
+from .settings import FilterHistory, Settings
+from .themes import VARIABLE_DEFAULTS, load_themes
+from .tree_pane import ProtoTree
+
+DEMO = "demo.pcapng"
+
+
+# --- messages from workers (immutable payloads) ------------------------------------------------
+class SessionOpened(Message):
+    def __init__(self, session) -> None:
+        super().__init__()
+        self.session = session
+
+
+class AnalysisProgressed(Message):
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done, self.total = done, total
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, AnalysisProgressed)
+
+
+class AnalysisFinished(Message):
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+
+class FindingsFound(Message):
+    def __init__(self, findings: tuple, error: str = "") -> None:
+        super().__init__()
+        self.findings = findings
+        self.error = error
+
+
+class FilterMatched(Message):
+    """A batch of frames that matched filter ``token`` (in ascending order)."""
+
+    def __init__(self, token: int, frames: array, done: int, total: int, finished: bool) -> None:
+        super().__init__()
+        self.token, self.frames, self.done, self.total, self.finished = token, frames, done, total, finished
+
+
+class FilterWaiting(Message):
+    def __init__(self, token: int) -> None:
+        super().__init__()
+        self.token = token
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FilterWaiting)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What run_app learned before the UI started (stdin must be read before Textual owns the tty)."""
+
+    session: object
+    name: str
+
+
+class TlsTuiApp(App[int]):
+    TITLE = "tlstui"
+    CSS = """
+    Screen { layout: vertical; background: $background; }
+    #list-box { height: 1fr; min-height: 4; }
+    #details { height: 1fr; min-height: 6; }
+    #details > ProtoTree { width: 1fr; border-right: solid $primary 40%; }
+    #details > HexPane { width: 76; }
+    #status { height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    #opening { height: 1fr; content-align: center middle; color: $foreground 70%; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter", id="app.filter"),
+        Binding("n", "next_finding(1)", "Next finding", id="app.next_finding"),
+        Binding("N", "next_finding(-1)", "Prev finding", id="app.prev_finding"),
+        Binding("right_square_bracket", "next_finding(1, True)", "Next same kind", show=False,
+                id="app.next_same_kind"),
+        Binding("left_square_bracket", "next_finding(-1, True)", "Prev same kind", show=False,
+                id="app.prev_same_kind"),
+        Binding("c", "copy_value", "Copy value", id="app.copy_value"),
+        Binding("C", "copy_filter", "Copy as filter", show=False, id="app.copy_filter"),
+        Binding("x", "copy_hex", "Copy frame hex", show=False, id="app.copy_hex"),
+        Binding("S", "copy_summary", "Copy finding summary", show=False, id="app.copy_summary"),
+        Binding("a", "apply_field_filter", "Apply as filter", show=False, id="app.apply_as_filter"),
+        Binding("p", "prepare_field_filter", "Prepare as filter", show=False, id="app.prepare_as_filter"),
+        Binding("t", "follow_stream", "Follow stream", id="app.follow_stream"),
+        Binding("T", "follow_tls", "Follow TLS", show=False, id="app.follow_tls"),
+        Binding("L", "ladder", "Ladder", id="app.ladder"),
+        Binding("ctrl+g,colon", "goto", "Go to frame", show=False, id="app.goto"),
+        Binding("m", "toggle_mark", "Mark", show=False, id="app.mark"),
+        Binding("M", "next_mark", "Next marked", show=False, id="app.next_mark"),
+        Binding("f", "toggle_findings", "Findings", id="app.toggle_findings"),
+        Binding("ctrl+t", "next_theme", "Theme", show=False, id="app.next_theme"),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, path: str | None = None, keylog: str | None = None, *, session=None,
+                 display_name: str | None = None, theme_name: str | None = None,
+                 settings: Settings | None = None, history: FilterHistory | None = None) -> None:
+        self.settings = settings or Settings.load()
+        self._themes, self._theme_problems = load_themes()
+        super().__init__()
+        self.path = path
+        self.keylog = keylog
+        self.session = session
+        self.display_name = display_name or (os.path.basename(path) if path else "capture")
+        self.history = history or FilterHistory()
+        self.findings: list = []
+        self.findings_by_frame: dict[int, list] = {}
+        self.current_finding = None
+        self.current_tree = None
+        self.analysis_done = threading.Event()
+        self.cancel_analysis = threading.Event()
+        self.analysis_progress = (0, 0)
+        self.analysis_seconds: float | None = None
+        self.applied_filter = ""
+        self.filter_state = ""
+        self._filter_token = 0
+        self._filter_keep = 0
+        self._filter_view: RowView | None = None
+        self._pending_frame: int | None = None
+        self._from_hex: Field | None = None
+        self._requested_theme = theme_name
+        for t in self._themes:
+            self.register_theme(t)
+
+    # --- layout -----------------------------------------------------------------------
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return {**super().get_theme_variable_defaults(), **VARIABLE_DEFAULTS}
+
+    def compose(self) -> ComposeResult:
+        yield FilterBar(self.history, id="filter-bar")
+        with Vertical(id="list-box"):
+            yield FrameListHeader(id="list-header")
+            yield FrameList(id="frames")
+        with Horizontal(id="details"):
+            yield ProtoTree(id="tree")
+            yield HexPane(id="hex-pane")
+        yield FindingsPane(id="findings", classes="" if self.settings.show_findings else "-hidden")
+        yield Static("", id="status")
+        yield Footer()
+
+    @property
+    def frame_list(self) -> FrameList:
+        return self.query_one(FrameList)
+
+    @property
+    def tree_pane(self) -> ProtoTree:
+        return self.query_one(ProtoTree)
+
+    @property
+    def hex_pane(self) -> HexPane:
+        return self.query_one(HexPane)
+
+    @property
+    def findings_pane(self) -> FindingsPane:
+        return self.query_one(FindingsPane)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one(FilterBar)
+
+    def on_mount(self) -> None:
+        wanted = self._requested_theme or self.settings.theme
+        if wanted in self.available_themes:
+            self.theme = wanted
+        elif self._themes:
+            self.theme = self._themes[0].name
+        for p in self._theme_problems:
+            self.notify(escape_text(p), severity="warning", markup=False)
+        self._layout_for(self.size.width)
+        self.filter_bar.validate_text("")
+        if self.session is not None:
+            self.post_message(SessionOpened(self.session))
+        else:
+            self._set_status(Text(f"Opening {escape_text(self.display_name)} …"))
+            self.run_worker(self._open_worker, thread=True, group="open", name="open", exit_on_error=False)
+        self.frame_list.focus()
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width)
+
+    def _layout_for(self, width: int) -> None:
+        # Wide terminals get 16 bytes per hex row; narrow ones 8, and the tree keeps the rest.
+        hexw = hex_width(16) + 2 if width >= 150 else hex_width(8) + 2
+        self.hex_pane.styles.width = min(hexw, max(30, width // 2))
+
+    # --- opening and analysis -----------------------------------------------------------
+    def _open_worker(self) -> None:
+        from ..capture.reader import CaptureError
+        from ..session import Session
+
+        try:
+            session = Session.open(self.path, self.keylog)
+        except CaptureError as e:
+            self.call_from_thread(self.exit, 2, message=f"tlstui: {escape_text(str(e))}")
+            return
+        self.post_message(SessionOpened(session))
+
+    def on_session_opened(self, message: SessionOpened) -> None:
+        self.session = s = message.session
+        for w in s.warnings:
+            self.notify(escape_text(w), title="Capture", severity="warning", markup=False, timeout=8)
+        self.query_one(FrameListHeader).last_number = len(s)
+        self.frame_list.attach(s)
+        self.analysis_progress = (0, len(s))
+        self._update_status()
+        self.run_worker(self._analysis_worker, thread=True, group="analysis", name="analysis",
+                        exit_on_error=False)
+        if len(s) == 0:
+            self._show_frame(0)
+
+    def _analysis_worker(self) -> None:
+        s = self.session
+        t0 = time.perf_counter()
+        s.analyze(progress=lambda done, total: self.post_message(AnalysisProgressed(done, total)),
+                  cancel=self.cancel_analysis)
+        if not s.finished:
+            return
+        self.post_message(AnalysisFinished(time.perf_counter() - t0))
+        self.analysis_done.set()
+        try:
+            found = load_findings(s)
+        except Exception as e:  # a broken rule must not take the capture away from the user
+            self.post_message(FindingsFound((), f"findings failed: {type(e).__name__}: {e}"))
+            return
+        self.post_message(FindingsFound(tuple(found)))
+
+    def on_analysis_progressed(self, message: AnalysisProgressed) -> None:
+        self.analysis_progress = (message.done, message.total)
+        self._update_status()
+
+    def on_analysis_finished(self, message: AnalysisFinished) -> None:
+        self.analysis_seconds = message.seconds
+        self.analysis_progress = (len(self.session), len(self.session))
+        self.frame_list.invalidate()
+        self._update_status()
+        self._request_details(self.frame_list.selected, force=True)
+
+    def on_findings_found(self, message: FindingsFound) -> None:
+        if message.error:
+            self.notify(escape_text(message.error), severity="error", markup=False, timeout=10)
+        self.findings = list(message.findings)
+        by_frame: dict[int, list] = {}
+        flags: dict[int, str] = {}
+        for f in self.findings:
+            for n in f.frames[:1]:
+                by_frame.setdefault(n, []).append(f)
+            for n in f.frames:
+                old = flags.get(n)
+                if old is None or SEVERITY_RANK.get(f.severity, 3) < SEVERITY_RANK.get(old, 3):
+                    flags[n] = f.severity
+        self.findings_by_frame = by_frame
+        self.frame_list.flags = flags
+        self.frame_list.invalidate(rows=False)
+        self.findings_pane.set_findings(self.findings)
+        self._update_status()
+        self._request_details(self.frame_list.selected, force=True)
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            err = event.worker.error
+            self.notify(escape_text(f"{event.worker.name or 'background task'} failed: {type(err).__name__}: {err}"),
+                        severity="error", markup=False, timeout=10)
+            if event.worker.group == "filter":
+                self.filter_state = "filter failed"
+                self._update_status()
+
+    def on_unmount(self) -> None:
+        self.cancel_analysis.set()
+
+    # --- status line --------------------------------------------------------------------
+    def _set_status(self, text: Text) -> None:
+        self.query_one("#status", Static).update(text)
+
+    def _update_status(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        t = Text()
+        t.append(escape_text(self.display_name), "bold")
+        t.append(f"  {len(s):,} frames")
+        shown = len(self.frame_list.view)
+        if self.applied_filter:
+            t.append(f"  shown {shown:,}", theme_style(self, "accent"))
+        if self.filter_state:
+            t.append(f"  {self.filter_state}", theme_style(self, "accent"))
+        done, total = self.analysis_progress
+        if self.analysis_seconds is not None:
+            t.append(f"  analysed in {self.analysis_seconds:.1f}s", "dim")
+        elif total:
+            pct = 100 * done // total
+            bar = "█" * (pct // 10) + "░" * (10 - pct // 10)
+            t.append(f"  analysing {bar} {pct}%", theme_style(self, "warning"))
+        if self.analysis_done.is_set():
+            counts = {k: sum(1 for f in self.findings if f.severity == k) for k in ("error", "warning", "note")}
+            if self.findings:
+                t.append("  findings:")
+                for k, label in (("error", "✖"), ("warning", "▲"), ("note", "•")):
+                    if counts[k]:
+                        t.append(f" {label}{counts[k]}", severity_style(self, k, bold=True))
+            else:
+                t.append("  no findings", "dim")
+        n = self.frame_list.selected
+        if n:
+            t.append(f"  frame {n}", "bold")
+            if n in self.frame_list.marked:
+                t.append(" ◆marked")
+        self._set_status(t)
+
+    # --- the selected frame -> tree and hex ----------------------------------------------
+    def on_frame_list_cursor_moved(self, message: FrameList.CursorMoved) -> None:
+        self._request_details(message.number)
+        self._update_status()
+
+    def _request_details(self, number: int, force: bool = False) -> None:
+        """Coalesce: while keys repeat, only the frame the cursor rests on is dissected."""
+        first = self._pending_frame is None
+        self._pending_frame = number
+        if force and self.current_tree is not None:
+            self.current_tree = None
+        if first:
+            self.call_after_refresh(self._flush_details)
+
+    async def _flush_details(self) -> None:
+        number = self._pending_frame
+        self._pending_frame = None
+        if number is None:
+            return
+        await self._show_frame(number)
+
+    async def _show_frame(self, number: int) -> None:
+        if self.session is None:
+            return
+        if not number:
+            self.current_tree = None
+            self.tree_pane.show_frame(None)
+            await self.hex_pane.show_sources({})
+            return
+        if self.current_tree is not None and self.current_tree.number == number:
+            return
+        try:
+            tree = self.session.tree(number)
+        except Exception as e:
+            self.notify(escape_text(f"frame {number}: dissection failed: {e}"), severity="error", markup=False)
+            return
+        self.current_tree = tree
+        self.tree_pane.show_frame(tree, self.findings_by_frame.get(number, []))
+        await self.hex_pane.show_sources(tree.sources)
+
+    @on(Tree.NodeHighlighted, "#tree")
+    def _field_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        f = event.node.data
+        if f is None or self.current_tree is None:
+            return
+        from_hex = self._from_hex is f
+        self._from_hex = None
+        self.hex_pane.select_source(f.source)
+        self.hex_pane.hex.mark(f.offset, f.length, move_cursor=not from_hex)
+
+    @on(HexView.CursorMoved)
+    def _hex_moved(self, event: HexView.CursorMoved) -> None:
+        tree = self.current_tree
+        if tree is None:
+            return
+        f = tree.field_at(event.offset, event.source)
+        if f is None:
+            self.hex_pane.hex.mark(0, 0, move_cursor=False)
+            return
+        if self.tree_pane.selected_field is f:
+            self.hex_pane.hex.mark(f.offset, f.length, move_cursor=False)
+            return
+        self._from_hex = f
+        if not self.tree_pane.select_field(f):
+            self._from_hex = None
+
+    # --- filtering --------------------------------------------------------------------
+    def action_focus_filter(self) -> None:
+        self.filter_bar.input.focus()
+
+    def apply_filter_text(self, text: str) -> None:
+        """Put ``text`` in the bar and apply it (from 'apply as filter', the follow screen)."""
+        self.filter_bar.set_text(text)
+        self.filter_bar.validate_text(text)
+        if self.filter_bar.error is None:
+            if text.strip():
+                self.history.add(text)
+            self._apply_filter(text)
+
+    def on_filter_bar_applied(self, message: FilterBar.Applied) -> None:
+        self._apply_filter(message.text)
+        self.frame_list.focus()
+
+    def on_filter_bar_cleared(self, message: FilterBar.Cleared) -> None:
+        if self.applied_filter:
+            self._apply_filter("")
+        self.frame_list.focus()
+
+    def _apply_filter(self, text: str) -> None:
+        if self.session is None:
+            return
+        self._filter_token += 1
+        keep = self.frame_list.selected
+        if not text.strip():
+            self.workers.cancel_group(self, "filter")
+            self.applied_filter = ""
+            self.filter_state = ""
+            self.frame_list.set_view(RowView(len(self.session)), keep=keep)
+            self.filter_bar.validate_text(self.filter_bar.input.value)
+            self._update_status()
+            return
+        from ..filter import FilterError, compile_filter
+
+        try:
+            df = compile_filter(text)
+        except FilterError as e:
+            self.notify(escape_text(str(e)), severity="error", markup=False)
+            return
+        self.applied_filter = text
+        self._filter_keep = keep
+        self._filter_view = None
+        self.filter_state = "filtering…"
+        self._update_status()
+        self.run_worker(partial(self._filter_worker, df, self._filter_token), thread=True, exclusive=True,
+                        group="filter", name="filter", exit_on_error=False)
+
+    def _filter_worker(self, df, token: int) -> None:
+        worker = get_current_worker()
+        s = self.session
+        while not self.analysis_done.wait(0.1):
+            if worker.is_cancelled:
+                return
+            self.post_message(FilterWaiting(token))
+        total = len(s)
+        batch = array("I")
+        last = time.monotonic()
+        matches = df.matches
+        tree = s.tree
+        for n in range(1, total + 1):
+            if not n & 255:
+                if worker.is_cancelled:
+                    return
+                now = time.monotonic()
+                if now - last > 0.15:
+                    self.post_message(FilterMatched(token, batch, n, total, False))
+                    batch = array("I")
+                    last = now
+            if matches(tree(n)):
+                batch.append(n)
+        self.post_message(FilterMatched(token, batch, total, total, True))
+
+    def on_filter_waiting(self, message: FilterWaiting) -> None:
+        if message.token == self._filter_token:
+            done, total = self.analysis_progress
+            self.filter_state = f"filter waits for the analysis ({100 * done // max(total, 1)}%)"
+            self._update_status()
+
+    def on_filter_matched(self, message: FilterMatched) -> None:
+        if message.token != self._filter_token:
+            return
+        fl = self.frame_list
+        if self._filter_view is None:
+            self._filter_view = RowView(message.total, array("I"))
+            fl.set_view(self._filter_view, keep=None)
+        view = self._filter_view
+        view.frames.extend(message.frames)
+        fl.grow()
+        keep = self._filter_keep
+        if keep and keep in message.frames:
+            fl.select_frame(keep)
+            self._filter_keep = 0
+        elif len(view) and fl.selected == 0:
+            fl.cursor = 0
+        if message.finished:
+            if self._filter_keep:
+                fl.set_view(view, keep=self._filter_keep)
+                self._filter_keep = 0
+            self.filter_state = "" if len(view) else "no frame matches"
+            if not len(view):
+                self._request_details(0)
+        else:
+            self.filter_state = f"filtering {100 * message.done // max(message.total, 1)}%"
+        self._update_status()
+
+    # --- findings navigation -----------------------------------------------------------
+    def _nav(self) -> list:
+        return sorted(self.findings, key=lambda f: (f.frames[0] if f.frames else 0,
+                                                     SEVERITY_RANK.get(f.severity, 3)))
+
+    def action_next_finding(self, step: int = 1, same_kind: bool = False) -> None:
+        if not self.analysis_done.is_set():
+            self.notify("Findings come when the analysis pass is done.", markup=False)
+            return
+        nav = [f for f in self._nav() if f.frames]
+        if same_kind:
+            ref = self.current_finding or next(iter(self.findings_by_frame.get(self.frame_list.selected, [])), None)
+            if ref is None:
+                self.notify("Jump to a finding first (n), then ] / [ move through its kind.", markup=False)
+                return
+            nav = [f for f in nav if f.kind == ref.kind]
+        if not nav:
+            self.notify("No findings in this capture.", markup=False)
+            return
+        cur = self.frame_list.selected
+        key = lambda f: f.frames[0]  # noqa: E731
+        pos = None
+        if self.current_finding in nav and key(self.current_finding) == cur:
+            pos = nav.index(self.current_finding) + step
+        elif step > 0:
+            pos = next((i for i, f in enumerate(nav) if key(f) > cur), len(nav))
+        else:
+            pos = next((i for i in range(len(nav) - 1, -1, -1) if key(nav[i]) < cur), -1)
+        wrapped = not 0 <= pos < len(nav)
+        pos %= len(nav)
+        for attempt in range(len(nav)):
+            f = nav[(pos + attempt * step) % len(nav)]
+            shown = next((n for n in f.frames if self.frame_list.view.index_of(n) is not None), None)
+            if shown is not None:
+                self._go_to_finding(f, shown, wrapped)
+                return
+        self.notify("The filter hides every frame of those findings.", severity="warning", markup=False)
+
+    def _go_to_finding(self, f, frame: int, wrapped: bool = False) -> None:
+        self.current_finding = f
+        self.frame_list.select_frame(frame)
+        self.findings_pane.show_finding(f)
+        msg = f"{f.severity}: {escape_text(f.summary)}"
+        if wrapped:
+            msg = "(wrapped) " + msg
+        self.notify(msg, title=f"Finding {self._nav().index(f) + 1}/{len(self.findings)}",
+                    severity="error" if f.severity == "error" else "warning" if f.severity == "warning"
+                    else "information", markup=False, timeout=4)
+
+    def on_findings_pane_finding_highlighted(self, message: FindingsPane.FindingHighlighted) -> None:
+        f = message.finding
+        self.current_finding = f
+        shown = next((n for n in f.frames if self.frame_list.view.index_of(n) is not None), None)
+        if shown is None:
+            if f.frames:
+                self.notify("Its frames are hidden by the filter (Esc in the filter bar clears it).",
+                            markup=False)
+            return
+        self.frame_list.select_frame(shown)
+
+    def action_toggle_findings(self) -> None:
+        pane = self.findings_pane
+        pane.toggle_class("-hidden")
+        self.settings.show_findings = not pane.has_class("-hidden")
+        self.settings.save()
+        if self.settings.show_findings:
+            pane.table.focus()
+        elif self.focused is None or pane in self.focused.ancestors_with_self:
+            self.frame_list.focus()
+
+    # --- copy --------------------------------------------------------------------------
+    def _copy(self, text: str, what: str) -> None:
+        where = copy_text(self, text)
+        shown = text if len(text) <= 120 else text[:117] + "…"
+        self.notify(f"Copied {what} to the {where}:\n{escape_text(shown)}", markup=False, timeout=5)
+
+    def _selected_field(self) -> Field | None:
+        f = self.tree_pane.selected_field
+        if f is None:
+            self.notify("Select a field in the protocol tree first (Tab moves there).", markup=False)
+        return f
+
+    def action_copy_value(self) -> None:
+        if self.focused is not None and isinstance(self.focused, FindingsTable):
+            self.action_copy_summary()
+            return
+        f = self._selected_field()
+        if f is not None:
+            self._copy(field_value_text(f), f"value of {f.name or 'field'}")
+
+    def action_copy_filter(self) -> None:
+        f = self._selected_field()
+        if f is None:
+            return
+        text = field_filter_text(f)
+        if text is None:
+            self.notify("This line is a label, not a field: it has no filter name.", markup=False)
+            return
+        self._copy(text, "filter")
+
+    def action_copy_hex(self) -> None:
+        n = self.frame_list.selected
+        if n and self.session is not None:
+            self._copy(self.session.frame_bytes(n).hex(), f"frame {n} as hex")
+
+    def action_copy_summary(self) -> None:
+        f = self.current_finding
+        if isinstance(self.focused, FindingsTable) and self.findings_pane.findings:
+            row = self.findings_pane.table.cursor_row
+            if 0 <= row < len(self.findings_pane.findings):
+                f = self.findings_pane.findings[row]
+        if f is None:
+            here = self.findings_by_frame.get(self.frame_list.selected)
+            f = here[0] if here else None
+        if f is None:
+            self.notify("No finding selected (n jumps to the next one).", markup=False)
+            return
+        self._copy(f.summary, "finding summary")
+
+    def _field_filter(self) -> str | None:
+        f = self._selected_field()
+        if f is None:
+            return None
+        text = field_filter_text(f)
+        if text is None:
+            self.notify("This line is a label, not a field: it has no filter name.", markup=False)
+        return text
+
+    def action_apply_field_filter(self) -> None:
+        text = self._field_filter()
+        if text is not None:
+            self.apply_filter_text(text)
+            self.frame_list.focus()
+
+    def action_prepare_field_filter(self) -> None:
+        text = self._field_filter()
+        if text is not None:
+            self.filter_bar.set_text(text)
+            self.filter_bar.input.focus()
+
+    # --- marks and go to -----------------------------------------------------------------
+    def action_toggle_mark(self) -> None:
+        n = self.frame_list.selected
+        if not n:
+            return
+        self.frame_list.marked.symmetric_difference_update({n})
+        self.frame_list.invalidate(rows=False)
+        self._update_status()
+
+    def action_next_mark(self) -> None:
+        marks = sorted(m for m in self.frame_list.marked if self.frame_list.view.index_of(m) is not None)
+        if not marks:
+            self.notify("No marked frames (m marks one).", markup=False)
+            return
+        cur = self.frame_list.selected
+        self.frame_list.select_frame(next((m for m in marks if m > cur), marks[0]))
+
+    def action_goto(self) -> None:
+        if self.session is None:
+            return
+
+        def done(n: int | None) -> None:
+            if n is None:
+                return
+            if not 1 <= n <= len(self.session):
+                self.notify(f"There is no frame {n} (1–{len(self.session)}).", severity="warning", markup=False)
+            elif not self.frame_list.select_frame(n):
+                self.notify(f"Frame {n} is hidden by the filter.", severity="warning", markup=False)
+            else:
+                self.frame_list.focus()
+
+        self.push_screen(GotoScreen(len(self.session)), done)
+
+    # --- follow stream and ladder --------------------------------------------------------
+    def _stream_ready(self):
+        from .streams import stream_of
+
+        if self.session is None or not self.frame_list.selected:
+            return None
+        if not self.analysis_done.is_set():
+            done, total = self.analysis_progress
+            self.notify(f"Streams are known when the analysis is done ({100 * done // max(total, 1)}%).",
+                        markup=False)
+            return None
+        sid = stream_of(self.session, self.frame_list.selected)
+        if sid is None:
+            self.notify("This frame is neither TCP nor UDP.", markup=False)
+        return sid
+
+    def action_follow_stream(self) -> None:
+        sid = self._stream_ready()
+        if sid is not None:
+            self._build_stream_screen("bytes", sid)
+
+    def action_follow_tls(self) -> None:
+        sid = self._stream_ready()
+        if sid is not None:
+            self._build_stream_screen("tls", sid)
+
+    def action_ladder(self) -> None:
+        sid = self._stream_ready()
+        if sid is not None:
+            self._build_stream_screen("ladder", sid)
+
+    @work(thread=True, exclusive=True, group="stream", name="follow stream", exit_on_error=False)
+    def _build_stream_screen(self, what: str, sid) -> None:
+        from .streams import conversation, follow_bytes, ladder, tls_records
+
+        conv = conversation(self.session, sid)
+        if what == "bytes":
+            data = follow_bytes(self.session, conv)
+        elif what == "tls":
+            data = tls_records(self.session, conv)
+        else:
+            data = ladder(self.session, conv)
+        self.call_from_thread(self._push_stream_screen, what, conv, data)
+
+    def _push_stream_screen(self, what: str, conv, data) -> None:
+        getter = style_getter(self)
+        if what == "bytes":
+            screen: Screen = FollowScreen(conv, data, getter)
+        elif what == "tls":
+            screen = TlsStreamScreen(conv, data, getter)
+        else:
+            screen = LadderScreen(conv, data, self.frame_list.flags, getter)
+        self.push_screen(screen)
+
+    # --- themes, help, palette -----------------------------------------------------------
+    def action_next_theme(self) -> None:
+        names = [t.name for t in self._themes] or list(self.available_themes)
+        i = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(i + 1) % len(names)]
+        self.notify(f"Theme: {self.theme}", markup=False, timeout=2)
+
+    def watch_theme(self, theme: str) -> None:
+        if not self.is_mounted:
+            return
+        if self.settings.theme != theme:
+            self.settings.theme = theme
+            self.settings.save()
+        try:
+            self.frame_list.invalidate(rows=False)
+            if self.findings:
+                self.findings_pane.set_findings(self.findings)
+            if self.current_tree is not None:
+                self.tree_pane.show_frame(self.current_tree, self.findings_by_frame.get(self.current_tree.number, []))
+            self.filter_bar.validate_text(self.filter_bar.input.value)
+            self._update_status()
+        except Exception:  # a screen without the main widgets (tests, modal on top)
+            pass
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(binding_sections()))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for b in self.BINDINGS:
+            if isinstance(b, Binding) and b.action not in ("quit", "help"):
+                action = b.action
+                yield SystemCommand(b.description, f"{b.description} ({b.key.split(',')[0]})",
+                                    partial(self.run_action, action))
+
+
+def binding_sections() -> list[tuple[str, list]]:
+    from .screens import FollowScreen as _F
+
+    return [
+        ("Everywhere", [b for b in TlsTuiApp.BINDINGS if isinstance(b, Binding)]),
+        ("Frame list", list(FrameList.BINDINGS)),
+        ("Protocol tree", list(ProtoTree.BINDINGS)),
+        ("Bytes", list(HexView.BINDINGS)),
+        ("Filter bar", list(FilterInput.BINDINGS)),
+        ("Findings", list(FindingsTable.BINDINGS)),
+        ("Follow / ladder", list(TitledScreen.BINDINGS) + list(_F.BINDINGS) + list(LinesView.BINDINGS)),
+        ("Textual", [Binding("tab,shift+tab", "focus_next", "Next / previous pane", id="textual.focus"),
+                     Binding("ctrl+p", "command_palette", "Command palette", id="textual.palette"),
+                     Binding("ctrl+q", "quit", "Quit", id="textual.quit")]),
+    ]
+
+
+# --- entry point ---------------------------------------------------------------------------
+def demo_paths() -> tuple[str, str | None]:
+    from importlib import resources
+
+    base = resources.files("tlstui") / "data"
+    pcap = base / DEMO
+    keys = base / "demo.keys"
+    return str(pcap), (str(keys) if keys.is_file() else None)
+
+
+def _reattach_tty() -> bool:
+    """After reading a capture from a pipe, give Textual the terminal on fd 0."""
+    if os.isatty(0):
+        return True
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        return False
+    os.dup2(fd, 0)
+    os.close(fd)
+    return True
+
+
+def run_app(path: str | None, keylog: str | None = None, theme: str | None = None) -> int:
+    """`tlstui [FILE]`: open the UI; no FILE opens the bundled demo; '-' reads stdin."""
+    from ..capture.reader import CaptureError
+
+    session = None
+    name = None
+    if path is None:
+        path, demo_keys = demo_paths()
+        keylog = keylog or demo_keys
+        name = "demo.pcapng (bundled demo)"
+    elif path == "-":
+        from ..session import Session
+
+        try:
+            session = Session.open("-", keylog)
+        except CaptureError as e:
+            print(f"tlstui: {escape_text(str(e))}", file=sys.stderr)
+            return 2
+        name = "<stdin>"
+        if not _reattach_tty():
+            print("tlstui: no terminal to draw on (stdin was the capture and /dev/tty is not available)",
+                  file=sys.stderr)
+            return 2
+    elif not os.path.exists(path):
+        print(f"tlstui: {escape_text(path)}: no such file", file=sys.stderr)
+        return 2
+    app = TlsTuiApp(path, keylog, session=session, display_name=name, theme_name=theme)
+    result = app.run()
+    if app.return_code:
+        return app.return_code
+    return 0 if result is None else int(result)

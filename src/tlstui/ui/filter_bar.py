@@ -1,0 +1,214 @@
+"""The display-filter bar: validity as you type (with the column), field-name completion,
+history across runs.  Enter applies, Escape clears."""
+from __future__ import annotations
+
+import re
+from os.path import commonprefix
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.suggester import Suggester
+from textual.widgets import Input, Label, Static
+
+from ..safe_text import escape_text
+from .colors import theme_style
+from .settings import FilterHistory
+
+try:
+    from ..filter import check_filter, complete_field
+except ImportError:  # pragma: no cover - the filter package is written beside the UI
+    check_filter = None  # type: ignore[assignment]
+    complete_field = None  # type: ignore[assignment]
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*$")
+PROMPT = "Filter "
+
+
+def field_candidates(prefix: str, limit: int = 200) -> list[str]:
+    if complete_field is not None:
+        return complete_field(prefix, limit=limit)
+    from ..registry import REGISTRY
+
+    return [s.name for s in REGISTRY.with_prefix(prefix)][:limit]
+
+
+def last_word(value: str) -> str:
+    m = _WORD.search(value)
+    if not m:
+        return ""
+    # A word right after a digit or a quote is part of a literal (0x1a, "ab"), not a field name.
+    start = m.start()
+    if start and (value[start - 1].isalnum() or value[start - 1] in "\"'"):
+        return ""
+    return m.group()
+
+
+class FieldSuggester(Suggester):
+    """Completes the field name being typed at the end of the filter (ghost text; Tab/→ accept)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=True, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        word = last_word(value)
+        if not word:
+            return None
+        names = field_candidates(word, limit=2)
+        if not names or names[0] == word:
+            return None
+        return value[:len(value) - len(word)] + names[0]
+
+
+class FilterInput(Input):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "complete", "Complete field name", show=False, priority=True, id="filter.complete"),
+        Binding("up", "history(-1)", "Older filter", show=False, id="filter.history_back"),
+        Binding("down", "history(1)", "Newer filter", show=False, id="filter.history_forward"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="filter.clear"),
+    ]
+
+    def __init__(self, history: FilterHistory, **kwargs) -> None:
+        super().__init__(placeholder="display filter, e.g. tcp.stream eq 3 and tls.alert_message  (/ to edit)",
+                         suggester=FieldSuggester(), compact=True, **kwargs)
+        self.history = history
+        self._hist_pos: int | None = None
+
+    def action_complete(self) -> None:
+        value = self.value[:self.cursor_position]
+        word = last_word(value)
+        if not word:
+            self.app.action_focus_next()
+            return
+        names = field_candidates(word)
+        if not names:
+            self.app.bell()
+            return
+        prefix = commonprefix(names)
+        if len(prefix) <= len(word) and len(names) > 1:
+            self.app.bell()
+            return
+        new = names[0] if len(names) == 1 else prefix
+        self.value = value[:len(value) - len(word)] + new + self.value[self.cursor_position:]
+        self.cursor_position = len(value) - len(word) + len(new)
+
+    def action_history(self, step: int) -> None:
+        items = self.history.items
+        if not items:
+            return
+        pos = len(items) if self._hist_pos is None else self._hist_pos
+        pos = max(0, min(len(items), pos + step))
+        self._hist_pos = pos
+        self.value = items[pos] if pos < len(items) else ""
+        self.cursor_position = len(self.value)
+        self._hist_pos = pos  # setting value resets it in the Changed handler
+
+    def action_clear_filter(self) -> None:
+        self.post_message(FilterBar.Cleared())
+
+
+class FilterBar(Vertical):
+    """Input plus a status line: valid, or the error with a caret under its column."""
+
+    DEFAULT_CSS = """
+    FilterBar { height: 2; background: $panel; }
+    FilterBar > Horizontal { height: 1; }
+    FilterBar Label#filter-prompt { width: auto; color: $foreground; text-style: bold; background: $panel; }
+    FilterBar FilterInput { width: 1fr; }
+    FilterBar FilterInput.-valid { background: $success 15%; }
+    FilterBar FilterInput.-invalid { background: $error 20%; }
+    FilterBar #filter-status { height: 1; background: $panel; color: $foreground 70%; }
+    """
+
+    class Applied(Message):
+        """Enter in the bar: apply this filter text."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class Cleared(Message):
+        """Escape in the bar: show every frame."""
+
+    def __init__(self, history: FilterHistory | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.history = history or FilterHistory()
+        self.error = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label(PROMPT, id="filter-prompt")
+            yield FilterInput(self.history, id="filter-input")
+        yield Static("", id="filter-status")
+
+    @property
+    def input(self) -> FilterInput:
+        return self.query_one(FilterInput)
+
+    @property
+    def status(self) -> Static:
+        return self.query_one("#filter-status", Static)
+
+    def set_text(self, text: str) -> None:
+        self.input.value = text
+        self.input.cursor_position = len(text)
+
+    def note(self, text: Text | str) -> None:
+        """Show a message in the status line (progress of an applied filter)."""
+        if self.error is None:
+            self.status.update(text)
+
+    @on(Input.Changed, "#filter-input")
+    def _changed(self, event: Input.Changed) -> None:
+        inp = self.input
+        if event.value and (inp._hist_pos is None or event.value != (
+                self.history.items[inp._hist_pos] if inp._hist_pos < len(self.history.items) else "")):
+            inp._hist_pos = None
+        self.validate_text(event.value)
+
+    def validate_text(self, value: str) -> None:
+        inp = self.input
+        err = check_filter(value) if check_filter is not None and value.strip() else None
+        self.error = err
+        inp.set_class(bool(value.strip()) and err is None, "-valid")
+        inp.set_class(err is not None, "-invalid")
+        if err is not None:
+            pad = len(PROMPT) + min(err.column, len(value))
+            caret = "^" + "~" * (max(1, min(err.length, len(value) - err.column)) - 1)
+            t = Text(" " * pad)
+            t.append(caret + " ", theme_style(self.app, "error", bold=True))
+            t.append(escape_text(f"{err.message} (column {err.column + 1})"), theme_style(self.app, "error"))
+            self.status.update(t)
+            return
+        word = last_word(value[:inp.cursor_position] if inp.cursor_position <= len(value) else value)
+        if word:
+            names = field_candidates(word, limit=8)
+            if names and names != [word]:
+                more = "…" if len(names) == 8 else ""
+                self.status.update(Text(" " * len(PROMPT) + "Tab completes: " + "  ".join(names) + more,
+                                        style="dim"))
+                return
+        if value.strip():
+            self.status.update(Text(" " * len(PROMPT) + "✓ valid filter — Enter applies", style=theme_style(
+                self.app, "success")))
+        else:
+            self.status.update(Text(" " * len(PROMPT) + "no filter: every frame shown", style="dim"))
+
+    @on(Input.Submitted, "#filter-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.error is not None:
+            self.app.bell()
+            return
+        if event.value.strip():
+            self.history.add(event.value)
+        self.input._hist_pos = None
+        self.post_message(self.Applied(event.value))
+
+    def on_filter_bar_cleared(self, event: "FilterBar.Cleared") -> None:
+        self.set_text("")
+        self.validate_text("")

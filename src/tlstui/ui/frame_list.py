@@ -1,0 +1,319 @@
+"""The frame list: a Line-API ScrollView over the frame index that draws only visible rows.
+
+As in Textualize/toolong, ``render_line(y)`` looks up the frame of row ``scroll_y + y``,
+builds its summary on first sight (one dissection) and caches the rendered strip under a key
+that holds every input that changes the line.  Nothing is measured up front, so a million
+frames cost nothing until they are on screen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.cells import set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.events import Click
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+
+from .rows import CATEGORIES, Row, RowView, make_row
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Cell widths of the list for one terminal width."""
+
+    flag: int
+    number: int
+    time: int
+    source: int
+    destination: int
+    protocol: int
+    length: int
+    info: int
+
+    @classmethod
+    def fit(cls, width: int, last_number: int) -> "Columns":
+        number = max(4, len(str(last_number)))
+        fixed = 2 + (number + 1) + 12 + 9 + 7
+        rest = max(0, width - fixed)
+        addr = max(9, min(39, rest // 5))
+        info = max(0, rest - 2 * (addr + 1))
+        return cls(2, number, 11, addr, addr, 8, 6, info)
+
+    def cells(self, flag: str, number: str, time: str, src: str, dst: str, proto: str, length: str,
+              info: str) -> str:
+        return (set_cell_size(flag, self.flag)
+                + number.rjust(self.number) + " "
+                + time.rjust(self.time) + " "
+                + _fit(src, self.source) + " "
+                + _fit(dst, self.destination) + " "
+                + _fit(proto, self.protocol) + " "
+                + length.rjust(self.length) + " "
+                + _fit(info, self.info))
+
+
+def _fit(text: str, width: int) -> str:
+    if width <= 0:
+        return ""
+    if len(text) > width:  # cheap test first: most cells are ASCII and short
+        return set_cell_size(text[:width - 1], width - 1) + "…"
+    return set_cell_size(text, width)
+
+
+class FrameListHeader(Widget):
+    """The column titles, laid out with the same widths as the rows below."""
+
+    DEFAULT_CSS = """
+    FrameListHeader { height: 1; background: $panel; color: $foreground; text-style: bold; }
+    """
+
+    def __init__(self, last_number: int = 1, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.last_number = last_number
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        cols = Columns.fit(width, self.last_number)
+        text = cols.cells("", "No.", "Time", "Source", "Destination", "Protocol", "Length", "Info")
+        return Strip([Segment(set_cell_size(text, width), self.rich_style)], width)
+
+
+class FrameList(ScrollView, can_focus=True):
+    """Frames of the current view; the cursor row is the selected frame."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *(f"frame-list--{c}" for c in CATEGORIES),
+        "frame-list--cursor", "frame-list--cursor-blurred", "frame-list--marked",
+        "frame-list--error", "frame-list--warning", "frame-list--note",
+    }
+    DEFAULT_CSS = """
+    FrameList { background: $surface; scrollbar-gutter: stable; overflow-x: hidden; }
+    FrameList > .frame-list--tcp { color: $row-tcp-fg; background: $row-tcp-bg; }
+    FrameList > .frame-list--udp { color: $row-udp-fg; background: $row-udp-bg; }
+    FrameList > .frame-list--tls { color: $row-tls-fg; background: $row-tls-bg; }
+    FrameList > .frame-list--dtls { color: $row-dtls-fg; background: $row-dtls-bg; }
+    FrameList > .frame-list--synfin { color: $row-synfin-fg; background: $row-synfin-bg; }
+    FrameList > .frame-list--rst { color: $row-rst-fg; background: $row-rst-bg; }
+    FrameList > .frame-list--bad { color: $row-bad-fg; background: $row-bad-bg; }
+    FrameList > .frame-list--alert { color: $row-alert-fg; background: $row-alert-bg; }
+    FrameList > .frame-list--other { color: $row-other-fg; background: $row-other-bg; }
+    FrameList > .frame-list--marked { color: $row-marked-fg; background: $row-marked-bg; }
+    FrameList > .frame-list--cursor { color: $block-cursor-foreground; background: $block-cursor-background;
+                                      text-style: bold; }
+    FrameList > .frame-list--cursor-blurred { color: $foreground; background: $block-cursor-blurred-background;
+                                              text-style: bold; }
+    FrameList > .frame-list--error { color: $error; text-style: bold; }
+    FrameList > .frame-list--warning { color: $warning; text-style: bold; }
+    FrameList > .frame-list--note { color: $primary; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor_down", "Next frame", show=False, id="list.down"),
+        Binding("up,k", "cursor_up", "Previous frame", show=False, id="list.up"),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="list.page_down"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="list.page_up"),
+        Binding("ctrl+d", "half_page_down", "Half page down", show=False, id="list.half_down"),
+        Binding("ctrl+u", "half_page_up", "Half page up", show=False, id="list.half_up"),
+        Binding("home,g", "first", "First frame", show=False, id="list.first"),
+        Binding("end,G", "last", "Last frame", show=False, id="list.last"),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+
+    class CursorMoved(Message):
+        """The cursor is on another frame (``number`` 0: the view is empty)."""
+
+        def __init__(self, frame_list: "FrameList", number: int) -> None:
+            super().__init__()
+            self.frame_list = frame_list
+            self.number = number
+
+        @property
+        def control(self) -> "FrameList":
+            return self.frame_list
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.session = None
+        self.view = RowView(0)
+        self.marked: set[int] = set()
+        self.flags: dict[int, str] = {}  # frame -> worst finding severity
+        self._rows: LRUCache[int, Row] = LRUCache(4096)
+        self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._generation = 0
+        self._last_posted = -1
+
+    # --- data --------------------------------------------------------------------------
+    def attach(self, session) -> None:
+        self.session = session
+        self.view = RowView(len(session))
+        self.invalidate()
+        self._update_size()
+        self.cursor = 0
+
+    def set_view(self, view: RowView, keep: int | None = None) -> None:
+        """Show other frames; keep the cursor on frame ``keep`` (or the nearest shown)."""
+        self.view = view
+        self._strips.clear()
+        self._update_size()
+        if len(view) == 0:
+            self.cursor = 0
+        elif keep is not None:
+            self.cursor = view.nearest_index(keep)
+        else:
+            self.cursor = min(self.cursor, len(view) - 1)
+        self.refresh()
+
+    def grow(self) -> None:
+        """The view's array got longer (a filter still running)."""
+        self._update_size()
+        self.refresh()
+
+    def invalidate(self, rows: bool = True) -> None:
+        """Forget rendered rows (analysis finished, findings arrived, the theme changed)."""
+        if rows:
+            self._rows.clear()
+        self._strips.clear()
+        self._generation += 1
+        self.refresh()
+
+    def _update_size(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.view))
+
+    @property
+    def selected(self) -> int:
+        """The frame number under the cursor, 0 if the view is empty."""
+        if len(self.view) == 0:
+            return 0
+        return self.view.number_at(min(self.cursor, len(self.view) - 1))
+
+    def row(self, number: int) -> Row:
+        r = self._rows.get(number)
+        if r is None:
+            r = make_row(self.session, number)
+            self._rows[number] = r
+        return r
+
+    def select_frame(self, number: int) -> bool:
+        """Put the cursor on a frame; False if the view does not show it."""
+        i = self.view.index_of(number)
+        if i is None:
+            return False
+        self.cursor = i
+        return True
+
+    # --- cursor ------------------------------------------------------------------------
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, len(self.view) - 1)) if len(self.view) else 0
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._scroll_cursor_visible()
+        self.refresh()
+        number = self.selected
+        if number != self._last_posted:
+            self._last_posted = number
+            self.post_message(self.CursorMoved(self, number))
+
+    def _scroll_cursor_visible(self) -> None:
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return
+        top = round(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        self._update_size()
+        self._strips.clear()
+        self._scroll_cursor_visible()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        self.cursor -= 1
+
+    def action_page_down(self) -> None:
+        self.scroll_to(y=self.scroll_y + self._page(), animate=False, immediate=True)
+        self.cursor += self._page()
+
+    def action_page_up(self) -> None:
+        self.scroll_to(y=self.scroll_y - self._page(), animate=False, immediate=True)
+        self.cursor -= self._page()
+
+    def action_half_page_down(self) -> None:
+        self.cursor += self._page() // 2 or 1
+
+    def action_half_page_up(self) -> None:
+        self.cursor -= self._page() // 2 or 1
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = len(self.view) - 1
+
+    def on_click(self, event: Click) -> None:
+        i = round(self.scroll_y) + event.y
+        if 0 <= i < len(self.view):
+            self.cursor = i
+
+    # --- drawing -------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        i = round(self.scroll_y) + y
+        if self.session is None or i >= len(self.view):
+            return Strip.blank(width, self.rich_style)
+        number = self.view.number_at(i)
+        is_cursor = i == self.cursor
+        marked = number in self.marked
+        flag = self.flags.get(number, "")
+        key = (number, width, is_cursor, is_cursor and self.has_focus, marked, flag, self._generation)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._render_row(number, width, is_cursor, marked, flag)
+            self._strips[key] = strip
+        return strip
+
+    def _render_row(self, number: int, width: int, is_cursor: bool, marked: bool, flag: str) -> Strip:
+        r = self.row(number)
+        cols = Columns.fit(width, self.view.total)
+        text = cols.cells("", str(r.number), r.time, r.source, r.destination, r.protocol, str(r.length), r.info)
+        style = self.get_component_rich_style(f"frame-list--{r.category}")
+        if marked:
+            style = style + self.get_component_rich_style("frame-list--marked")
+        if is_cursor:
+            style = style + self.get_component_rich_style(
+                "frame-list--cursor" if self.has_focus else "frame-list--cursor-blurred")
+        glyph = {"error": "✖ ", "warning": "▲ ", "note": "• "}.get(flag, "  ")
+        if marked:
+            glyph = glyph[0] + "◆"
+        flag_style = style
+        if flag:
+            flag_style = style + Style(color=self.get_component_rich_style(f"frame-list--{flag}").color,
+                                       bold=True)
+        body = set_cell_size(text[cols.flag:], max(0, width - cols.flag))
+        return Strip([Segment(glyph, flag_style), Segment(body, style)], width)

@@ -1,0 +1,324 @@
+"""Screens over the main view: help, go to frame, follow stream, handshake ladder."""
+from __future__ import annotations
+
+from typing import Callable, ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.screen import ModalScreen, Screen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from ..safe_text import escape_text
+from .colors import theme_style
+from .streams import Chunk, Conversation, LadderStep
+
+_PRINTABLE = {b for b in range(0x20, 0x7F)}
+
+
+class LinesView(ScrollView, can_focus=True):
+    """Pre-built Rich Text lines drawn with the Line API (a stream can be megabytes)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "scroll_down", "Down", show=False, id="lines.down"),
+        Binding("k,up", "scroll_up", "Up", show=False, id="lines.up"),
+        Binding("g,home", "scroll_home", "Top", show=False, id="lines.top"),
+        Binding("G,end", "scroll_end", "Bottom", show=False, id="lines.bottom"),
+        Binding("space,pagedown", "page_down", "Page down", show=False, id="lines.page_down"),
+        Binding("b,pageup", "page_up", "Page up", show=False, id="lines.page_up"),
+    ]
+    DEFAULT_CSS = "LinesView { background: $surface; }"
+
+    def __init__(self, build: Callable[[int], list[Text]], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.build = build
+        self.lines: list[Text] = []
+        self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(512)
+        self._built_for = -1
+
+    def rebuild(self) -> None:
+        width = self.scrollable_content_region.width or self.app.size.width
+        self.lines = self.build(width)
+        self._built_for = width
+        self._cache.clear()
+        widest = max((l.cell_len for l in self.lines[:5000]), default=0)
+        self.virtual_size = Size(max(widest, width), len(self.lines))
+        self.refresh()
+
+    def on_resize(self) -> None:
+        if self.scrollable_content_region.width != self._built_for:
+            self.rebuild()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        i = round(self.scroll_y) + y
+        if i >= len(self.lines):
+            return Strip.blank(width, self.rich_style)
+        key = (i, self._built_for)
+        strip = self._cache.get(key)
+        if strip is None:
+            segs = list(self.lines[i].render(self.app.console))
+            strip = Strip([Segment(s.text.replace("\n", ""), self.rich_style + s.style if s.style else
+                                   self.rich_style) for s in segs])
+            self._cache[key] = strip
+        x = round(self.scroll_x)
+        return strip.crop(x, x + width).extend_cell_length(width, self.rich_style)
+
+
+class TitledScreen(Screen):
+    """A full screen with a title line, a LinesView and the footer; Escape/q go back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "app.pop_screen", "Back", id="screen.back"),
+    ]
+    DEFAULT_CSS = """
+    TitledScreen > #title { height: auto; background: $panel; color: $foreground; padding: 0 1; }
+    TitledScreen > LinesView { height: 1fr; }
+    """
+
+    def __init__(self, title: Text, build: Callable[[int], list[Text]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.build = build
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.title_text, id="title")
+        yield LinesView(self.build, id="lines")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        lines = self.query_one(LinesView)
+        lines.rebuild()
+        lines.focus()
+
+
+def _printable_lines(data: bytes, wrap: int) -> list[str]:
+    """Wireshark's ASCII view: printable bytes and newlines, '.' for the rest."""
+    text = "".join(chr(b) if b in _PRINTABLE or b == 10 else "." for b in data if b != 13)
+    out: list[str] = []
+    for line in text.split("\n"):
+        while len(line) > wrap:
+            out.append(line[:wrap])
+            line = line[wrap:]
+        out.append(line)
+    if out and out[-1] == "":
+        out.pop()
+    return out
+
+
+def _hexdump_lines(data: bytes, base: int) -> list[str]:
+    out = []
+    for i in range(0, len(data), 16):
+        chunk = data[i:i + 16]
+        hexpart = " ".join(f"{b:02x}" for b in chunk)
+        out.append(f"{base + i:08x}  {hexpart:<47}  " + "".join(chr(b) if b in _PRINTABLE else "." for b in chunk))
+    return out
+
+
+class FollowScreen(TitledScreen):
+    """Follow TCP/UDP stream: both directions' bytes in order, client and server colours."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x", "toggle_hex", "ASCII / hex", id="follow.toggle_hex"),
+        Binding("f", "filter_stream", "Filter on stream", id="follow.filter"),
+    ]
+    MAX_BYTES = 4 << 20
+
+    def __init__(self, conv: Conversation, chunks: list[Chunk], app_style) -> None:
+        self.conv = conv
+        self.chunks = chunks
+        self.hex_mode = False
+        sent = [sum(len(c.data) for c in chunks if c.direction == d) for d in (0, 1)]
+        title = Text.assemble(
+            (f"Follow {conv.stream.kind.upper()} stream {conv.stream.number}   ", "bold"),
+            (f"{escape_text(conv.client)} → {escape_text(conv.server)}: {sent[0]} bytes", app_style("direction-client")),
+            "   ",
+            (f"{escape_text(conv.server)} → {escape_text(conv.client)}: {sent[1]} bytes", app_style("direction-server")),
+            ("   (x: hex/ASCII, f: filter on this stream, Esc: back)", "dim"))
+        self._style = app_style
+        super().__init__(title, self._build)
+
+    def _build(self, width: int) -> list[Text]:
+        styles = (self._style("direction-client"), self._style("direction-server"))
+        lines: list[Text] = []
+        total = 0
+        offsets = [0, 0]
+        for c in self.chunks:
+            if total > self.MAX_BYTES:
+                lines.append(Text(f"[… display stops after {self.MAX_BYTES >> 20} MB]", style="dim"))
+                break
+            st = styles[c.direction]
+            if c.missing:
+                lines.append(Text(f"[{c.missing} bytes missing in capture]", style=st + Style(italic=True)))
+                offsets[c.direction] += c.missing
+                continue
+            total += len(c.data)
+            if self.hex_mode:
+                body = _hexdump_lines(c.data, offsets[c.direction])
+                indent = "    " if c.direction else ""
+                lines.extend(Text(indent + l, style=st) for l in body)
+            else:
+                lines.extend(Text(l, style=st) for l in _printable_lines(c.data, max(20, width - 2)))
+            offsets[c.direction] += len(c.data)
+        if not lines:
+            lines.append(Text("No payload in this stream.", style="dim"))
+        return lines
+
+    def action_toggle_hex(self) -> None:
+        self.hex_mode = not self.hex_mode
+        self.query_one(LinesView).rebuild()
+
+    def action_filter_stream(self) -> None:
+        self.app.pop_screen()
+        self.app.apply_filter_text(self.conv.stream.filter_text())
+
+
+class TlsStreamScreen(TitledScreen):
+    """Follow TLS stream: the records of both directions in order, decrypted data where keys allow."""
+
+    def __init__(self, conv: Conversation, records: list, app_style) -> None:
+        self.conv = conv
+        self.records = records
+        self._style = app_style
+        title = Text.assemble((f"Follow TLS stream ({conv.stream.kind} stream {conv.stream.number})   ", "bold"),
+                              (f"client {escape_text(conv.client)}", app_style("direction-client")), "   ",
+                              (f"server {escape_text(conv.server)}", app_style("direction-server")),
+                              (f"   {len(records)} messages   (Esc: back)", "dim"))
+        super().__init__(title, self._build)
+
+    def _build(self, width: int) -> list[Text]:
+        styles = (self._style("direction-client"), self._style("direction-server"))
+        err = self._style("error")
+        lines: list[Text] = []
+        for frame, d, text, bad, plain in self.records:
+            arrow = "client → server" if d == 0 else "server → client"
+            line = Text(f"{frame:>7}  {arrow}  ", style=styles[d])
+            line.append(escape_text(text), err if bad else styles[d] + Style(bold=True))
+            lines.append(line)
+            if plain:
+                for l in _printable_lines(plain, max(20, width - 12))[:200]:
+                    lines.append(Text("           " + l, style=styles[d] + Style(dim=True)))
+        if not lines:
+            lines.append(Text("No TLS records in this stream (not TLS, or the decoder did not recognise it).",
+                              style="dim"))
+        return lines
+
+
+class LadderScreen(TitledScreen):
+    """The handshake ladder: client and server columns, one line per message."""
+
+    def __init__(self, conv: Conversation, steps: list[LadderStep], flagged: dict[int, str], app_style) -> None:
+        self.conv = conv
+        self.steps = steps
+        self.flagged = flagged
+        self._style = app_style
+        title = Text.assemble((f"Ladder of {conv.stream.kind.upper()} stream {conv.stream.number}   ", "bold"),
+                              ("red: alerts and resets, ✖/▲: frames with findings   (Esc: back)", "dim"))
+        super().__init__(title, self._build)
+
+    def _build(self, width: int) -> list[Text]:
+        cs, ss = self._style("direction-client"), self._style("direction-server")
+        err = self._style("error") + Style(bold=True)
+        left = 19  # "  frame    time   " gutter
+        lane = max(30, width - left - 1)
+        client, server = escape_text(self.conv.client), escape_text(self.conv.server)
+        head = Text(" " * left)
+        head.append(f"client {client}", cs + Style(bold=True))
+        pad = lane - cell_len(f"client {client}") - cell_len(f"server {server}")
+        head.append(" " * max(1, pad))
+        head.append(f"server {server}", ss + Style(bold=True))
+        lines = [head, Text(" " * left + "│" + " " * (lane - 2) + "│", style="dim")]
+        for s in self.steps:
+            msg = escape_text(", ".join(s.messages))
+            room = lane - 4
+            if cell_len(msg) > room:
+                msg = msg[:max(1, room - 1)] + "…"
+            mark = {"error": "✖", "warning": "▲"}.get(self.flagged.get(s.frame, ""), " ")
+            line = Text(f"{mark}{s.frame:>6} {s.time:>10.6f} ", style=err if mark != " " else "dim")
+            style = err if s.bad else (cs if s.direction == 0 else ss)
+            dashes = "─" * max(1, lane - cell_len(msg) - 3)
+            if s.direction == 0:
+                line.append(f"{msg} {dashes}▶", style)
+            else:
+                line.append(f"◀{dashes} {msg}", style)
+            lines.append(line)
+        if len(lines) == 2:
+            lines.append(Text("No messages in this stream.", style="dim"))
+        return lines
+
+
+class GotoScreen(ModalScreen[int]):
+    """Ctrl+G: go to a frame number."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="goto.cancel")]
+    DEFAULT_CSS = """
+    GotoScreen { align: center middle; }
+    GotoScreen > Vertical { width: 44; height: auto; border: round $primary; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, last: int) -> None:
+        super().__init__()
+        self.last = last
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Go to frame (1–{self.last}):")
+            yield Input(type="integer", id="goto-input")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            self.dismiss(int(event.value))
+        except ValueError:
+            self.app.bell()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key binding, read from the widgets' BINDINGS (so it cannot go stale)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark,f1", "close", "Close",
+                                                     id="help.close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical { width: 90%; height: 90%; border: round $primary; background: $panel; }
+    HelpScreen #help-title { padding: 0 1; text-style: bold; }
+    HelpScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self, sections: list[tuple[str, list]]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("tlstui keys — Esc closes.  Ctrl+P opens the command palette with every action.",
+                         id="help-title")
+            yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Where", "Keys", "Does", "Binding id")
+        for where, bindings in self.sections:
+            for b in bindings:
+                keys = ", ".join(self.app.get_key_display(b.with_key(k)) if hasattr(b, "with_key") else k
+                                 for k in b.key.split(","))
+                table.add_row(where, keys, b.description or b.action, b.id or "")
+        table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def style_getter(app):
+    return lambda name: theme_style(app, name)
