@@ -1,0 +1,53 @@
+"""dtls.handshake_stalled: a DTLS handshake that stops: the last flight was not retransmitted and
+nothing followed (a retransmission timer that is never serviced, case 002)."""
+from __future__ import annotations
+
+from ..context import Context
+from ..model import Finding
+from ..tlsinfo import client_dir, handshake_done
+
+KINDS = ("dtls.handshake_stalled",)
+
+INITIAL_TIMER_S = 1.0
+
+
+def check(ctx: Context) -> list[Finding]:
+    out = []
+    for key, st in ctx.tls_streams.items():
+        kind, stream = key
+        if not st.dtls or not st.dtls_flights or handshake_done(st):
+            continue
+        if any(a.level is not None and a.description not in (0, None) for a in st.alerts):
+            continue  # ended by an alert
+        if st.app_data_frames[0] and st.app_data_frames[1]:
+            continue
+        last_frame, last_dir, _seqs = st.dtls_flights[-1]
+        if any(f >= last_frame for f in st.dtls_retransmissions):
+            continue  # retransmitted, not stalled (tls.handshake_incomplete if it never completed)
+        later = [f for f in st.last_record_frame if f and f > last_frame]
+        if later and any(ctx.direction(f) != last_dir for f in later):
+            continue
+        cdir = client_dir(st)
+        waiting = "server" if last_dir == cdir else "client"
+        sender = "client" if last_dir == cdir else "server"
+        try:
+            idle = ctx.time(ctx.total) - ctx.time(last_frame)
+        except Exception:
+            idle = None
+        if idle is not None and idle < INITIAL_TIMER_S:
+            sev, tail = "note", (f" The capture ends only {idle:.2f} s later, before a retransmission timer "
+                                 "would fire: it may just have been stopped too early.")
+        else:
+            sev = "error"
+            tail = (f" The capture goes on for {idle:.1f} s without a resend." if idle is not None else "")
+        out.append(Finding(
+            kind="dtls.handshake_stalled", severity=sev,
+            summary=f"DTLS handshake stalled after the {sender}'s flight in {ctx.where(kind, stream, cdir)}",
+            explanation=(f"The {sender}'s handshake flight in frame {last_frame} got no answer from the {waiting}, "
+                         f"and the {sender} never resent it.{tail} DTLS relies on each side retransmitting its "
+                         "last flight when the timer expires; when that timer is not serviced (an application "
+                         "that does not call DTLSv1_handle_timeout / the library's timer hook, a blocked event "
+                         "loop) a single lost datagram stalls the handshake for good. Check the "
+                         f"{sender}'s timer handling and whether the {waiting} received the flight."),
+            frames=[last_frame], stream=stream))
+    return out

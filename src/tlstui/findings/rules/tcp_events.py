@@ -1,0 +1,128 @@
+"""tcp.retransmission, tcp.fast_retransmission, tcp.spurious_retransmission, tcp.out_of_order,
+tcp.lost_segment, tcp.duplicate_ack, tcp.zero_window, tcp.reset: Wireshark's TCP analysis
+events, one finding per stream and kind ("34 retransmissions in TCP stream 0")."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..context import Context, frame_list, plural
+from ..model import Finding
+
+# kind -> (analyzer event, singular, plural, severity from this many events on (else note),
+#          what it usually means and what to check)
+_KINDS: dict[str, tuple[str, str, str, int, str]] = {
+    "tcp.retransmission": (
+        "retransmission", "retransmission", "retransmissions", 3,
+        "A segment was sent again because the sender saw no acknowledgement in time (RTO) or got "
+        "duplicate ACKs. Usually packet loss between the capture point and the receiver, or a "
+        "congested or lossy link; Wireshark counts fast and spurious retransmissions here too. "
+        "Check where the capture was taken, the interface error counters and the path's loss."),
+    "tcp.fast_retransmission": (
+        "fast_retransmission", "fast retransmission", "fast retransmissions", 3,
+        "Resent after three duplicate ACKs, before the retransmission timer: the receiver saw a hole "
+        "in the data. A sign of loss on the path (or heavy reordering)."),
+    "tcp.spurious_retransmission": (
+        "spurious_retransmission", "spurious retransmission", "spurious retransmissions", 10,
+        "Resent data that the receiver had already acknowledged: the sender's timer fired too early "
+        "(delay spikes, an ACK lost on the way back), or something in the path injects copies."),
+    "tcp.out_of_order": (
+        "out_of_order", "out-of-order segment", "out-of-order segments", 3,
+        "Segments arrived with lower sequence numbers than ones already seen: reordering on the path "
+        "(parallel links, load balancing) or retransmissions of segments lost after the capture point."),
+    "tcp.lost_segment": (
+        "lost_segment", "gap (previous segment not captured)", "gaps (previous segment not captured)", 3,
+        "Sequence numbers jump forward: the bytes in between were never seen here. Either they were "
+        "lost before the capture point, or the capture itself dropped them (common at capture start, "
+        "or when the capturing host is too busy: check the capture's drop count)."),
+    "tcp.duplicate_ack": (
+        "duplicate_ack", "duplicate ACK", "duplicate ACKs", 10,
+        "The receiver acknowledged the same byte again and again: it is missing a segment and asks "
+        "for it. Bursts of duplicate ACKs come with loss and lead to fast retransmissions."),
+    "tcp.zero_window": (
+        "zero_window", "zero window", "zero windows", 1,
+        "The receiver advertised a window of 0: its buffer is full because the application is not "
+        "reading fast enough. The sender must stop and probe. Look at the receiving application "
+        "(slow reader, blocked thread, small SO_RCVBUF), not at the network."),
+    "tcp.reset": (
+        "reset", "reset (RST)", "resets (RST)", 1 << 30,
+        "The connection was aborted with RST. Normal when a client closes a socket with unread data "
+        "(curl, s_client) after the TLS close; a problem when it comes in the middle of an exchange: "
+        "a closed port, a crashed or restarted server, a firewall or load balancer timing out the "
+        "connection, or data sent on a socket the peer already closed."),
+}
+
+
+def _group(events) -> dict[int, list[int]]:
+    by_stream: dict[int, list[int]] = defaultdict(list)
+    for frame, stream in events:
+        if stream is not None and stream >= 0:
+            by_stream[stream].append(frame)
+    return by_stream
+
+
+def check(ctx: Context) -> list[Finding]:
+    tcp = ctx.tcp
+    if tcp is None or not hasattr(tcp, "events"):
+        return _resets_from_conversations(ctx)
+    extra = {}
+    for aux in ("window_full", "zero_window_probe", "keep_alive"):
+        try:
+            extra[aux] = _group(tcp.events(aux))
+        except Exception:
+            extra[aux] = {}
+    out: list[Finding] = []
+    tls = {key[1]: st for key, st in ctx.tls_streams.items() if key[0] == "tcp"}
+    for kind, (event, one, many, warn_from, meaning) in _KINDS.items():
+        try:
+            events = tcp.events(event)
+        except (KeyError, AttributeError):
+            continue
+        for stream, frames in sorted(_group(events).items()):
+            frames.sort()
+            st = tls.get(stream)
+            cdir = st.client_direction if st is not None and st.client_direction in (0, 1) else 0
+            n = len(frames)
+            per_dir = [0, 0]
+            for f in frames:
+                d = ctx.direction(f)
+                if d in (0, 1):
+                    per_dir[d] += 1
+            senders = "; ".join(f"{per_dir[d]} sent by {ctx.side('tcp', stream, d, cdir)}"
+                                for d in (cdir, 1 - cdir) if per_dir[d])
+            expl = f"{plural(n, one, many)} ({senders}) in frames {frame_list(frames)}. {meaning}"
+            if kind == "tcp.zero_window":
+                wf = extra.get("window_full", {}).get(stream, [])
+                probes = extra.get("zero_window_probe", {}).get(stream, []) + extra.get("keep_alive", {}).get(stream, [])
+                if wf:
+                    expl += f" The sender filled the window {plural(len(wf), 'time')} (tcp.analysis.window_full)."
+                if probes:
+                    expl += f" {plural(len(probes), 'probe')} were sent while the window was closed."
+            if kind == "tcp.retransmission":
+                sub = []
+                for ev, label in (("fast_retransmission", "fast"), ("spurious_retransmission", "spurious")):
+                    try:
+                        k = sum(1 for f, s in tcp.events(ev) if s == stream)
+                    except Exception:
+                        k = 0
+                    if k:
+                        sub.append(f"{k} {label}")
+                if sub:
+                    expl += " Of these, " + " and ".join(sub) + " (listed separately as well)."
+            out.append(Finding(
+                kind=kind, severity="warning" if n >= warn_from else "note",
+                summary=f"{plural(n, one, many)} in TCP stream {stream} ({ctx.peers('tcp', stream, cdir)})",
+                explanation=expl, frames=frames, stream=stream))
+    return out
+
+
+def _resets_from_conversations(ctx: Context) -> list[Finding]:
+    """Without the TCP analysis layer: at least the resets, from the conversation tracker."""
+    out = []
+    for s in ctx.conv.tcp_streams:
+        if s.rst:
+            meaning = _KINDS["tcp.reset"][4]
+            out.append(Finding(kind="tcp.reset", severity="note",
+                               summary=f"reset (RST) in TCP stream {s.number} ({ctx.peers('tcp', s.number)})",
+                               explanation=f"First RST in frame {s.rst}. {meaning}",
+                               frames=[s.rst], stream=s.number))
+    return out

@@ -1,0 +1,58 @@
+"""tls.truncated_close: a TLS connection ended (FIN or RST) by a side that never sent close_notify."""
+from __future__ import annotations
+
+from ..context import Context
+from ..model import Finding
+from ..tlsinfo import client_dir, close_signals, fatal_alerts, handshake_done
+
+KINDS = ("tls.truncated_close",)
+
+
+def check(ctx: Context) -> list[Finding]:
+    out = []
+    for key, st in ctx.tls_streams.items():
+        kind, stream = key
+        if kind != "tcp" or st.dtls or not handshake_done(st):
+            continue
+        if not (st.app_data_frames[0] or st.app_data_frames[1]):
+            continue
+        if fatal_alerts(st):
+            continue  # ended by an alert: reported as such
+        conv_st = ctx.tcp_stream(stream)
+        if conv_st is None:
+            continue
+        cdir = client_dir(st)
+        rsts = ctx.rst_frames(stream)
+        for d in (cdir, 1 - cdir):
+            ends = [f for f in (conv_st.fin[d],) if f] + [r for r in rsts if ctx.direction(r) == d][:1]
+            if not ends:
+                continue
+            end = min(ends)
+            closes = [f for f in close_signals(ctx, st, d) if f <= end]
+            if closes:
+                continue
+            last = st.last_record_frame[d]
+            if last is not None and any(f >= (last or 0) for f in st.incomplete_frames):
+                continue  # the last record was cut or lost: cannot tell
+            # A peer that already closed: this side's RST is how sockets with unread data end.
+            peer_closed = close_signals(ctx, st, 1 - d)
+            role = "client" if d == cdir else "server"
+            how = "FIN" if end == conv_st.fin[d] else "RST"
+            sev = "warning"
+            note = ""
+            if peer_closed and how == "RST" and peer_closed[0] < end:
+                note = (f" The peer had already sent close_notify (frame {peer_closed[0]}), so the exchange "
+                        "itself was complete; this side just dropped the socket.")
+                sev = "note"
+            out.append(Finding(
+                kind="tls.truncated_close", severity=sev,
+                summary=f"the {role} closed with {how} without close_notify in {ctx.where(kind, stream, cdir)}",
+                explanation=(f"The {role} {ctx.side(kind, stream, d, cdir)} ended the connection with {how} in "
+                             f"frame {end}" + (f" after its last TLS record in frame {last}" if last else "")
+                             + ", and sent no close_notify alert before. Without close_notify the receiver "
+                               "cannot tell a complete response from one cut short (a truncation attack, or "
+                               "a crashed process, an idle timeout or a proxy dropping the connection). If "
+                               "responses are short or clients report incomplete downloads, check the "
+                               "sender's logs and any device in between." + note),
+                frames=[f for f in (last, end) if f], stream=stream))
+    return out

@@ -1,0 +1,157 @@
+"""Questions about one TLS/DTLS stream that several rules ask (derived from ``StreamTls``)."""
+from __future__ import annotations
+
+from .context import CT_ALERT, CT_APP_DATA, MAX_TLS12_ALERT_LENGTH, TLS13_ALERT_LENGTHS, Context
+
+TLS13 = 0x0304
+
+
+def is_tls13(st) -> bool:
+    return st.version == TLS13 or any(h.selected_version == TLS13 for h in st.server_hellos)
+
+
+def client_dir(st) -> int:
+    return st.client_direction if st.client_direction in (0, 1) else 0
+
+
+def server_dir(st) -> int:
+    return 1 - client_dir(st)
+
+
+def handshake_done(st) -> bool:
+    """Finished seen both ways; for TLS 1.3 without keys, encrypted records both ways after the
+    ServerHello (the client's first one is its Finished)."""
+    if st.finished_frames[0] and st.finished_frames[1]:
+        return True
+    if is_tls13(st) and st.server_hellos and st.app_data_frames[0] and st.app_data_frames[1]:
+        return True
+    return False
+
+
+def handshake_started(st) -> bool:
+    return bool(st.client_hellos) or st.sslv2_client_hello is not None
+
+
+def readable_alerts(st) -> list:
+    """Alerts whose level and description are known (plaintext, or decrypted with keys)."""
+    return [a for a in st.alerts if a.level is not None and a.description is not None]
+
+
+def fatal_alerts(st, direction: int | None = None) -> list:
+    """Readable alerts that end the connection: level fatal, or any non-close_notify alert
+    during the handshake (some stacks send handshake_failure as a warning)."""
+    out = []
+    for a in st.alerts:
+        if a.level is None or a.description is None or a.description in (0, 90, 100):
+            continue
+        if direction is not None and a.direction != direction:
+            continue
+        if a.level == 2 or not handshake_done(st):
+            out.append(a)
+    return out
+
+
+def close_signals(ctx: Context, st, direction: int) -> list[int]:
+    """Frames where ``direction`` sent a close_notify or what is most likely one: a readable
+    close_notify, an encrypted alert record (TLS <= 1.2), or, in TLS 1.3 without keys, an
+    alert-sized application-data record as the sender's last record."""
+    out = []
+    for a in st.alerts:
+        if a.direction != direction:
+            continue
+        if a.description == 0 or a.level is None:
+            out.append(a.frame)
+    last = st.last_record_frame[direction] if st.last_record_frame else None
+    if last and is_tls13(st) and last not in out:
+        for r in ctx.records(last):
+            if r.direction == direction and r.content_type == CT_APP_DATA and r.length in TLS13_ALERT_LENGTHS:
+                out.append(last)
+                break
+    return sorted(out)
+
+
+def alert_sized(r) -> bool:
+    return r is not None and r.content_type == CT_ALERT and r.length <= MAX_TLS12_ALERT_LENGTH
+
+
+def stream_kind(key) -> tuple[str, int]:
+    return key[0], key[1]
+
+
+def stream_frames_before(ctx: Context, key, frame: int, limit: int = 4000) -> list[int]:
+    """Frames of the stream up to ``frame`` (inclusive), most recent last, at most ``limit``."""
+    kind, stream = key
+    if kind == "tcp":
+        frames = ctx.tcp_frames(stream)
+        return [f for f in frames if f <= frame][-limit:]
+    arr = ctx.conv.udp_stream
+    out = []
+    f = frame
+    while f >= 1 and len(out) < limit and frame - f < limit * 8:
+        if arr[f - 1] == stream:
+            out.append(f)
+        f -= 1
+    out.reverse()
+    return out
+
+
+def handshake_name(t: int) -> str:
+    try:
+        from ..tls.names import HANDSHAKE_TYPES
+
+        return HANDSHAKE_TYPES.get(t, f"handshake type {t}")
+    except Exception:
+        return f"handshake type {t}"
+
+
+def last_message_before(ctx: Context, key, frame: int, direction: int | None = None) -> tuple[int, str] | None:
+    """The last record (of ``direction``, any if None) before the alert in ``frame``, described:
+    (frame, 'Certificate, Server Key Exchange')."""
+    for f in reversed(stream_frames_before(ctx, key, frame, limit=400)):
+        recs = [r for r in ctx.records(f) if (direction is None or r.direction == direction)
+                and r.content_type != CT_ALERT]
+        if not recs:
+            continue
+        names = []
+        for r in recs:
+            if r.handshake_types:
+                names.extend(handshake_name(t) for t in r.handshake_types)
+            elif r.content_type == 0:
+                names.append("SSLv2 Client Hello")
+            elif r.content_type == 20:
+                names.append("Change Cipher Spec")
+            elif r.content_type == CT_APP_DATA:
+                names.append("Application Data")
+            elif r.content_type == 22:
+                names.append("Encrypted Handshake Message")
+        if names:
+            uniq = list(dict.fromkeys(names))
+            return f, ", ".join(uniq)
+    return None
+
+
+def chains(st, who: str = "any") -> list:
+    """Certificate messages with at least one certificate: who = 'server', 'client' or 'any'."""
+    cdir = client_dir(st)
+    out = []
+    for c in st.certificates:
+        if not c.certs:
+            continue
+        if who == "server" and c.direction == cdir and st.client_direction is not None:
+            continue
+        if who == "client" and c.direction != cdir:
+            continue
+        out.append(c)
+    return out
+
+
+def rejecting_alert(st, chain_direction: int, descs: tuple[int, ...] | None = None):
+    """The first readable fatal alert sent by the receiver of a chain (optionally one of ``descs``)."""
+    for a in st.alerts:
+        if a.direction == chain_direction or a.level is None or a.description is None:
+            continue
+        if a.description == 0:
+            continue
+        if descs is None or a.description in descs:
+            return a
+    return None
