@@ -27,6 +27,8 @@ def check(ctx: Context) -> list[Finding]:
         later = [f for f in st.last_record_frame if f and f > last_frame]
         if later and any(ctx.direction(f) != last_dir for f in later):
             continue
+        if _datagrams_after(ctx, stream, last_frame, 1 - last_dir):
+            continue  # the peer did answer (DTLS 1.3 unified headers, or records we cannot read)
         cdir = client_dir(st)
         waiting = "server" if last_dir == cdir else "client"
         sender = "client" if last_dir == cdir else "server"
@@ -51,3 +53,16 @@ def check(ctx: Context) -> list[Finding]:
                          f"{sender}'s timer handling and whether the {waiting} received the flight."),
             frames=[last_frame], stream=stream))
     return out
+
+
+def _datagrams_after(ctx: Context, stream: int, frame: int, direction: int, limit: int = 200_000) -> bool:
+    """Whether ``direction`` sent any datagram of the UDP stream after ``frame``.
+
+    Derived from the per-frame ``conv.udp_stream``/``conv.direction`` arrays (the tracker keeps no
+    per-stream frame list); bounded so a huge capture is not scanned to the end."""
+    us, dirs = ctx.conv.udp_stream, ctx.conv.direction
+    end = min(len(us), frame + limit)
+    for i in range(frame, end):
+        if us[i] == stream and dirs[i] == direction:
+            return True
+    return False

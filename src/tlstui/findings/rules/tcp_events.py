@@ -72,11 +72,14 @@ def check(ctx: Context) -> list[Finding]:
             extra[aux] = {}
     out: list[Finding] = []
     tls = {key[1]: st for key, st in ctx.tls_streams.items() if key[0] == "tcp"}
+    after_close: list[tuple[int, int]] = []
     for kind, (event, one, many, warn_from, meaning) in _KINDS.items():
         try:
             events = tcp.events(event)
         except (KeyError, AttributeError):
             continue
+        if kind == "tcp.reset":
+            events, after_close = _split_resets(ctx, events, tls)
         for stream, frames in sorted(_group(events).items()):
             frames.sort()
             st = tls.get(stream)
@@ -112,7 +115,44 @@ def check(ctx: Context) -> list[Finding]:
                 kind=kind, severity="warning" if n >= warn_from else "note",
                 summary=f"{plural(n, one, many)} in TCP stream {stream} ({ctx.peers('tcp', stream, cdir)})",
                 explanation=expl, frames=frames, stream=stream))
+    if after_close:
+        frames = sorted(f for f, _ in after_close)
+        streams = sorted({s for _, s in after_close})
+        only = streams[0] if len(streams) == 1 else None
+        out.append(Finding(
+            kind="tcp.reset", severity="note",
+            summary=(f"{plural(len(frames), 'reset (RST)', 'resets (RST)')} after the TLS close in "
+                     + (f"TCP stream {only} ({ctx.peers('tcp', only)})" if only is not None
+                        else plural(len(streams), "stream"))),
+            explanation=(f"Frames {frame_list(frames)}: each RST comes from a side that had already sent its "
+                         "close_notify, and the peer sent nothing but its own close_notify after that. A "
+                         "client that closes its socket while the server's close_notify is still unread "
+                         "makes the kernel answer with RST (curl, openssl s_client do this). Harmless."),
+            frames=frames, stream=only))
     return out
+
+
+def _split_resets(ctx: Context, events, tls: dict) -> tuple[list, list]:
+    """(resets to report per stream, resets that only follow an orderly TLS close)."""
+    from ..tlsinfo import close_signals
+
+    keep, benign = [], []
+    for frame, stream in events:
+        st = tls.get(stream)
+        d = ctx.direction(frame)
+        ok = False
+        if st is not None and d in (0, 1):
+            mine = [f for f in close_signals(ctx, st, d) if f < frame]
+            if mine:
+                ok = True
+                for f in ctx.tcp_frames(stream):
+                    if mine[0] < f < frame and ctx.direction(f) == 1 - d and ctx.tcp_payload_len(f) > 0:
+                        recs = [r for r in ctx.records(f) if r.direction == 1 - d]
+                        if not recs or any(r.content_type != 21 for r in recs):
+                            ok = False
+                            break
+        (benign if ok else keep).append((frame, stream))
+    return keep, benign
 
 
 def _resets_from_conversations(ctx: Context) -> list[Finding]:

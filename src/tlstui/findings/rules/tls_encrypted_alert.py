@@ -30,7 +30,7 @@ def _finished_before(st, frame: int) -> bool:
 
 def check(ctx: Context) -> list[Finding]:
     out = []
-    benign: list[tuple[int, int]] = []  # (frame, stream)
+    benign: list[tuple[int, int, str]] = []  # (frame, stream, kind)
     for key, st in ctx.tls_streams.items():
         kind, stream = key
         cdir = client_dir(st)
@@ -44,7 +44,7 @@ def check(ctx: Context) -> list[Finding]:
             size = f", record length {rec.length}" if rec is not None else ""
             if a.description is not None:  # decrypted with keys
                 if a.description == 0:
-                    benign.append((a.frame, stream))
+                    benign.append((a.frame, stream, kind))
                     continue
                 fatal = a.level == 2
                 out.append(Finding(
@@ -68,7 +68,7 @@ def check(ctx: Context) -> list[Finding]:
                        "for example because something in the path altered it, or an application-level "
                        "refusal")
             else:
-                benign.append((a.frame, stream))
+                benign.append((a.frame, stream, kind))
                 continue
             out.append(Finding(
                 kind="tls.encrypted_alert", severity="warning",
@@ -80,10 +80,10 @@ def check(ctx: Context) -> list[Finding]:
                              "the key log (--keylog, SSLKEYLOGFILE) to read it, and check the sender's logs."),
                 frames=[a.frame], stream=stream))
     if benign:
-        frames = sorted(f for f, _ in benign)
-        streams = sorted({s for _, s in benign})
-        only = streams[0] if len(streams) == 1 else None
-        where = (f"TCP/UDP stream {only}" if only is not None else plural(len(streams), "stream"))
+        frames = sorted(f for f, _, _ in benign)
+        streams = sorted({(k, s) for _, s, k in benign})
+        only = streams[0][1] if len(streams) == 1 else None
+        where = (ctx.where(streams[0][0], only) if only is not None else plural(len(streams), "stream"))
         out.append(Finding(
             kind="tls.encrypted_alert", severity="note",
             summary=f"{plural(len(frames), 'encrypted alert')} closing normal exchanges in {where} (close_notify)",

@@ -28,8 +28,10 @@ def check(ctx: Context) -> list[Finding]:
             if not ends:
                 continue
             end = min(ends)
-            closes = [f for f in close_signals(ctx, st, d) if f <= end]
-            if closes:
+            # Any close_notify from this side counts, even one captured after its FIN: a segment
+            # lost before the capture point and resent arrives late but is still before FIN in
+            # sequence space (nothing can follow a FIN).
+            if close_signals(ctx, st, d):
                 continue
             last = st.last_record_frame[d]
             if last is not None and any(f >= (last or 0) for f in st.incomplete_frames):
@@ -40,14 +42,17 @@ def check(ctx: Context) -> list[Finding]:
             how = "FIN" if end == conv_st.fin[d] else "RST"
             sev = "warning"
             note = ""
-            if peer_closed and how == "RST" and peer_closed[0] < end:
-                note = (f" The peer had already sent close_notify (frame {peer_closed[0]}), so the exchange "
-                        "itself was complete; this side just dropped the socket.")
+            peer_fin = conv_st.fin[1 - d]
+            peer_first = min([f for f in peer_closed[:1] + [peer_fin] if f] or [0])
+            if peer_first and peer_first < end:
+                note = (f" The peer had already closed (frame {peer_first}), so the exchange itself was "
+                        "complete; this side just did not answer with its own close_notify, which is common "
+                        "and harmless.")
                 sev = "note"
             out.append(Finding(
                 kind="tls.truncated_close", severity=sev,
                 summary=f"the {role} closed with {how} without close_notify in {ctx.where(kind, stream, cdir)}",
-                explanation=(f"The {role} {ctx.side(kind, stream, d, cdir)} ended the connection with {how} in "
+                explanation=(f"The {ctx.side(kind, stream, d, cdir)} ended the connection with {how} in "
                              f"frame {end}" + (f" after its last TLS record in frame {last}" if last else "")
                              + ", and sent no close_notify alert before. Without close_notify the receiver "
                                "cannot tell a complete response from one cut short (a truncation attack, or "
