@@ -10,9 +10,10 @@ from ..model import Finding
 
 # kind -> (analyzer event, singular, plural, severity from this many events on (else note),
 #          what it usually means and what to check)
-_KINDS: dict[str, tuple[str, str, str, int, str]] = {
+_KINDS: dict[str, tuple[str | tuple[str, ...], str, str, int, str]] = {
+    # Wireshark's tcp.analysis.retransmission is also set on fast and spurious retransmissions.
     "tcp.retransmission": (
-        "retransmission", "retransmission", "retransmissions", 3,
+        ("retransmission", "fast_retransmission", "spurious_retransmission"), "retransmission", "retransmissions", 3,
         "A segment was sent again because the sender saw no acknowledgement in time (RTO) or got "
         "duplicate ACKs. Usually packet loss between the capture point and the receiver, or a "
         "congested or lossy link; Wireshark counts fast and spurious retransmissions here too. "
@@ -50,6 +51,7 @@ _KINDS: dict[str, tuple[str, str, str, int, str]] = {
         "a closed port, a crashed or restarted server, a firewall or load balancer timing out the "
         "connection, or data sent on a socket the peer already closed."),
 }
+KINDS = tuple(_KINDS)
 
 
 def _group(events) -> dict[int, list[int]]:
@@ -75,7 +77,10 @@ def check(ctx: Context) -> list[Finding]:
     after_close: list[tuple[int, int]] = []
     for kind, (event, one, many, warn_from, meaning) in _KINDS.items():
         try:
-            events = tcp.events(event)
+            if isinstance(event, tuple):
+                events = sorted({e for ev in event for e in tcp.events(ev)})
+            else:
+                events = tcp.events(event)
         except (KeyError, AttributeError):
             continue
         if kind == "tcp.reset":
