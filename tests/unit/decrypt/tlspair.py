@@ -1,0 +1,168 @@
+"""Real TLS connections recorded with their key logs, made at test time (no tshark, no network).
+
+``record_connection`` runs a Python ``ssl`` client and server against each other through
+memory BIOs in one thread (deterministic: no sockets, no timing), writes the client's key
+log with ``SSLContext.keylog_filename`` and keeps every byte each side put on the "wire",
+split into TLS records.  Ciphers and versions are forced with ``set_ciphers`` /
+``set_ciphersuites``-by-``set_ciphers`` and ``minimum_version``/``maximum_version``.
+"""
+from __future__ import annotations
+
+import datetime
+import ssl
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+CLIENT, SERVER = 0, 1
+
+
+@lru_cache(maxsize=None)
+def cert_files(kind: str = "rsa") -> tuple[str, str]:
+    """A self-signed certificate and key for 'localhost' (RSA 2048 or ECDSA P-256), as files."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if kind == "rsa" else \
+        ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    d = Path(tempfile.mkdtemp(prefix="tlstui-cert-"))
+    (d / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (d / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+    return str(d / "cert.pem"), str(d / "key.pem")
+
+
+@dataclass
+class Recording:
+    """What went over the wire: ``records`` as (direction, record bytes) in the order they were
+    sent (0 = client, 1 = server); the client's key log text; what each side read."""
+
+    records: list[tuple[int, bytes]] = field(default_factory=list)
+    keylog: str = ""
+    cipher: str = ""
+    version: str = ""
+    server_got: bytes = b""
+    client_got: bytes = b""
+
+
+class _Splitter:
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self.buf += data
+        out = []
+        while len(self.buf) >= 5:
+            n = 5 + int.from_bytes(self.buf[3:5], "big")
+            if len(self.buf) < n:
+                break
+            out.append(bytes(self.buf[:n]))
+            del self.buf[:n]
+        return out
+
+
+def record_connection(ciphers: str | None = None, version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2,
+                      cert: str = "rsa", requests: tuple[bytes, ...] = (b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",),
+                      responses: tuple[bytes, ...] = (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",),
+                      close: bool = True, tls13_suites: str | None = None, options: int = 0) -> Recording:
+    """One connection: handshake, each request answered by its response, close_notify both ways."""
+    certfile, keyfile = cert_files(cert)
+    keylog = Path(tempfile.mkdtemp(prefix="tlstui-keylog-")) / "keys.log"
+    cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    cctx.check_hostname = False
+    cctx.verify_mode = ssl.CERT_NONE
+    cctx.minimum_version = cctx.maximum_version = version
+    cctx.keylog_filename = str(keylog)
+    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    sctx.load_cert_chain(certfile, keyfile)
+    sctx.minimum_version = sctx.maximum_version = version
+    sctx.options |= options
+    cctx.options |= options
+    if ciphers:
+        for c in (cctx, sctx):
+            c.set_ciphers(ciphers + ":@SECLEVEL=0")
+    if tls13_suites:
+        # Python has no set_ciphersuites; OpenSSL reads TLS 1.3 suites from the config string
+        for c in (cctx, sctx):
+            c.options |= 0
+        _set_tls13_suites(sctx, tls13_suites)
+    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = cctx.wrap_bio(c_in, c_out, server_hostname="localhost")
+    server = sctx.wrap_bio(s_in, s_out, server_side=True)
+    rec = Recording()
+    split = (_Splitter(), _Splitter())
+
+    def pump() -> bool:
+        moved = False
+        for src, dst, d in ((c_out, s_in, CLIENT), (s_out, c_in, SERVER)):
+            data = src.read()
+            if data:
+                moved = True
+                dst.write(data)
+                rec.records.extend((d, r) for r in split[d].feed(data))
+        return moved
+
+    def step(obj, fn, *a):
+        try:
+            return fn(*a)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return None
+
+    done = [False, False]
+    for _ in range(50):
+        for i, o in enumerate((client, server)):
+            if not done[i]:
+                try:
+                    o.do_handshake()
+                    done[i] = True
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                    pass
+        if not pump() and all(done):
+            break
+    assert all(done), "handshake did not finish"
+    rec.cipher, rec.version = client.cipher()[0], client.version()
+    for req, resp in zip(requests, responses):
+        client.write(req)
+        pump()
+        got = b""
+        for _ in range(20):
+            r = step(server, server.read, 65536)
+            if r:
+                got += r
+            pump()
+            if len(got) >= len(req):
+                break
+        rec.server_got += got
+        server.write(resp)
+        pump()
+        got = b""
+        for _ in range(20):
+            r = step(client, client.read, 65536)
+            if r:
+                got += r
+            pump()
+            if len(got) >= len(resp):
+                break
+        rec.client_got += got
+    if close:
+        step(client, client.unwrap)
+        pump()
+        step(server, server.unwrap)
+        pump()
+        pump()
+    rec.keylog = keylog.read_text()
+    return rec
+
+
+def _set_tls13_suites(ctx: ssl.SSLContext, suites: str) -> None:  # pragma: no cover - see record_connection
+    raise NotImplementedError("Python's ssl cannot choose TLS 1.3 suites; the client offers all three")
