@@ -19,9 +19,9 @@ from .context import Context
 from .model import SEVERITIES, SEVERITY_RANK, Finding, sort_key
 from .render import exit_code, render_json, render_text
 
-__all__ = ["Finding", "find_all", "render_json", "render_text", "exit_code", "SEVERITIES", "SEVERITY_RANK"]
+__all__ = ["Finding", "run_rules", "find_all", "render_json", "render_text", "exit_code", "SEVERITIES", "SEVERITY_RANK"]
 
-RULE_ERROR = "tlstui.rule_error"
+from .kinds import RULE_ERROR  # noqa: E402
 
 
 def _rule_name(rule) -> str:

@@ -13,7 +13,7 @@ HANDSHAKE_FAILURE, PROTOCOL_VERSION, INSUFFICIENT_SECURITY = 40, 70, 71
 
 def _version(v: int) -> str:
     try:
-        from ..tls.names import VERSION_SHORT
+        from ...tls.names import VERSION_SHORT
 
         return VERSION_SHORT.get(v, f"0x{v:04x}")
     except Exception:
@@ -22,7 +22,7 @@ def _version(v: int) -> str:
 
 def _ciphers(ids: list[int], limit: int = 8) -> str:
     try:
-        from ..tls.names import CIPHER_SUITES
+        from ...tls.names import CIPHER_SUITES
     except Exception:
         CIPHER_SUITES = {}
     names = [CIPHER_SUITES.get(c, f"0x{c:04x}") for c in ids if (c & 0x0F0F) != 0x0A0A and c != 0x00FF]

@@ -1,0 +1,8 @@
+"""Every kind a rule can report (DESIGN.md's table, plus tlstui.rule_error)."""
+from __future__ import annotations
+
+from .rules import RULES
+
+RULE_ERROR = "tlstui.rule_error"
+
+KNOWN_KINDS: frozenset[str] = frozenset(k for rule in RULES for k in rule.KINDS) | {RULE_ERROR}
