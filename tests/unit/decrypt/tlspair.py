@@ -166,3 +166,134 @@ def record_connection(ciphers: str | None = None, version: ssl.TLSVersion = ssl.
 
 def _set_tls13_suites(ctx: ssl.SSLContext, suites: str) -> None:  # pragma: no cover - see record_connection
     raise NotImplementedError("Python's ssl cannot choose TLS 1.3 suites; the client offers all three")
+
+
+OPENSSL_CONF = """openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+Ciphersuites = {suites}
+"""
+
+
+def record_tls13_suite(suite: str, **kwargs) -> Recording:
+    """A TLS 1.3 connection restricted to ``suite``.  Python 3.11's ssl cannot choose TLS 1.3
+    suites, but OpenSSL reads them from its configuration file at start-up, so the
+    connection runs in a child interpreter with ``OPENSSL_CONF`` pointing at one."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    d = Path(tempfile.mkdtemp(prefix="tlstui-ossl-"))
+    conf = d / "openssl.cnf"
+    conf.write_text(OPENSSL_CONF.format(suites=suite))
+    env = dict(os.environ, OPENSSL_CONF=str(conf))
+    code = ("import json, ssl, sys; sys.path.insert(0, %r); import tlspair; "
+            "r = tlspair.record_connection(version=ssl.TLSVersion.TLSv1_3, **json.loads(sys.argv[1])); "
+            "print(json.dumps({'records': [[a, b.hex()] for a, b in r.records], 'keylog': r.keylog, "
+            "'cipher': r.cipher, 'version': r.version}))") % str(Path(__file__).resolve().parent)
+    args = {k: ([v.decode("latin-1") for v in val] if isinstance(val, tuple) else val) for k, val in kwargs.items()}
+    code = code.replace("**json.loads(sys.argv[1])",
+                        "**{k: (tuple(x.encode('latin-1') for x in v) if isinstance(v, list) else v) "
+                        "for k, v in json.loads(sys.argv[1]).items()}")
+    p = subprocess.run([sys.executable, "-c", code, json.dumps(args)], env=env, capture_output=True, text=True,
+                       timeout=60)
+    if p.returncode:
+        raise RuntimeError(p.stderr.strip().splitlines()[-1] if p.stderr.strip() else f"exit {p.returncode}")
+    j = json.loads(p.stdout)
+    return Recording([(a, bytes.fromhex(b)) for a, b in j["records"]], j["keylog"], j["cipher"], j["version"])
+
+
+def record_openssl_key_update(timeout: float = 10.0) -> Recording:
+    """A TLS 1.3 connection between ``openssl s_client`` and ``openssl s_server`` with
+    KeyUpdates in both directions ('k' on the client, 'K' -- update and request one -- on
+    the server), recorded by a TCP relay in between.  Python's ssl cannot send KeyUpdate."""
+    import shutil
+    import socket
+    import subprocess
+    import threading
+    import time
+
+    exe = shutil.which("openssl")
+    if exe is None:
+        raise RuntimeError("no openssl command")
+    certfile, keyfile = cert_files("rsa")
+    d = Path(tempfile.mkdtemp(prefix="tlstui-ku-"))
+    keylog = d / "keys.log"
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    sport = free_port()
+    server = subprocess.Popen([exe, "s_server", "-accept", f"127.0.0.1:{sport}", "-cert", certfile, "-key", keyfile,
+                               "-tls1_3", "-naccept", "1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+    relay = socket.socket()
+    relay.bind(("127.0.0.1", 0))
+    relay.listen(1)
+    rport = relay.getsockname()[1]
+    chunks: list[tuple[int, bytes]] = []
+    lock = threading.Lock()
+
+    def forward(src: socket.socket, dst: socket.socket, direction: int) -> None:
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                try:
+                    dst.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                return
+            with lock:
+                chunks.append((direction, data))
+                dst.sendall(data)
+
+    def accept() -> None:
+        c, _ = relay.accept()
+        for _ in range(100):
+            try:
+                s = socket.create_connection(("127.0.0.1", sport))
+                break
+            except OSError:
+                time.sleep(0.05)
+        threads.extend([threading.Thread(target=forward, args=(c, s, CLIENT), daemon=True),
+                        threading.Thread(target=forward, args=(s, c, SERVER), daemon=True)])
+        for t in threads:
+            t.start()
+
+    threads: list[threading.Thread] = []
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    time.sleep(0.3)
+    client = subprocess.Popen([exe, "s_client", "-connect", f"127.0.0.1:{rport}", "-tls1_3", "-keylogfile",
+                               str(keylog)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+    try:
+        assert client.stdin and server.stdin
+        time.sleep(0.8)
+        for proc, line in ((client, b"before update\n"), (client, b"k\n"), (client, b"after client update\n"),
+                           (server, b"K\n"), (server, b"after server update\n"), (client, b"last words\n")):
+            proc.stdin.write(line)
+            proc.stdin.flush()
+            time.sleep(0.3)
+        client.stdin.write(b"Q\n")
+        client.stdin.flush()
+        time.sleep(0.3)
+    finally:
+        for p in (client, server):
+            p.kill()
+            p.wait(timeout=timeout)
+        relay.close()
+    rec = Recording(keylog=keylog.read_text() if keylog.exists() else "", version="TLSv1.3")
+    split = (_Splitter(), _Splitter())
+    for direction, data in chunks:
+        rec.records.extend((direction, r) for r in split[direction].feed(data))
+    return rec
