@@ -16,12 +16,11 @@ from __future__ import annotations
 import traceback
 
 from .context import Context
-from .model import SEVERITIES, SEVERITY_RANK, Finding, sort_key
+from .model import RULE_ERROR, SEVERITIES, SEVERITY_RANK, Finding, sort_key
 from .render import exit_code, render_json, render_text
 
-__all__ = ["Finding", "run_rules", "find_all", "render_json", "render_text", "exit_code", "SEVERITIES", "SEVERITY_RANK"]
-
-from .kinds import RULE_ERROR  # noqa: E402
+__all__ = ["Finding", "run_rules", "find_all", "render_json", "render_text", "exit_code", "SEVERITIES",
+           "SEVERITY_RANK", "RULE_ERROR"]
 
 
 def _rule_name(rule) -> str:

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass, field
 
 SEVERITIES = ("error", "warning", "note")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+RULE_ERROR = "tlstui.rule_error"  # the note a failing rule leaves instead of its findings
 
 
 @dataclass(frozen=True)
