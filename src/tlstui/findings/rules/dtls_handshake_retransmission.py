@@ -33,7 +33,7 @@ def check(ctx: Context) -> list[Finding]:
                     if r.direction == d and r.handshake_types:
                         what.extend(handshake_name(t) for t in r.handshake_types)
             what = list(dict.fromkeys(what))
-            parts.append(f"the {'client' if d == cdir else 'server'} ({ctx.side(kind, stream, d, cdir)}) resent "
+            parts.append(f"the {ctx.side(kind, stream, d, cdir)} resent "
                          f"{', '.join(what[:6]) or 'handshake records'} in frames {frame_list(fs)}")
         # Timing of the first retransmission against the original flight tells timer from loss.
         timing = ""
@@ -58,7 +58,8 @@ def check(ctx: Context) -> list[Finding]:
             kind="dtls.handshake_retransmission", severity="warning",
             summary=(f"{plural(len(frames), 'DTLS handshake retransmission')} in "
                      f"{ctx.where(kind, stream, cdir)}"),
-            explanation=("; ".join(parts).capitalize() + "." + timing + " A DTLS flight is resent when its "
+            explanation=(("; ".join(parts) or "handshake records were resent")[:1].upper()
+                         + ("; ".join(parts) or "handshake records were resent")[1:] + "." + timing + " A DTLS flight is resent when its "
                          "timer expires without the peer's next flight: a datagram was lost on the way "
                          "(often a large, fragmented Certificate flight dropped by a path with a small MTU "
                          "or IP fragment filtering), or the peer is slow. " + outcome),

@@ -34,7 +34,7 @@ def _describe(ctx: Context, m, irtt: float | None, dupacks: list[int]) -> str:
         diff = sum(1 for x, y in zip(a, b) if x != y)
     parts = [f"frame {m.frame} resends seq {m.rel_seq} first sent in frame {m.original_frame}"]
     if m.length_differs or new_len != old_len:
-        parts.append(f"with {new_len} bytes instead of {old_len}")
+        parts.append(f"{new_len} bytes instead of {old_len}")
     if diff:
         parts.append(f"{diff} of the overlapping bytes differ, the first at payload offset {m.first_diff}")
     elif not (m.length_differs or new_len != old_len):
@@ -44,13 +44,13 @@ def _describe(ctx: Context, m, irtt: float | None, dupacks: list[int]) -> str:
         timing = f"{dt * 1000:.1f} ms after the original"
         if irtt:
             timing += (", faster than the initial round trip " if dt < irtt else ", the initial round trip being ")
-            timing += f"{irtt * 1000:.1f} ms"
+            timing += f"{irtt * 1000:.1f} ms" if irtt >= 0.001 else f"{irtt * 1e6:.0f} µs"
         before = [f for f in dupacks if m.original_frame < f < m.frame]
         timing += f", {plural(len(before), 'duplicate ACK')} before it" if before else ", with no duplicate ACK before it"
         parts.append(timing)
     except Exception:
         pass
-    return " ".join(parts[:1]) + (" " + "; ".join(parts[1:]) if len(parts) > 1 else "")
+    return parts[0] + (": " + ", ".join(parts[1:]) if len(parts) > 1 else "")
 
 
 def check(ctx: Context) -> list[Finding]:

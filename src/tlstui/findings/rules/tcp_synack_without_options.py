@@ -37,7 +37,7 @@ def check(ctx: Context) -> list[Finding]:
                          "least MSS, so the answer usually comes from an old embedded stack or from a proxy, "
                          "firewall or load balancer that answers the handshake on the server's behalf. "
                          "Without window scaling the window is capped at 64 KB, and without SACK loss "
-                         "recovery is slow." + path_device_sentence(ctx, "synack")
-                         + " Compare with a SYN-ACK captured on the server itself."),
+                         "recovery is slow." + (path_device_sentence(ctx, "synack")
+                                                 or " Compare with a SYN-ACK captured on the server itself.")),
             frames=[frame], stream=stream if st is not None else None))
     return out
