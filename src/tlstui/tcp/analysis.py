@@ -197,6 +197,7 @@ class Mismatch:
     length_differs: bool
     length: int = 0
     original_length: int = 0
+    bytes_differ: bool = True  # False: only the length differs (an identical, shorter copy)
 
 
 @dataclass(slots=True)
@@ -576,7 +577,7 @@ class TcpAnalyzer:
             if c.frame <= 0 or c.frame > total or c.frame in self._mismatch_by_frame:
                 continue
             m = Mismatch(c.frame, c.original_frame, conv.tcp_stream[c.frame - 1], c.rel_seq, c.first_diff,
-                         c.length_differs, getattr(c, "length", 0), getattr(c, "original_length", 0))
+                         c.length_differs, c.length, c.original_length, c.bytes_differ)
             self.mismatches.append(m)
             self._mismatch_by_frame[c.frame] = m
             self.flags[c.frame - 1] |= MISMATCH
@@ -677,8 +678,7 @@ class TcpAnalyzer:
                                     f"[RTO based on delta from frame: {rto_frame}]"))
         if fl & MISMATCH:
             m = self._mismatch_by_frame[number]
-            what = "length and bytes" if m.length_differs and m.first_diff < min(m.length, m.original_length or 1 << 30) \
-                else "length" if m.length_differs else "bytes"
+            what = ("length and bytes" if m.bytes_differ else "length") if m.length_differs else "bytes"
             mf = make("tlstui.tcp.retransmission_mismatch", None, pos, 0,
                       f"[Retransmission differs from the original in frame {m.original_frame} ({what}); "
                       f"first differing byte at payload offset {m.first_diff}]")
