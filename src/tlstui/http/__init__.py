@@ -6,7 +6,8 @@ direction, answers per frame), :func:`message_fields`, :func:`message_info`.
 """
 from __future__ import annotations
 
-from .fields import message_fields, message_info
+from .fields import message_fields, message_info, message_protocol
 from .parser import H2_PREFACE, HttpDirection, HttpMessage, HttpTracker
 
-__all__ = ["HttpTracker", "HttpDirection", "HttpMessage", "H2_PREFACE", "message_fields", "message_info"]
+__all__ = ["HttpTracker", "HttpDirection", "HttpMessage", "H2_PREFACE", "message_fields", "message_info",
+           "message_protocol"]

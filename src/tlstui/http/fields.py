@@ -144,12 +144,35 @@ def message_fields(msg: HttpMessage) -> tuple[Field, dict[str, bytes]]:
     return top, extra
 
 
+_XML = ("text/xml", "application/xml", "image/svg+xml")
+_MEDIA_NAMES = {"image/png": "PNG", "image/jpeg": "JPEG JFIF image", "image/gif": "GIF89a"}
+_MEDIA_SHOWN = ("application/javascript", "application/json", "application/x-www-form-urlencoded",
+                "application/ocsp-response", "application/ocsp-request")
+
+
+def _media(msg: HttpMessage) -> str:
+    ctype = msg.header("content-type")
+    return ctype.split(";")[0].strip().lower() if ctype and msg.body_len else ""
+
+
 def message_info(msg: HttpMessage) -> str:
-    """The Info column text tshark shows for a message."""
+    """The Info column text tshark shows for a message: the start line, and for a body that
+    tshark hands to a media dissector, its type ('(text/plain)', '(PNG)')."""
     if msg.kind == "h2_preface":
         return "Magic"
     first = " ".join(msg.start).rstrip()
     if msg.is_request:
         return f"{first} "
-    ctype = msg.header("content-type")
-    return f"{first} " + (f" ({ctype.split(';')[0].strip()})" if ctype and msg.body_len else "")
+    media = _media(msg)
+    if media in _MEDIA_NAMES:
+        return f"{first}  ({_MEDIA_NAMES[media]})"
+    if media and media not in _XML and (media.startswith("text/") or media in _MEDIA_SHOWN):
+        return f"{first}  ({media})"
+    return f"{first} "
+
+
+def message_protocol(msg: HttpMessage) -> str:
+    """The Protocol column: 'HTTP', 'HTTP/XML' for an XML body, 'HTTP2' for the preface."""
+    if msg.kind == "h2_preface":
+        return "HTTP2"
+    return "HTTP/XML" if _media(msg) in _XML else "HTTP"

@@ -225,6 +225,7 @@ class HttpTracker:
         self._pending: dict[tuple, tuple[deque, deque]] = {}
         self.by_frame: dict[int, list[HttpMessage]] = {}
         self.segment_frames: set[int] = set()  # frames whose data belongs to a message completed later
+        self.blank = False  # the last feed went into a body read until close (tshark: empty Info)
 
     def feed(self, conn: tuple, direction: int, frame: int, data: bytes, source: str) -> list[HttpMessage]:
         key = (conn, direction)
@@ -233,11 +234,17 @@ class HttpTracker:
             q = self._pending.setdefault(conn, (deque(), deque()))
             d = self._dirs[key] = HttpDirection(peer_requests=q[1 - direction], own_requests=q[direction])
         msgs = d.feed(frame, data, source)
+        self.blank = d.s.mode == "until_close"
         for m in msgs:
             self.by_frame.setdefault(frame, []).append(m)
         if d.s.mode == "http" and d.s.buf:
             self.segment_frames.add(frame)
         return msgs
+
+    def is_http(self, conn: tuple, direction: int) -> bool:
+        """Is this direction still read as HTTP/1.x (not HTTP/2, not some other protocol)?"""
+        d = self._dirs.get((conn, direction))
+        return d is not None and d.s.mode in ("http", "until_close")
 
     def messages(self, frame: int) -> list[HttpMessage]:
         return self.by_frame.get(frame, [])

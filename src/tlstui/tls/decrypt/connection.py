@@ -33,11 +33,15 @@ NO_HELLO = "no_hello"
 @dataclass(frozen=True, slots=True)
 class Decrypted:
     """A record's plaintext: ``content_type`` is the real (TLS 1.3: inner) type;
-    ``keys`` names the keys that opened it ('handshake', 'application', 'application+1'...)."""
+    ``keys`` names the keys that opened it ('handshake', 'application', 'application+1'...,
+    'session' for TLS 1.0-1.2, 'epoch N' for DTLS)."""
 
     content_type: int
     plaintext: bytes
     keys: str = ""
+    tls13: bool = False
+    http: str | None = None  # Info text of HTTP messages this record completes ('' none yet); None: not HTTP
+    http_blank: bool = False  # data of a response read until close: tshark leaves the Info empty
 
 
 class _Side:
@@ -144,7 +148,7 @@ class ConnectionDecryptor:
             self.status, self.reason = "ok", ""
         if self.tls13 and ct == CT_HANDSHAKE:
             self._tls13_handshake(direction, plain)
-        return Decrypted(ct, plain, name)
+        return Decrypted(ct, plain, name, self.tls13)
 
     def skip(self, direction: int) -> None:
         """A protected record of this direction that could not be read (lost bytes): it still

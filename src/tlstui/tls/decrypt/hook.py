@@ -14,11 +14,11 @@ they change, so the decoder need not call anything else.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable
+from dataclasses import dataclass, replace
+from typing import Iterable, Sequence
 
 from ...field import Field
-from ...http import HttpTracker, message_fields, message_info
+from ...http import HttpTracker, message_fields, message_info, message_protocol
 from ..model import StreamTls
 from ..records import CT_NAMES, Decoded, decode_dtls, decode_tls
 from .connection import ConnectionDecryptor, Decrypted
@@ -116,8 +116,15 @@ class CaptureDecryption:
         plain = d.record(direction, ct, int.from_bytes(rec[1:3], "big"), rec[5:])
         if ct == 20 and plain is None and not d.protected[direction]:
             d.change_cipher_spec(direction)
-        if plain is not None and plain.content_type == CT_APP_DATA:
-            self.http.feed((info.kind, info.stream), direction, frame, plain.plaintext, source_name(plain))
+        return self._app_data(info, direction, frame, plain)
+
+    def _app_data(self, info: StreamTls, direction: int, frame: int, plain: Decrypted | None) -> Decrypted | None:
+        if plain is None or plain.content_type != CT_APP_DATA:
+            return plain
+        conn = (info.kind, info.stream)
+        msgs = self.http.feed(conn, direction, frame, plain.plaintext, source_name(plain))
+        if msgs or self.http.is_http(conn, direction):
+            plain = replace(plain, http="".join(message_info(m) for m in msgs), http_blank=self.http.blank)
         return plain
 
     def dtls_record(self, info: StreamTls, direction: int, frame: int, rec: bytes) -> Decrypted | None:
@@ -128,19 +135,17 @@ class CaptureDecryption:
         epoch = int.from_bytes(rec[3:5], "big")
         seq = int.from_bytes(rec[5:11], "big")
         plain = c.dec.record(direction, rec[0], int.from_bytes(rec[1:3], "big"), rec[13:], epoch, seq)
-        if plain is not None and plain.content_type == CT_APP_DATA:
-            self.http.feed((info.kind, info.stream), direction, frame, plain.plaintext, source_name(plain))
-        return plain
+        return self._app_data(info, direction, frame, plain)
 
     # -- Fields -------------------------------------------------------------------------
     @staticmethod
-    def decode_tls(plain: Decrypted, rec: bytes, declared: int, base: int, src: str, ctx, tls13: bool
+    def decode_tls(plain: Decrypted, rec: bytes, declared: int, base: int, src: str, ctx
                    ) -> tuple[Field, Decoded, dict[str, bytes]]:
         """The Fields of a decrypted TLS record: header from the wire, body from the plaintext
         (in the 'Decrypted TLS (N bytes)' source).  Application data keeps its ciphertext
         field and points at the plaintext."""
-        top, dec = decode_tls(rec, declared, base, src, ctx, tls13)
-        return _merge(top, dec, plain, rec, 5, base, src, tls13,
+        top, dec = decode_tls(rec, declared, base, src, ctx, plain.tls13)
+        return _merge(top, dec, plain, rec, 5, base, src, plain.tls13,
                       lambda syn, name: decode_tls(syn, len(syn), -5, name, ctx, False))
 
     @staticmethod
@@ -159,13 +164,31 @@ class CaptureDecryption:
             sources.update(extra)
         return layers, sources
 
-    def column(self, frame: int) -> tuple[str, str] | None:
-        """(Protocol, Info) when HTTP is the top protocol of ``frame``, else None."""
+    def column(self, frame: int, infos: Sequence[str], plains: Sequence[Decrypted | None], proto: str,
+               info: str) -> tuple[str, str]:
+        """The frame's (Protocol, Info) once HTTP is decoded, from the analyzer's own
+        (``proto``, ``info``) and each record's Info text and plaintext, as tshark composes
+        them: HTTP text is appended without a separator, TLS text after ', '; a frame whose
+        decrypted data only continues an HTTP message is '[TLS segment of a reassembled PDU]'."""
+        if not any(p is not None and p.http is not None for p in plains):
+            return proto, info
+        out = ""
+        http = blank = False
+        for text, p in zip(infos, plains):
+            if p is not None and p.http is not None:
+                if p.http:
+                    http = True
+                    out += p.http
+                blank = blank or p.http_blank
+                continue
+            if text:
+                out += (", " if out else "") + text
         msgs = self.http.messages(frame)
-        if not msgs:
-            return None
-        proto = "HTTP2" if msgs[-1].kind == "h2_preface" else "HTTP"
-        return proto, ", ".join(message_info(m) for m in msgs)
+        if http and msgs:
+            proto = message_protocol(msgs[-1])
+        if not out and not blank:
+            out = "[TLS segment of a reassembled PDU]"
+        return proto, out
 
     def statuses(self) -> list[StreamStatus]:
         """One entry per connection that had protected records or hellos, in stream order."""
@@ -205,7 +228,10 @@ def _merge(top: Field, dec: Decoded, plain: Decrypted, rec: bytes, hlen: int, ba
         if tls13:
             top.label = top.label.replace("TLSv1.2 Record Layer", "TLSv1.3 Record Layer", 1)
         return top, dec, sources
-    syn = bytes([ict]) + rec[1:hlen - 2] + len(pt).to_bytes(2, "big") + pt
+    if hlen == 13:  # DTLS: decode as epoch 0, the only epoch the decoder reads in clear
+        syn = bytes([ict]) + rec[1:3] + b"\0\0" + rec[5:11] + len(pt).to_bytes(2, "big") + pt
+    else:
+        syn = bytes([ict]) + rec[1:3] + len(pt).to_bytes(2, "big") + pt
     stop, sdec = decode_plain(syn, name)
     top.children = header + extra + stop.children[len(header):]
     label = stop.label
