@@ -15,8 +15,8 @@ subtree and the ``tlstui.*`` fields) and ``a.info_prefix(number)`` (the Info col
 (``tcp_analyze_sequence_number`` with its defaults: fast retransmission takes precedence
 over out-of-order, bytes in flight from the unacknowledged segments), evaluated on raw
 sequence numbers in the same order, so the same frames are flagged, including Wireshark's
-quirks (a repeated SYN is also "port numbers reused", an out-of-order segment is one that
-arrives within the initial RTT, or 3 ms, of the highest one).  Values that tshark prints
+quirks (an out-of-order segment is one that arrives within the initial RTT, or 3 ms, of
+the highest one; a keep-alive's ACK is not a duplicate ACK).  Values that tshark prints
 from its second pass (the stream's iRTT) are the final ones.
 
 **What Wireshark misses** (filterable under ``tlstui.``):
@@ -328,8 +328,11 @@ class TcpAnalyzer:
                     fl |= REUSED_PORTS
             elif fwd.base_set:
                 if seq == fwd.base_seq:
+                    # A repeated SYN: Wireshark 4.0 restores nextseq (an earlier RST may have moved
+                    # it) but, unlike later versions, does not call this "ports reused".
                     fwd.nextseq = fwd.maxseqtobeacked
-                fl |= REUSED_PORTS
+                else:
+                    fl |= REUSED_PORTS
         elif syn_ack == TH_SYN | TH_ACK and fwd.base_set and seq != fwd.base_seq:
             fwd.base_seq = seq
             fl |= REUSED_PORTS
