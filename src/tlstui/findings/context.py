@@ -163,13 +163,61 @@ class Context:
         t = self.transport(frame)
         return t.payload_len if t is not None else 0
 
+    @cached_property
+    def _all_events(self) -> dict[str, list[tuple[int, int]]]:
+        """Every TCP analysis event, {kind: [(frame, stream)]}, from one pass over the flag array.
+
+        ``TcpAnalyzer.events(kind)`` scans every frame per call; rules ask for a dozen kinds and
+        for resets per stream, so the scan is done once here."""
+        tcp = self.tcp
+        if tcp is None:
+            return {}
+        try:
+            from ..tcp.analysis import EVENT_BITS
+
+            flags = tcp.flags
+            streams = self.conv.tcp_stream
+        except (ImportError, AttributeError):
+            return {}
+        bits = list(EVENT_BITS.items())
+        any_bit = 0
+        for _, b in bits:
+            any_bit |= b
+        out: dict[str, list[tuple[int, int]]] = {k: [] for k, _ in bits}
+        for i, f in enumerate(flags):
+            if f & any_bit:
+                for k, b in bits:
+                    if f & b:
+                        out[k].append((i + 1, streams[i]))
+        return out
+
+    def tcp_events(self, kind: str) -> list[tuple[int, int]]:
+        """(frame, tcp.stream) of one analysis event kind (see ``tcp.analysis.EVENT_BITS``)."""
+        got = self._all_events.get(kind)
+        if got is not None:
+            return got
+        if self.tcp is None:
+            return []
+        return self.tcp.events(kind)  # raises KeyError for an unknown kind, as the analyzer does
+
+    @cached_property
+    def _resets_by_stream(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        try:
+            events = self.tcp_events("reset")
+        except (KeyError, AttributeError):
+            return {}
+        for f, s in events:
+            out.setdefault(s, []).append(f)
+        return out
+
     def rst_frames(self, stream: int) -> list[int]:
-        if self.tcp is not None and hasattr(self.tcp, "resets"):
-            try:
-                return list(self.tcp.resets(stream))
-            except Exception:
-                pass
-        return [f for f in self.tcp_frames(stream) if self.tcp_flags(f) & TH_RST]
+        if self.tcp is not None and self._resets_by_stream is not None and self._all_events:
+            return self._resets_by_stream.get(stream, [])
+        st = self.tcp_stream(stream)
+        if st is None or not st.rst:
+            return []
+        return [f for f in self.tcp_frames(stream) if f >= st.rst and self.tcp_flags(f) & TH_RST]
 
     def time(self, frame: int) -> float:
         """Absolute time of a frame, seconds since the epoch."""

@@ -69,18 +69,27 @@ def check(ctx: Context) -> list[Finding]:
     extra = {}
     for aux in ("window_full", "zero_window_probe", "keep_alive"):
         try:
-            extra[aux] = _group(tcp.events(aux))
+            extra[aux] = _group(ctx.tcp_events(aux))
         except Exception:
             extra[aux] = {}
     out: list[Finding] = []
     tls = {key[1]: st for key, st in ctx.tls_streams.items() if key[0] == "tcp"}
     after_close: list[tuple[int, int]] = []
+    subsets: dict[str, dict[int, int]] = {}
+    for ev in ("fast_retransmission", "spurious_retransmission"):
+        counts: dict[int, int] = defaultdict(int)
+        try:
+            for _f, s_ in ctx.tcp_events(ev):
+                counts[s_] += 1
+        except (KeyError, AttributeError):
+            pass
+        subsets[ev] = counts
     for kind, (event, one, many, warn_from, meaning) in _KINDS.items():
         try:
             if isinstance(event, tuple):
-                events = sorted({e for ev in event for e in tcp.events(ev)})
+                events = sorted({e for ev in event for e in ctx.tcp_events(ev)})
             else:
-                events = tcp.events(event)
+                events = ctx.tcp_events(event)
         except (KeyError, AttributeError):
             continue
         if kind == "tcp.reset":
@@ -108,10 +117,7 @@ def check(ctx: Context) -> list[Finding]:
             if kind == "tcp.retransmission":
                 sub = []
                 for ev, label in (("fast_retransmission", "fast"), ("spurious_retransmission", "spurious")):
-                    try:
-                        k = sum(1 for f, s in tcp.events(ev) if s == stream)
-                    except Exception:
-                        k = 0
+                    k = subsets[ev].get(stream, 0)
                     if k:
                         sub.append(f"{k} {label}")
                 if sub:

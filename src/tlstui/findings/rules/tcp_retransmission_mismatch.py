@@ -71,7 +71,7 @@ def check(ctx: Context) -> list[Finding]:
     tls = {key[1]: st for key, st in ctx.tls_streams.items() if key[0] == "tcp"}
     try:
         dup = defaultdict(list)
-        for f, s in tcp.events("duplicate_ack") if tcp is not None else []:
+        for f, s in ctx.tcp_events("duplicate_ack"):
             dup[s].append(f)
     except Exception:
         dup = defaultdict(list)
