@@ -1,7 +1,7 @@
 """`tlstui findings` on a generated capture (default 1,000,000 frames), with a per-stage and
 per-rule breakdown, against `tshark -q -z expert` (tshark's own anomaly summary) for scale.
 
-    python bench/bench_findings.py [--packets 1000000] [--capture /tmp/big.pcap] [--no-tshark]
+    python bench/bench_findings.py [--packets 1000000] [--capture /tmp/big.pcap] [--no-tshark] [--breakdown]
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ def main() -> None:
     ap.add_argument("--packets", type=int, default=1_000_000)
     ap.add_argument("--capture", type=Path)
     ap.add_argument("--no-tshark", action="store_true")
+    ap.add_argument("--breakdown", action="store_true", help="also time the pass and each rule in-process")
     args = ap.parse_args()
     cap = ensure_capture(args.capture or Path(f"/tmp/bench_{args.packets}.pcap"), args.packets)
 
@@ -56,6 +57,8 @@ def main() -> None:
         ws, wm, _ = measure(shark + ["-r", str(cap), "-n", "-q", "-z", "expert"])
     report([("findings --json (whole pass + all rules) vs tshark -z expert", ts, tm, ws, wm)], args.packets)
 
+    if not args.breakdown:
+        return
     out = subprocess.run([sys.executable, "-c", _BREAKDOWN, str(cap)], capture_output=True, text=True, check=True)
     b = json.loads(out.stdout)
     print(f"\nin-process: open {b['open']:.2f}s, analysis pass {b['analyze']:.2f}s, "
