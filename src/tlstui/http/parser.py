@@ -61,7 +61,8 @@ class _Stream:
     base: int = 0  # stream offset of buf[0]
     pieces: deque = field(default_factory=deque)  # (abs start, src, data, frame)
     mode: str = "http"  # "http", "h2", "other" (not HTTP), "until_close"
-    frames: deque = field(default_factory=deque)
+    end: int = 0  # stream offset after the last byte fed
+    pending: tuple | None = None  # a message whose body (of known length) is still arriving; not buffered
 
 
 class HttpDirection:
@@ -76,9 +77,22 @@ class HttpDirection:
         s = self.s
         if s.mode in ("other", "until_close", "h2") or not data:
             return []
-        s.pieces.append((s.base + len(s.buf), source, data, frame))
-        s.buf += data
+        start = s.end
+        s.end += len(data)
+        s.pieces.append((start, source, data, frame))
         out: list[HttpMessage] = []
+        if s.pending is not None:
+            kind, st, headers, hlen, body, method = s.pending
+            msg_end = s.base + hlen + body
+            if s.end < msg_end:
+                return out  # body bytes are not copied: the pieces keep them
+            s.pending = None
+            msg = self._emit(frame, kind, st, headers, hlen, body)
+            msg.request_method = method if kind == "response" else ""
+            out.append(msg)
+            s.buf = bytearray(data[msg_end - start:])
+        else:
+            s.buf += data
         while s.buf and s.mode == "http":
             msg = self._one(frame)
             if msg is None:
@@ -151,11 +165,17 @@ class HttpDirection:
         else:
             s.mode = "until_close"  # tshark over TLS: never completes
             return None
-        if len(buf) < hlen + body:
-            return None
         if kind == "request":
             self.own_requests.append(method)
+        if len(buf) < hlen + body:
+            if not chunked:  # wait for the body without buffering it
+                s.pending = (kind, st, headers, hlen, body, method)
+                buf.clear()
+            elif kind == "request":
+                self.own_requests.pop()
+            return None
         msg = self._emit(frame, kind, st, headers, hlen, body, chunked)
+        del buf[:hlen + body]
         msg.request_method = method if kind == "response" else ""
         return msg
 
@@ -173,7 +193,6 @@ class HttpDirection:
             if not parts:
                 first = f
             parts.append((src, data, max(a, p0) - p0, min(b, p1) - p0))
-        del s.buf[:total]
         s.base = b
         while s.pieces and s.pieces[0][0] + len(s.pieces[0][2]) <= b:
             s.pieces.popleft()
@@ -237,7 +256,7 @@ class HttpTracker:
         self.blank = d.s.mode == "until_close"
         for m in msgs:
             self.by_frame.setdefault(frame, []).append(m)
-        if d.s.mode == "http" and d.s.buf:
+        if d.s.mode == "http" and (d.s.buf or d.s.pending is not None):
             self.segment_frames.add(frame)
         return msgs
 
