@@ -1,7 +1,7 @@
 """tcp.synack_without_options: a SYN-ACK with no TCP options at all (not even MSS)."""
 from __future__ import annotations
 
-from ..context import Context, TH_SYN, path_device_sentence
+from ..context import Context, path_device_sentence
 from ..model import Finding
 
 KINDS = ("tcp.synack_without_options",)
