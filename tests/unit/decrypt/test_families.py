@@ -5,7 +5,7 @@ import ssl
 
 import pytest
 
-from feed import decrypt_records
+from decrypt_feed import decrypt_records
 from tlspair import CLIENT, SERVER, record_connection
 from tlstui.tls.decrypt import KeyLog
 
@@ -85,7 +85,7 @@ def test_cbc_with_encrypt_then_mac_by_default():
 def test_extended_master_secret_is_irrelevant_given_the_master_secret():
     """EMS is on by default in OpenSSL 3; the logged master secret already includes it."""
     rec = record_connection("ECDHE-RSA-AES128-GCM-SHA256", TLS12, "rsa", (REQ,), (RESP,))
-    from feed import parse_hello
+    from decrypt_feed import parse_hello
     sh = next(parse_hello(r) for d, r in rec.records if d == SERVER and parse_hello(r))
     assert 23 in sh["extensions"]  # extended_master_secret negotiated
     _check(rec)

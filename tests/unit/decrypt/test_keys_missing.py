@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ssl
 
-from feed import stream_info
+from decrypt_feed import stream_info
 from tlspair import record_connection
 from tlstui.tls.decrypt import CaptureDecryption, KeyLog
 

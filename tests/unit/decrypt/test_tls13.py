@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from feed import decrypt_records
+from decrypt_feed import decrypt_records
 from tlspair import CLIENT, SERVER, record_openssl_key_update, record_tls13_suite
 from tlstui.tls.decrypt import KeyLog
 
