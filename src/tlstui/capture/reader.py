@@ -307,6 +307,9 @@ def _pcapng_steps(cap: Capture) -> Iterator[None]:
                 iface = cap.interfaces[g]
                 ts = (ts_hi << 32) | ts_lo
                 time_ns = ts * iface.ts_mul // iface.ts_div + iface.tsoffset_s * 1_000_000_000
+                if not 0 <= time_ns < 1 << 63:  # a damaged timestamp: keep the frame, not the time
+                    cap.warnings.append(f"{name}: packet block at offset {pos} has an impossible timestamp")
+                    time_ns = cap.index.time_ns[-1] if len(cap.index) else 0
                 cap.index.append(pkt, incl, orig, time_ns, g)
                 if len(cap.index) % BATCH == 0:
                     yield

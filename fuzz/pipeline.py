@@ -1,0 +1,36 @@
+"""The whole pipeline on one input: read, index, analyse, dissect every frame, find, filter.
+
+Used by the hypothesis tests (tests/fuzz/) and by the long mutation run (fuzz/run.py).  Any
+exception escaping this function is a bug: damage must become warnings, malformed fields or
+findings.
+"""
+from __future__ import annotations
+
+from tlstui.capture.reader import CaptureError, index_capture
+from tlstui.session import Session
+
+MAX_FRAMES_DISSECTED = 400
+
+
+def run_pipeline(data: bytes, dissect_all: bool = True) -> int:
+    """Returns the number of frames read; raises only on a bug."""
+    try:
+        cap = index_capture("<fuzz>", data)
+    except CaptureError:
+        return 0
+    session = Session(cap)
+    session.analyze()
+    n = len(session)
+    for number in range(1, min(n, MAX_FRAMES_DISSECTED) + 1 if dissect_all else min(n, 3) + 1):
+        tree = session.tree(number)
+        for top in tree.layers:
+            for f in top.walk():
+                f.label  # labels are derived lazily: make sure each one can be
+        tree.protocol, tree.info
+    try:
+        from tlstui.findings import find_all
+    except ImportError:
+        return n
+    for finding in find_all(session):
+        assert finding.kind and finding.severity in ("error", "warning", "note")
+    return n
