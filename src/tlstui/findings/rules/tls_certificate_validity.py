@@ -1,7 +1,7 @@
 """tls.certificate_expired / tls.certificate_not_yet_valid: a certificate's validity period
 compared with the capture's own time (the time of the frame that carried it).
 
-One finding per certificate and kind: the same expired certificate served on many connections
+One finding per certificate name (subject, issuer) and kind: the same expired certificate served on many connections
 is one diagnosis, with every Certificate frame as evidence."""
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def check(ctx: Context) -> list[Finding]:
                     kind_ = "tls.certificate_not_yet_valid"
                 else:
                     continue
-                g = groups.setdefault((kind_, c.subject, c.issuer, c.serial, owner, _role(i, len(chain.certs))), {
+                g = groups.setdefault((kind_, c.subject, c.issuer, owner, _role(i, len(chain.certs))), {
                     "cert": c, "seen": [], "alerts": [], "streams": [], "first": (kind, stream, cdir, now, chain.frame)})
                 g["seen"].append(chain.frame)
                 g["streams"].append((kind, stream))
@@ -48,7 +48,7 @@ def check(ctx: Context) -> list[Finding]:
                 if alert is not None:
                     g["alerts"].append(alert)
     out = []
-    for (kind_, _s, _i, _n, owner, role), g in groups.items():
+    for (kind_, _s, _i, owner, role), g in groups.items():
         c = g["cert"]
         kind, stream, cdir, now, frame = g["first"]
         nb, na = c.not_before, c.not_after
