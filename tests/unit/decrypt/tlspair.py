@@ -3,8 +3,8 @@
 ``record_connection`` runs a Python ``ssl`` client and server against each other through
 memory BIOs in one thread (deterministic: no sockets, no timing), writes the client's key
 log with ``SSLContext.keylog_filename`` and keeps every byte each side put on the "wire",
-split into TLS records.  Ciphers and versions are forced with ``set_ciphers`` /
-``set_ciphersuites``-by-``set_ciphers`` and ``minimum_version``/``maximum_version``.
+split into TLS records.  Ciphers and versions are forced with ``set_ciphers`` and
+``minimum_version``/``maximum_version``; TLS 1.3 suites with ``record_tls13_suite``.
 """
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class _Splitter:
 def record_connection(ciphers: str | None = None, version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2,
                       cert: str = "rsa", requests: tuple[bytes, ...] = (b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",),
                       responses: tuple[bytes, ...] = (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",),
-                      close: bool = True, tls13_suites: str | None = None, options: int = 0) -> Recording:
+                      close: bool = True, options: int = 0) -> Recording:
     """One connection: handshake, each request answered by its response, close_notify both ways."""
     certfile, keyfile = cert_files(cert)
     keylog = Path(tempfile.mkdtemp(prefix="tlstui-keylog-")) / "keys.log"
@@ -91,11 +91,6 @@ def record_connection(ciphers: str | None = None, version: ssl.TLSVersion = ssl.
     if ciphers:
         for c in (cctx, sctx):
             c.set_ciphers(ciphers + ":@SECLEVEL=0")
-    if tls13_suites:
-        # Python has no set_ciphersuites; OpenSSL reads TLS 1.3 suites from the config string
-        for c in (cctx, sctx):
-            c.options |= 0
-        _set_tls13_suites(sctx, tls13_suites)
     c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
     client = cctx.wrap_bio(c_in, c_out, server_hostname="localhost")
     server = sctx.wrap_bio(s_in, s_out, server_side=True)
@@ -162,10 +157,6 @@ def record_connection(ciphers: str | None = None, version: ssl.TLSVersion = ssl.
         pump()
     rec.keylog = keylog.read_text()
     return rec
-
-
-def _set_tls13_suites(ctx: ssl.SSLContext, suites: str) -> None:  # pragma: no cover - see record_connection
-    raise NotImplementedError("Python's ssl cannot choose TLS 1.3 suites; the client offers all three")
 
 
 OPENSSL_CONF = """openssl_conf = openssl_init
