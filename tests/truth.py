@@ -8,7 +8,8 @@ DATA = Path(__file__).parent / "data"
 
 
 def captures() -> list[Path]:
-    return sorted(p for p in DATA.iterdir() if p.suffix in (".pcap", ".pcapng"))
+    return sorted(p for p in DATA.iterdir() if p.suffix in (".pcap", ".pcapng")
+                  and Path(str(p) + ".fields.tsv").exists())
 
 
 def fields_truth(capture: Path) -> tuple[list[str], dict[int, list[str]]]:

@@ -119,8 +119,14 @@ class Session:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: str, keylog: str | None = None) -> "Session":
-        return cls(open_capture(path), keylog)
+    def open(cls, path: str, keylog: str | None = None, lazy: bool = False) -> "Session":
+        """Open a capture.  ``lazy``: index only the first batch now; ``analyze`` indexes the rest."""
+        session = cls(open_capture(path, lazy=True), keylog)
+        if lazy:
+            session.capture.index_more()
+        else:
+            session.capture.index_all()
+        return session
 
     # --- the frames -------------------------------------------------------------------
     def __len__(self) -> int:
@@ -149,21 +155,44 @@ class Session:
     # --- the analysis pass --------------------------------------------------------------
     def analyze(self, progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
                 batch: int = 50_000) -> None:
-        """Run the whole-capture pass (once).  ``progress(done, total)`` is called per batch."""
+        """Run the whole-capture pass (once), indexing more of the file as it goes.
+
+        ``progress(done, total)`` is called per batch (total grows while a lazily opened
+        capture is still being indexed); setting ``cancel`` stops at the next batch, and a
+        later call resumes where it stopped.
+        """
         if self.finished:
             return
         cap = self.capture
+        while True:
+            if self.analyzed >= len(cap.index) and not cap.index_more():
+                break
+            total = len(cap.index)
+            while self.analyzed < total:
+                stop = min(total, self.analyzed + batch)
+                self._analyze_range(self.analyzed, stop)
+                self.analyzed = stop
+                if progress:
+                    progress(stop, total if cap.complete else max(total, stop + 1))
+                if cancel is not None and cancel.is_set():
+                    return
+        self._finish_pass()
+        if progress:
+            progress(len(cap.index), len(cap.index))
+
+    def _analyze_range(self, start: int, stop: int) -> None:
+        """The pass over frames start+1 .. stop (0-based indexes start .. stop-1)."""
+        cap = self.capture
         data = cap.data
         idx = cap.index
-        offsets, caps, origs, times, ifaces = idx.offset, idx.cap_len, idx.orig_len, idx.time_ns, idx.interface
+        offsets, caps, times, ifaces = idx.offset, idx.cap_len, idx.time_ns, idx.interface
         linktypes = [i.linktype for i in cap.interfaces]
         conv = self.conv
         reasm = self.reassembler
         tls = self.tls
         tcpa = self.tcp_analyzer
         parse = fast.parse_transport
-        total = len(idx)
-        for i in range(self.analyzed, total):
+        for i in range(start, stop):
             number = i + 1
             off = offsets[i]
             t = parse(data, off, caps[i], linktypes[ifaces[i]])
@@ -181,15 +210,11 @@ class Session:
                             wscale = min(data[o + 2], 14)
                 stream, d = conv.feed_tcp(number, times[i], t, wscale)
                 captured = max(0, min(t.payload_len, end - t.payload_off))
-                if cap.index.orig_len[i] == caps[i]:
-                    wire_len = t.payload_len
-                else:
-                    wire_len = t.payload_len
                 payload = bytes(data[t.payload_off:t.payload_off + captured]) if captured else b""
                 if tcpa:
                     tcpa.feed(number, times[i], t, stream, d, conv.rel_seq[i], conv.rel_ack[i], payload)
                 reasm.segment(stream.number, d, number, conv.rel_seq[i], t.flags, payload,
-                              t.payload_off - off, wire_len, t.sport, t.dport)
+                              t.payload_off - off, t.payload_len, t.sport, t.dport)
             else:
                 ustream, d = conv.feed_udp(number, t)
                 if tls and t.payload_len:
@@ -198,22 +223,17 @@ class Session:
                                t.payload_off - off, t.sport, t.dport)
                 if tcpa:
                     tcpa.skip(number)
-            if progress and number % batch == 0:
-                self.analyzed = number
-                progress(number, total)
-                if cancel is not None and cancel.is_set():
-                    return
+
+    def _finish_pass(self) -> None:
+        reasm, tls, tcpa = self.reassembler, self.tls, self.tcp_analyzer
         reasm.finish()
         if tcpa:
             tcpa.finish()
         if tls and hasattr(tls, "finish"):
             tls.finish()
-        self.analyzed = total
         self.finished = True
         with self._lock:
             self._trees.clear()
-        if progress:
-            progress(total, total)
 
     # --- per-frame answers for the dissector (dissect.frame.FrameSource) -------------------
     def stream_context(self, number: int) -> StreamContext:
