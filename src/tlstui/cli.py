@@ -19,10 +19,10 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def _open(path: str, keylog: str | None):
+def _open(path: str, keylog: str | None, upper_layers: bool = True):
     from .session import Session
 
-    session = Session.open(path, keylog)
+    session = Session.open(path, keylog, upper_layers=upper_layers)
     for w in session.warnings:
         print(f"tlstui: warning: {escape_text(w)}", file=sys.stderr)
     return session
@@ -52,8 +52,11 @@ def cmd_fields(argv: list[str]) -> int:
         except FilterError as e:
             print(e.format(), file=sys.stderr)
             return EXIT_USAGE
+    from .session import needs_upper_layers
+
+    wanted = set(args.fields) | (display_filter.fields if display_filter else set())
     try:
-        session = _open(args.file, args.keylog)
+        session = _open(args.file, args.keylog, upper_layers=needs_upper_layers(wanted) or bool(args.keylog))
     except CaptureError as e:
         return _fail(str(e))
     session.analyze()
