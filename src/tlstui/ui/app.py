@@ -16,7 +16,7 @@ from functools import partial
 from typing import ClassVar, Iterable
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -45,9 +45,21 @@ DEMO = "demo.pcapng"
 
 # --- messages from workers (immutable payloads) ------------------------------------------------
 class SessionOpened(Message):
-    def __init__(self, session) -> None:
+    def __init__(self, session, complete: bool = True) -> None:
         super().__init__()
         self.session = session
+        self.complete = complete
+
+
+class IndexGrew(Message):
+    """The frame index has ``count`` frames (``complete``: the whole file)."""
+
+    def __init__(self, count: int, complete: bool) -> None:
+        super().__init__()
+        self.count, self.complete = count, complete
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, IndexGrew) and not message.complete
 
 
 class AnalysisProgressed(Message):
@@ -99,6 +111,8 @@ class Opened:
 
 class TlsTuiApp(App[int]):
     TITLE = "tlstui"
+    INPUT_GRACE = 0.25  # seconds after a key during which background passes pause
+    ANALYSIS_BATCH = 256  # frames between the analysis pass's progress calls (and pauses)
     CSS = """
     Screen { layout: vertical; background: $background; }
     #list-box { height: 1fr; min-height: 4; }
@@ -144,6 +158,8 @@ class TlsTuiApp(App[int]):
         self.path = path
         self.keylog = keylog
         self.session = session
+        self._preopened = session is not None
+        self.index_complete = session is not None
         self.display_name = display_name or (os.path.basename(path) if path else "capture")
         self.history = history or FilterHistory()
         self.findings: list = []
@@ -162,6 +178,11 @@ class TlsTuiApp(App[int]):
         self._pending_frame: int | None = None
         self._from_hex: Field | None = None
         self._requested_theme = theme_name
+        self.last_input = 0.0
+        self._findings_in = False
+        # A shorter switch interval: the UI thread waits at most 1 ms for the interpreter.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.001)
         for t in self._themes:
             self.register_theme(t)
 
@@ -228,34 +249,81 @@ class TlsTuiApp(App[int]):
 
     # --- opening and analysis -----------------------------------------------------------
     def _open_worker(self) -> None:
-        from ..capture.reader import CaptureError
+        """Open the file, index it in batches (rows show after the first) and run the analysis."""
+        from ..capture.reader import CaptureError, open_capture
         from ..session import Session
 
         try:
-            session = Session.open(self.path, self.keylog)
+            try:
+                capture = open_capture(self.path, lazy=True)
+            except TypeError:  # a reader without lazy indexing
+                capture = open_capture(self.path)
+            index_more = getattr(capture, "index_more", None)
+            if index_more is not None:
+                index_more()
         except CaptureError as e:
-            self.call_from_thread(self.exit, 2, message=f"tlstui: {escape_text(str(e))}")
+            self.call_from_thread(self.exit, None, 2, f"tlstui: {escape_text(str(e))}")
             return
-        self.post_message(SessionOpened(session))
+        session = Session(capture, self.keylog)
+        self.post_message(SessionOpened(session, complete=index_more is None or capture.complete))
+        if index_more is not None:
+            last = time.monotonic()
+            while index_more():
+                if self.cancel_analysis.is_set():
+                    return
+                self.yield_to_user()
+                if time.monotonic() - last > 0.25:
+                    last = time.monotonic()
+                    self.post_message(IndexGrew(len(capture.index), False))
+            self.post_message(IndexGrew(len(capture.index), True))
+        self._analysis_worker(session)
 
     def on_session_opened(self, message: SessionOpened) -> None:
         self.session = s = message.session
+        self.index_complete = message.complete
         for w in s.warnings:
             self.notify(escape_text(w), title="Capture", severity="warning", markup=False, timeout=8)
         self.query_one(FrameListHeader).last_number = len(s)
         self.frame_list.attach(s)
         self.analysis_progress = (0, len(s))
         self._update_status()
-        self.run_worker(self._analysis_worker, thread=True, group="analysis", name="analysis",
-                        exit_on_error=False)
+        if self._preopened:
+            self.run_worker(partial(self._analysis_worker, s), thread=True, group="analysis", name="analysis",
+                            exit_on_error=False)
         if len(s) == 0:
-            self._show_frame(0)
+            self._request_details(0)
 
-    def _analysis_worker(self) -> None:
+    def on_index_grew(self, message: IndexGrew) -> None:
         s = self.session
+        self.index_complete = message.complete
+        if message.complete:
+            for w in s.warnings:
+                self.notify(escape_text(w), title="Capture", severity="warning", markup=False, timeout=8)
+        header = self.query_one(FrameListHeader)
+        header.last_number = message.count
+        header.refresh()
+        view = self.frame_list.view
+        if view.frames is None:
+            view.total = message.count
+            self.frame_list.grow()
+        self.analysis_progress = (0, message.count)
+        self._update_status()
+
+    def _analysis_worker(self, s) -> None:
         t0 = time.perf_counter()
-        s.analyze(progress=lambda done, total: self.post_message(AnalysisProgressed(done, total)),
-                  cancel=self.cancel_analysis)
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            self.yield_to_user()
+            now = time.monotonic()
+            if now - last[0] > 0.2 or done == total:
+                last[0] = now
+                self.post_message(AnalysisProgressed(done, total))
+
+        try:
+            s.analyze(progress=progress, cancel=self.cancel_analysis, batch=self.ANALYSIS_BATCH)
+        except TypeError:  # a session whose analyze has no batch size
+            s.analyze(progress=progress, cancel=self.cancel_analysis)
         if not s.finished:
             return
         self.post_message(AnalysisFinished(time.perf_counter() - t0))
@@ -279,6 +347,7 @@ class TlsTuiApp(App[int]):
         self._request_details(self.frame_list.selected, force=True)
 
     def on_findings_found(self, message: FindingsFound) -> None:
+        self._findings_in = True
         if message.error:
             self.notify(escape_text(message.error), severity="error", markup=False, timeout=10)
         self.findings = list(message.findings)
@@ -310,10 +379,25 @@ class TlsTuiApp(App[int]):
 
     def on_unmount(self) -> None:
         self.cancel_analysis.set()
+        sys.setswitchinterval(self._switch_interval)
+
+    async def on_event(self, event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+    def yield_to_user(self) -> None:
+        """Called from worker threads between batches: while keys arrive, pause so that the UI
+        thread has the interpreter (a pure-Python pass would otherwise hold the GIL for 5 ms
+        at every switch and make each key take hundreds of milliseconds)."""
+        waited = 0.0
+        while time.monotonic() - self.last_input < self.INPUT_GRACE and waited < 2.0:
+            time.sleep(0.01)
+            waited += 0.01
 
     # --- status line --------------------------------------------------------------------
     def _set_status(self, text: Text) -> None:
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", Static).update(text, layout=False)
 
     def _update_status(self) -> None:
         s = self.session
@@ -328,7 +412,9 @@ class TlsTuiApp(App[int]):
         if self.filter_state:
             t.append(f"  {self.filter_state}", theme_style(self, "accent"))
         done, total = self.analysis_progress
-        if self.analysis_seconds is not None:
+        if not self.index_complete:
+            t.append("  indexing…", theme_style(self, "warning"))
+        elif self.analysis_seconds is not None:
             t.append(f"  analysed in {self.analysis_seconds:.1f}s", "dim")
         elif total:
             pct = 100 * done // total
@@ -477,11 +563,12 @@ class TlsTuiApp(App[int]):
         batch = array("I")
         last = time.monotonic()
         matches = df.matches
-        tree = s.tree
+        tree = getattr(s, "view", s.tree)  # the session's FrameView builds only the fields asked for
         for n in range(1, total + 1):
             if not n & 255:
                 if worker.is_cancelled:
                     return
+                self.yield_to_user()
                 now = time.monotonic()
                 if now - last > 0.15:
                     self.post_message(FilterMatched(token, batch, n, total, False))

@@ -176,27 +176,34 @@ class FilterBar(Vertical):
         self.error = err
         inp.set_class(bool(value.strip()) and err is None, "-valid")
         inp.set_class(err is not None, "-invalid")
+        cur = inp.cursor_position if inp.cursor_position <= len(value) else len(value)
+        word = last_word(value[:cur])
+        names = field_candidates(word, limit=8) if word else []
+        if err is not None and names and names != [word] and err.column >= cur - len(word):
+            # Still typing a field name: completions help more than "not a field".
+            self._show_completions(names)
+            return
         if err is not None:
             pad = len(PROMPT) + min(err.column, len(value))
             caret = "^" + "~" * (max(1, min(err.length, len(value) - err.column)) - 1)
             t = Text(" " * pad)
             t.append(caret + " ", theme_style(self.app, "error", bold=True))
             t.append(escape_text(f"{err.message} (column {err.column + 1})"), theme_style(self.app, "error"))
-            self.status.update(t)
+            self.status.update(t, layout=False)
             return
-        word = last_word(value[:inp.cursor_position] if inp.cursor_position <= len(value) else value)
-        if word:
-            names = field_candidates(word, limit=8)
-            if names and names != [word]:
-                more = "…" if len(names) == 8 else ""
-                self.status.update(Text(" " * len(PROMPT) + "Tab completes: " + "  ".join(names) + more,
-                                        style="dim"))
-                return
+        if names and names != [word]:
+            self._show_completions(names)
+            return
         if value.strip():
             self.status.update(Text(" " * len(PROMPT) + "✓ valid filter — Enter applies", style=theme_style(
                 self.app, "success")))
         else:
             self.status.update(Text(" " * len(PROMPT) + "no filter: every frame shown", style="dim"))
+
+    def _show_completions(self, names: list[str]) -> None:
+        more = " …" if len(names) == 8 else ""
+        self.status.update(Text(" " * len(PROMPT) + "Tab completes: " + "  ".join(names) + more, style="dim"),
+                           layout=False)
 
     @on(Input.Submitted, "#filter-input")
     def _submitted(self, event: Input.Submitted) -> None:

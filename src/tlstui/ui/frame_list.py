@@ -173,7 +173,8 @@ class FrameList(ScrollView, can_focus=True):
         self.refresh()
 
     def grow(self) -> None:
-        """The view's array got longer (a filter still running)."""
+        """The view got longer (indexing, or a filter still running)."""
+        self._strips.clear()  # the No. column may have widened
         self._update_size()
         self.refresh()
 
@@ -215,8 +216,13 @@ class FrameList(ScrollView, can_focus=True):
         return max(0, min(value, len(self.view) - 1)) if len(self.view) else 0
 
     def watch_cursor(self, old: int, new: int) -> None:
+        top = round(self.scroll_y)
         self._scroll_cursor_visible()
-        self.refresh()
+        if round(self.scroll_y) == top:  # no scroll: only the two rows change
+            self.refresh_line(old)
+            self.refresh_line(new)
+        else:
+            self.refresh()
         number = self.selected
         if number != self._last_posted:
             self._last_posted = number

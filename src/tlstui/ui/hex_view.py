@@ -174,8 +174,9 @@ class HexView(ScrollView, can_focus=True):
         chunk = self.data[start:start + bpr]
         off_style = base + self.get_component_rich_style("hex-view--offset")
         field_style = base + self.get_component_rich_style("hex-view--field")
-        cur_style = base + self.get_component_rich_style(
-            "hex-view--cursor" if self.has_focus else "hex-view--cursor-blurred")
+        # Unfocused, the cursor is only underlined so that the field's highlight shows through.
+        cur_style = (self.get_component_rich_style("hex-view--cursor") if self.has_focus
+                     else Style(underline=True, bold=True))
         h0, hl = self.highlight
         segs: list[Segment] = [Segment(f"{start:0{self._offset_digits()}x}  ", off_style)]
         asc: list[Segment] = []

@@ -54,12 +54,16 @@ class ProtoTree(Tree[Field]):
         self.nodes_by_field: dict[int, TreeNode[Field]] = {}
         self.frame_number = 0
         self._restoring = False
+        self._unpopulated: dict = {}
+        self._layers: list[Field] = []
 
     def show_frame(self, tree, findings: list = ()) -> None:
         """Fill the tree with one frame's layers, keeping expanded what was expanded."""
         self._restoring = True
         self.clear()
         self.nodes_by_field = {}
+        self._unpopulated: dict = {}
+        self._layers = list(tree.layers) if tree is not None else []
         self.frame_number = tree.number if tree is not None else 0
         if tree is None:
             self._restoring = False
@@ -89,23 +93,62 @@ class ProtoTree(Tree[Field]):
             text.stylize(severity_style(self.app, "error", bold=True))
         return text
 
-    def _add(self, parent: TreeNode[Field], f: Field, findings) -> None:
+    def _add(self, parent: TreeNode[Field], f: Field, findings=()) -> None:
+        """Add a field's node; its children are added when it is first expanded (a certificate
+        has hundreds of fields, and most frames are looked at with every layer collapsed)."""
         visible = [c for c in f.children if not c.hidden]
         if not visible:
             node = parent.add_leaf(self._label(f), data=f)
         else:
-            node = parent.add(self._label(f), data=f, expand=field_key(f) in self.expanded_keys)
-            for c in visible:
-                self._add(node, c, findings)
+            node = parent.add(self._label(f), data=f, allow_expand=True)
+            self._unpopulated[node.id] = visible
+            if field_key(f) in self.expanded_keys:
+                self._populate(node)
+                node.expand()
         self.nodes_by_field[id(f)] = node
 
+    def _populate(self, node: TreeNode[Field]) -> None:
+        children = self._unpopulated.pop(node.id, None)
+        if children is not None:
+            for c in children:
+                self._add(node, c)
+
+    def _node_for(self, f: Field) -> TreeNode[Field] | None:
+        """The node of a field, creating the (collapsed) nodes on its path if needed."""
+        node = self.nodes_by_field.get(id(f))
+        if node is not None:
+            return node
+        path = self._path_to(f)
+        if not path:
+            return None
+        for ancestor in path[:-1]:
+            anode = self.nodes_by_field.get(id(ancestor))
+            if anode is None:
+                return None
+            self._populate(anode)
+        return self.nodes_by_field.get(id(f))
+
+    def _path_to(self, target: Field) -> list[Field]:
+        def walk(f: Field, path: list[Field]) -> list[Field] | None:
+            path.append(f)
+            if f is target:
+                return path
+            for c in f.children:
+                if not c.hidden and walk(c, path) is not None:
+                    return path
+            path.pop()
+            return None
+
+        for layer in self._layers:
+            found = walk(layer, [])
+            if found:
+                return found
+        return []
+
     def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
+        self._populate(event.node)
         if not self._restoring and event.node.data is not None:
             self.expanded_keys.add(field_key(event.node.data))
-
-    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed) -> None:
-        if not self._restoring and event.node.data is not None:
-            self.expanded_keys.discard(field_key(event.node.data))
 
     @property
     def selected_field(self) -> Field | None:
@@ -114,13 +157,15 @@ class ProtoTree(Tree[Field]):
 
     def select_field(self, f: Field) -> bool:
         """Move the cursor to a field's node, expanding its ancestors."""
-        node = self.nodes_by_field.get(id(f))
+        node = self._node_for(f)
         if node is None:
             return False
         p = node.parent
         while p is not None and not p.is_root:
             p.expand()
             p = p.parent
+        # Tree numbers its lines lazily; build them now so that the node has its line.
+        self._tree_lines  # noqa: B018
         self.move_cursor(node, animate=False)
         return True
 
@@ -139,6 +184,11 @@ class ProtoTree(Tree[Field]):
             node.expand()
 
     def action_expand_all_layers(self) -> None:
+        stack = list(self.root.children)
+        while stack:
+            node = stack.pop()
+            self._populate(node)
+            stack.extend(node.children)
         self.root.expand_all()
 
     def action_collapse_all_layers(self) -> None:

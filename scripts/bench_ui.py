@@ -1,0 +1,122 @@
+"""Responsiveness of tlstui on a big capture, measured end to end in a real terminal (tmux).
+
+    python /work/shared/tools/gen_capture.py --packets 1000000 --out /tmp/big.pcap
+    python scripts/bench_ui.py /tmp/big.pcap [--keys 30]
+
+Starts `tlstui FILE` in a detached tmux session (160x48), sends keys with `tmux send-keys`
+and polls `tmux capture-pane` until the status line shows the frame the key should select.
+So a latency is key -> handlers -> repaint -> terminal, as a person sees it (plus ~2 ms of
+polling).  Textual's Pilot cannot measure this while a worker thread runs: it waits for the
+process to go idle, which a busy analysis thread never lets happen.
+
+Prints: time to first rows, per-key latency (median / p95 / max) while the analysis runs and
+after it, and the time to the end of the analysis.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SESSION = "tlstui-bench"
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True).stdout
+
+
+def status() -> str:
+    lines = tmux("capture-pane", "-p", "-t", SESSION).rstrip("\n").splitlines()
+    return lines[-2] if len(lines) >= 2 else ""
+
+
+def wait_for(pred, timeout: float = 30.0, poll: float = 0.002) -> float:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if pred(status()):
+            return time.perf_counter() - t0
+        time.sleep(poll)
+    raise TimeoutError(f"status never matched; last: {status()!r}")
+
+
+def frame_of(line: str) -> int | None:
+    m = re.search(r"frame (\d+)", line)
+    return int(m.group(1)) if m else None
+
+
+def press(key: str, expect) -> float:
+    t0 = time.perf_counter()
+    tmux("send-keys", "-t", SESSION, key)
+    wait_for(lambda s: frame_of(s) == expect if not callable(expect) else expect(frame_of(s)), timeout=20)
+    return (time.perf_counter() - t0) * 1000
+
+
+def summary(name: str, vals: list[float]) -> str:
+    vals = sorted(vals)
+    p95 = vals[min(len(vals) - 1, int(len(vals) * 0.95))]
+    return (f"  {name:14} n={len(vals):3}  median {statistics.median(vals):6.1f} ms  p95 {p95:6.1f} ms  "
+            f"max {max(vals):6.1f} ms")
+
+
+def run_keys(n: int, page: int) -> dict[str, list[float]]:
+    res: dict[str, list[float]] = {}
+    cur = frame_of(status()) or 1
+    for _ in range(n):
+        cur += 1
+        res.setdefault("j (down)", []).append(press("j", cur))
+    for _ in range(n // 3):
+        cur -= 1
+        res.setdefault("k (up)", []).append(press("k", cur))
+    for _ in range(n // 3):
+        res.setdefault("PageDown", []).append(press("PageDown", lambda f, c=cur: f is not None and f > c))
+        cur = frame_of(status())
+    res.setdefault("G (last)", []).append(press("G", lambda f: f is not None and f > 900_000))
+    res.setdefault("g (first)", []).append(press("g", 1))
+    return res
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("capture")
+    ap.add_argument("--keys", type=int, default=30)
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="tlstui-bench-")
+    env = f"XDG_CONFIG_HOME={tmp}/c XDG_DATA_HOME={tmp}/d"
+    cmd = f"env {env} {shlex.quote(sys.executable)} -m tlstui {shlex.quote(args.capture)}"
+    tmux("kill-session", "-t", SESSION)
+    t0 = time.perf_counter()
+    tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "48", cmd)
+    try:
+        wait_for(lambda s: "frame 1" in s, timeout=60)
+        first = time.perf_counter() - t0
+        print(f"first rows on screen: {first * 1000:.0f} ms after start (interpreter and imports included)")
+        wait_for(lambda s: "analysing" in s or "analysed" in s, timeout=120)
+        print(f"index complete: {time.perf_counter() - t0:.1f} s")
+        time.sleep(1.0)
+        during = run_keys(args.keys, 46)
+        st = status()
+        m = re.search(r"(\d+)%", st)
+        print(f"keys while the analysis runs (it was at {m.group(1) if m else '?'}% after them):")
+        for k, v in during.items():
+            print(summary(k, v))
+        wait_for(lambda s: "analysed in" in s, timeout=3600, poll=0.5)
+        m = re.search(r"analysed in ([\d.]+)s", status())
+        print(f"analysis finished {time.perf_counter() - t0:.1f} s after start (the pass: {m.group(1) if m else '?'} s)")
+        time.sleep(1.0)
+        after = run_keys(args.keys, 46)
+        print("keys after the analysis:")
+        for k, v in after.items():
+            print(summary(k, v))
+    finally:
+        tmux("kill-session", "-t", SESSION)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
