@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from feeder import analyze
-from truth import TLS_COLUMNS, compare, frame_values
+from tls_truth import TLS_COLUMNS, compare, frame_values
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 CAPTURES = ["s01_tls12_http_close_notify.pcap", "s02_tls13_http_close_notify.pcap", "s03_mtls12_ok.pcap",
