@@ -81,7 +81,18 @@ def compile_filter(text: str, registry: Registry = REGISTRY) -> DisplayFilter:
     except Exception as e:  # a bug must still reach the user as a filter error, not a traceback
         raise FilterError(f"Internal error compiling the filter: {type(e).__name__}: {e}", 0,
                           len(text), text) from e
-    return DisplayFilter(text, frozenset(compiler.names), predicate)
+    return DisplayFilter(text, frozenset(compiler.names), _guarded(predicate))
+
+
+def _guarded(predicate):  # noqa: ANN001, ANN202
+    """A field whose value is not of its registered type (a dissector bug) makes the frame not
+    match instead of ending the run; a try block costs nothing until it catches."""
+    def matches(view: FrameView) -> bool:
+        try:
+            return predicate(view)
+        except (TypeError, AttributeError, ValueError, IndexError, OverflowError):
+            return False
+    return matches
 
 
 def _everything(view: FrameView) -> bool:

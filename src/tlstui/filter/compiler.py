@@ -151,12 +151,9 @@ class Compiler:
             elem = self.regex_elem(val, lit)
         elif op == "contains":
             c = self.constant(lit, val, allow_mask=False)
-            if val.kind == "string" and isinstance(c, str):
-                def elem(x: Any, c: Any = c) -> bool:
-                    return c in x
-            else:
-                def elem(x: Any, c: Any = c) -> bool:
-                    return c in x
+
+            def elem(x: Any, c: Any = c) -> bool:
+                return c in x
         else:
             c = self.constant(lit, val, allow_mask=True)
             opf = _OPS[op]

@@ -218,8 +218,6 @@ class _Parser:
         if op is not None:
             self.next()
             right = self.parse_value()
-            if quant and op in ("contains", "matches"):
-                pass
             return Compare(first.pos, right.end, op, tok.text, tok.pos, left, right, quant)
         if tok.kind == WORD and tok.text == "in":
             self.next()

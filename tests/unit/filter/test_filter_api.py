@@ -136,3 +136,12 @@ class _View:
 
     def field_bytes(self, f: Field) -> bytes:
         return b""
+
+
+def test_a_value_of_the_wrong_type_does_not_raise() -> None:
+    reg = Registry()
+    reg.add(FieldSpec("b", FieldType.BYTES, "b"))
+    view = _View([Field("b", "", None)])  # a dissector that forgot the value
+    assert compile_filter("b > 17", reg).matches(view) is False
+    assert compile_filter("b contains 17", reg).matches(view) is False
+    assert compile_filter("b", reg).matches(view) is True
