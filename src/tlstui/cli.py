@@ -12,6 +12,7 @@ from .registry import REGISTRY, format_value
 from .safe_text import escape_text
 
 EXIT_USAGE = 2
+MAX_PROBLEM_LINES = 5
 
 
 def _fail(message: str) -> int:
@@ -20,11 +21,26 @@ def _fail(message: str) -> int:
 
 
 def _open(path: str, keylog: str | None, upper_layers: bool = True):
+    """Open and analyse a capture, printing its warnings and any decryption problems."""
     from .session import Session
 
+    if keylog:
+        try:
+            with open(keylog, "rb"):
+                pass
+        except OSError as e:
+            raise CaptureError(f"{keylog}: cannot read key log: {e.strerror or e}") from None
     session = Session.open(path, keylog, upper_layers=upper_layers)
+    session.analyze()
     for w in session.warnings:
         print(f"tlstui: warning: {escape_text(w)}", file=sys.stderr)
+    if session.decryption is not None:
+        problems = session.decryption.problems()
+        for problem in problems[:MAX_PROBLEM_LINES]:
+            print(f"tlstui: warning: {escape_text(problem)}", file=sys.stderr)
+        if len(problems) > MAX_PROBLEM_LINES:
+            print(f"tlstui: warning: ... and {len(problems) - MAX_PROBLEM_LINES} more connections or key log "
+                  f"lines with the same kind of problem", file=sys.stderr)
     return session
 
 
@@ -59,7 +75,6 @@ def cmd_fields(argv: list[str]) -> int:
         session = _open(args.file, args.keylog, upper_layers=needs_upper_layers(wanted) or bool(args.keylog))
     except CaptureError as e:
         return _fail(str(e))
-    session.analyze()
     specs = [REGISTRY.get(n) for n in args.fields]
     out = sys.stdout
     write = out.write
@@ -87,7 +102,6 @@ def cmd_findings(argv: list[str]) -> int:
         session = _open(args.file, args.keylog)
     except CaptureError as e:
         return _fail(str(e))
-    session.analyze()
     from .findings import find_all, render_json, render_text, exit_code
 
     found = find_all(session)

@@ -22,6 +22,7 @@ from .tcp.reassembly import Reassembler
 
 try:  # the TLS decoder and the TCP analysis are optional layers on top of the pass
     from .tls import TlsAnalyzer
+    from .tls.decrypt import CaptureDecryption  # also registers the http fields
 except ImportError:  # pragma: no cover - during bring-up only
     TlsAnalyzer = None  # type: ignore[assignment,misc]
 try:
@@ -124,7 +125,10 @@ class Session:
         self.capture = capture
         self.keylog = keylog
         self.conv = ConversationTracker()
-        self.tls = TlsAnalyzer(self.frame_bytes) if TlsAnalyzer and upper_layers else None
+        self.decryption = None
+        if TlsAnalyzer is not None and upper_layers:
+            self.decryption = CaptureDecryption.create(keylog, capture.secrets)
+        self.tls = TlsAnalyzer(self.frame_bytes, self.decryption) if TlsAnalyzer and upper_layers else None
         self.tcp_analyzer = TcpAnalyzer(self) if TcpAnalyzer and upper_layers else None
         self.reassembler = Reassembler(self.tls or _NullConsumer(), self.frame_bytes) if upper_layers else None
         self.analyzed = 0  # frames the pass has finished

@@ -29,10 +29,11 @@ Chunk = tuple[int, int, int]  # (frame, offset in the frame's bytes, length)
 class _Rec:
     """A record as stored for the lazy rebuild (slots: millions of these may exist)."""
 
-    __slots__ = ("s", "chunks", "declared", "ctx", "dtls_reasm", "sslv2_enc")
+    __slots__ = ("s", "chunks", "declared", "ctx", "dtls_reasm", "sslv2_enc", "plain")
 
     def __init__(self, s: RecordSummary, chunks: tuple[Chunk, ...], declared: int, ctx: hs.Ctx,
-                 dtls_reasm: tuple | None = None, sslv2_enc: bool = False) -> None:
+                 dtls_reasm: tuple | None = None, sslv2_enc: bool = False, plain=None) -> None:
+        self.plain = plain  # decrypt.Decrypted when the record was decrypted
         self.s = s
         self.chunks = chunks
         self.declared = declared
@@ -72,8 +73,9 @@ class _Stream:
 class TlsAnalyzer:
     """Fed in capture order; afterwards answers per frame (see module docstring)."""
 
-    def __init__(self, get_frame_bytes: Callable[[int], bytes] | None = None) -> None:
+    def __init__(self, get_frame_bytes: Callable[[int], bytes] | None = None, decrypt=None) -> None:
         self._get = get_frame_bytes
+        self.decrypt = decrypt  # decrypt.CaptureDecryption (with a key log) or None
         self._streams: dict[tuple[str, int], _Stream] = {}
         self._by_frame: dict[int, list[_Rec]] = {}
         self._partial: set[int] = set()
@@ -240,7 +242,11 @@ class TlsAnalyzer:
         info = st.info
         ctx = st.ctx[direction]
         sslv2_enc = bool(rec[0] not in TLS_CONTENT_TYPES and st.sslv2_cmk)
-        top, dec = decode_tls(rec, declared, 0, FRAME, ctx, False, sslv2_enc)
+        plain = self.decrypt.tls_record(info, direction, frame, rec, complete) if self.decrypt else None
+        if plain is not None:
+            top, dec, _src = self.decrypt.decode_tls(plain, rec, declared, 0, FRAME, ctx)
+        else:
+            top, dec = decode_tls(rec, declared, 0, FRAME, ctx, False, sslv2_enc)
         d.nrec += 1
         if rec[0] not in TLS_CONTENT_TYPES:
             ct, ver, ln = 0, 0x0002, declared - (2 if rec[0] & 0x80 else 3)
@@ -248,12 +254,12 @@ class TlsAnalyzer:
             ct, ver, ln = rec[0], int.from_bytes(rec[1:3], "big"), int.from_bytes(rec[3:5], "big")
         s = RecordSummary(frame, info.kind, info.stream, direction, ct, ver, ln, tuple(dec.hs_types), dec.alert,
                           dec.encrypted, complete and not dec.cut, _info_text(dec), None, None)
-        self._store(frame, _Rec(s, chunks, declared, ctx, None, sslv2_enc))
+        self._store(frame, _Rec(s, chunks, declared, ctx, None, sslv2_enc, plain))
         if dec.cut or not complete:
             info.incomplete_frames.append(frame)
         if dec.malformed:
             info.malformed_frames.append(frame)
-        self._learn(st, direction, frame, s, dec, rec, ver, ct)
+        self._learn(st, direction, frame, s, dec, rec, ver, plain.content_type if plain else ct)
 
     def _store(self, frame: int, rec: _Rec) -> None:
         lst = self._by_frame.get(frame)
@@ -406,11 +412,15 @@ class TlsAnalyzer:
             if foff + flen == mlen:
                 st.dtls_done.add(k)
             info.dtls_last_handshake_frame = frame
-        top, dec = decode_dtls(rec, 0, FRAME, ctx, frag, "reassembled")
+        plain = self.decrypt.dtls_record(info, direction, frame, rec) if self.decrypt else None
+        if plain is not None:
+            top, dec, _src = self.decrypt.decode_dtls(plain, rec, 0, FRAME, ctx)
+        else:
+            top, dec = decode_dtls(rec, 0, FRAME, ctx, frag, "reassembled")
         s = RecordSummary(frame, "udp", info.stream, direction, ct, ver, ln, tuple(dec.hs_types), dec.alert,
                           dec.encrypted, not dec.cut, _info_text(dec), epoch, seq, frag_tuple,
                           bool(frag and frag.retransmission), bool(frag and frag.overlap_error))
-        self._store(frame, _Rec(s, ((frame, off, len(rec)),), len(rec), ctx, reasm))
+        self._store(frame, _Rec(s, ((frame, off, len(rec)),), len(rec), ctx, reasm, False, plain))
         if dec.malformed:
             info.malformed_frames.append(frame)
         if frag is not None and not frag.retransmission and (frag.full is not None or frag_tuple is None):
@@ -420,7 +430,7 @@ class TlsAnalyzer:
                 info.dtls_flights[-1] = (f0, d0, ms + seqs)
             else:
                 info.dtls_flights.append((frame, direction, seqs))
-        self._learn(st, direction, frame, s, dec, rec, ver, ct)
+        self._learn(st, direction, frame, s, dec, rec, ver, plain.content_type if plain else ct)
 
     # ------------------------------------------------------------------ queries
     def records(self, frame: int) -> list[RecordSummary]:
@@ -496,6 +506,8 @@ class TlsAnalyzer:
                 info += p
             else:
                 info += ", " + p
+        if self.decrypt is not None:
+            return self.decrypt.column(frame, [r.s.info for r in recs], [r.plain for r in recs], proto, info)
         return proto, info
 
     # ------------------------------------------------------------------ rebuild
@@ -545,7 +557,14 @@ class TlsAnalyzer:
             reasm_src = f"Reassembled DTLS ({total} bytes)"
             sources[reasm_src] = full
         try:
-            rec_field, dec = self._decode(r, st, data, base, src, reasm_src, full)
+            if r.plain is not None:
+                if r.s.kind == "udp":
+                    rec_field, dec, dsrc = self.decrypt.decode_dtls(r.plain, data, base, src, r.ctx)
+                else:
+                    rec_field, dec, dsrc = self.decrypt.decode_tls(r.plain, data, r.declared, base, src, r.ctx)
+                sources.update(dsrc)
+            else:
+                rec_field, dec = self._decode(r, st, data, base, src, reasm_src, full)
         except Exception as e:  # defensive: a decoder bug must not take the frame down
             rec_field = Field(f"{proto}.record", "Record", None, base, len(data), source=src)
             rec_field.add(Field("_ws.malformed", f"[Malformed Packet: {e.__class__.__name__}: {e}]", None,
@@ -600,6 +619,10 @@ class TlsAnalyzer:
                 if not single:
                     cur_group = None
             cur_end = base + len(data) if single else -1
+        if self.decrypt is not None:
+            http, hsrc = self.decrypt.frame_layers(frame)
+            layers += http
+            sources.update(hsrc)
         return layers, sources
 
 
