@@ -1,9 +1,4 @@
-"""With the key log, the decrypted filters give tshark's frame sets (tests/data copies).
-
-Needs the analyzer hooked to :class:`tlstui.tls.decrypt.CaptureDecryption` (see
-``integration.patch`` beside this file); skipped until then, so the rest of the suite
-stays green while the decoder is being built.
-"""
+"""With the key log, the decrypted filters give tshark's frame sets (tests/data copies)."""
 from __future__ import annotations
 
 import json
@@ -25,8 +20,7 @@ def _session(cap: Path, keys: Path):
     from tlstui.session import Session
 
     s = Session.open(str(cap), str(keys))
-    if getattr(s, "decryption", None) is None or getattr(s.tls, "decrypt", None) is None:
-        pytest.skip("the TLS analyzer is not hooked to decryption yet (see integration.patch)")
+    assert s.decryption is not None and s.tls.decrypt is s.decryption
     s.analyze()
     return s
 
