@@ -20,7 +20,7 @@ COMPARISONS = {
     "!==": "any_ne", "~=": "any_ne", "any_ne": "any_ne",
     ">": "gt", "gt": "gt", "<": "lt", "lt": "lt",
     ">=": "ge", "ge": "ge", "<=": "le", "le": "le",
-    "contains": "contains", "matches": "matches",
+    "contains": "contains", "matches": "matches", "~": "matches",
 }
 KEYWORDS = frozenset({"and", "or", "not", "xor", "in", "any", "all"}) | {
     k for k in COMPARISONS if k.isalpha() or "_" in k}

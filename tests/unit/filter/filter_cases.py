@@ -116,6 +116,7 @@ VALID: list[tuple[str, list[int]]] = [
     ('tls.handshake.extensions_server_name matches "TLSLAB"', [4]),
     ('tls.handshake.extensions_server_name matches "^server\\\\.tls"', [4]),
     ('tls.handshake.extensions_server_name matches r"lab\\.test$"', [4]),
+    ('tls.handshake.extensions_server_name ~ "TLSLAB"', [4]),
     ('tls.handshake.extensions_server_name > "s"', [4]),
     ('lower(tls.handshake.extensions_server_name) == "server.tlslab.test"', [4]),
     ('upper(tls.handshake.extensions_server_name) == "SERVER.TLSLAB.TEST"', [4]),
