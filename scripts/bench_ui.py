@@ -10,7 +10,9 @@ polling).  Textual's Pilot cannot measure this while a worker thread runs: it wa
 process to go idle, which a busy analysis thread never lets happen.
 
 Prints: time to first rows, per-key latency (median / p95 / max) while the analysis runs and
-after it, and the time to the end of the analysis.
+after it, and the time to the end of the analysis; then the same keys timed inside the app
+(key event -> end of the screen update that draws the moved list row, and the one that draws
+the new tree and bytes), which leaves out tmux and the polling.
 """
 from __future__ import annotations
 
@@ -25,6 +27,62 @@ import tempfile
 import time
 
 SESSION = "tlstui-bench"
+LOG = "/tmp/tlstui-bench-keys.log"
+
+
+def child(capture: str) -> None:
+    """Run tlstui with timing hooks: per key, when the list and the details reach the screen."""
+    import json
+
+    from textual import events
+    from textual.screen import Screen
+
+    from tlstui.ui.app import TlsTuiApp
+
+    log = open(LOG, "w", buffering=1)
+    st = {"t0": None, "key": None, "list": None, "details_ready": False}
+
+    def flush(t_details: float | None) -> None:
+        if st["t0"] is not None and st["list"] is not None:
+            log.write(json.dumps({"key": st["key"], "list_ms": (st["list"] - st["t0"]) * 1000,
+                                  "details_ms": None if t_details is None else (t_details - st["t0"]) * 1000,
+                                  "analysing": not app.analysis_done.is_set()}) + "\n")
+
+    orig_event = TlsTuiApp.on_event
+
+    async def on_event(self, event):
+        if isinstance(event, events.Key) and event.key != st["key"] or (
+                isinstance(event, events.Key) and st["t0"] is not None and time.perf_counter() - st["t0"] > 0.005):
+            if st["t0"] is not None and st["list"] is not None and not st["details_ready"]:
+                flush(None)  # the next key came before the details were drawn (coalesced)
+            st.update(t0=time.perf_counter(), key=event.key, list=None, details_ready=False)
+        await orig_event(self, event)
+
+    orig_refresh = Screen._compositor_refresh
+
+    def refresh(self):
+        r = orig_refresh(self)
+        now = time.perf_counter()
+        if st["t0"] is not None:
+            if st["list"] is None:
+                st["list"] = now
+            elif st["details_ready"]:
+                flush(now)
+                st.update(t0=None, details_ready=False)
+        return r
+
+    orig_show = TlsTuiApp._show_frame
+
+    async def show(self, number):
+        await orig_show(self, number)
+        st["details_ready"] = True
+        self.screen.refresh()
+
+    TlsTuiApp.on_event = on_event
+    Screen._compositor_refresh = refresh
+    TlsTuiApp._show_frame = show
+    app = TlsTuiApp(capture)
+    app.run()
 
 
 def tmux(*args: str) -> str:
@@ -76,7 +134,9 @@ def run_keys(n: int, page: int) -> dict[str, list[float]]:
     for _ in range(n // 3):
         res.setdefault("PageDown", []).append(press("PageDown", lambda f, c=cur: f is not None and f > c))
         cur = frame_of(status())
-    res.setdefault("G (last)", []).append(press("G", lambda f: f is not None and f > 900_000))
+    m = re.search(r"([\d,]+) frames", status())
+    last = int(m.group(1).replace(",", "")) if m else 0
+    res.setdefault("G (last)", []).append(press("G", last))
     res.setdefault("g (first)", []).append(press("g", 1))
     return res
 
@@ -85,10 +145,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("capture")
     ap.add_argument("--keys", type=int, default=30)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        child(args.capture)
+        return 0
     tmp = tempfile.mkdtemp(prefix="tlstui-bench-")
     env = f"XDG_CONFIG_HOME={tmp}/c XDG_DATA_HOME={tmp}/d"
-    cmd = f"env {env} {shlex.quote(sys.executable)} -m tlstui {shlex.quote(args.capture)}"
+    cmd = (f"env {env} {shlex.quote(sys.executable)} {shlex.quote(os.path.abspath(__file__))} --child "
+           f"{shlex.quote(args.capture)}")
     tmux("kill-session", "-t", SESSION)
     t0 = time.perf_counter()
     tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "48", cmd)
@@ -113,6 +178,19 @@ def main() -> int:
         print("keys after the analysis:")
         for k, v in after.items():
             print(summary(k, v))
+        print("inside the app (key event -> end of the screen update that shows it):")
+        import json
+
+        rows = [json.loads(line) for line in open(LOG)]
+        for phase, flag in (("while analysing", True), ("after analysis", False)):
+            sel = [r for r in rows if r["analysing"] is flag]
+            if not sel:
+                continue
+            print(f" {phase}:")
+            print(summary("list row", [r["list_ms"] for r in sel]))
+            det = [r["details_ms"] for r in sel if r["details_ms"] is not None]
+            if det:
+                print(summary("tree + bytes", det))
     finally:
         tmux("kill-session", "-t", SESSION)
     return 0

@@ -71,9 +71,10 @@ async def test_selecting_a_field_highlights_exactly_its_bytes(fake_findings):
             highlighted = []
             for row in range(f.offset // bpr, (f.offset + f.length - 1) // bpr + 1):
                 strip = hexv.render_line(row - round(hexv.scroll_y))
-                segs = [s for s in strip if len(s.text) == 2 and s.text.strip()]
-                for i, seg in enumerate(segs[:bpr]):
-                    if seg.style and seg.style.bgcolor == field_style.bgcolor:
+                cells = [(ch, seg.style) for seg in strip for ch in seg.text]
+                for i in range(bpr):
+                    x = 6 + i * 3 + i // 8  # where byte i's two hex digits start
+                    if x < len(cells) and cells[x][1] and cells[x][1].bgcolor == field_style.bgcolor:
                         highlighted.append(row * bpr + i)
             assert highlighted == list(range(f.offset, f.offset + f.length)), name
 

@@ -176,6 +176,9 @@ class TlsTuiApp(App[int]):
         self._filter_keep = 0
         self._filter_view: RowView | None = None
         self._pending_frame: int | None = None
+        self._details_timer = None
+        self._last_request = 0.0
+        self._last_details = 0.0
         self._from_hex: Field | None = None
         self._requested_theme = theme_name
         self.last_input = 0.0
@@ -350,7 +353,9 @@ class TlsTuiApp(App[int]):
         self._findings_in = True
         if message.error:
             self.notify(escape_text(message.error), severity="error", markup=False, timeout=10)
-        self.findings = list(message.findings)
+        # Most severe first, then in capture order (find_all's order, made certain here).
+        self.findings = sorted(message.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 3),
+                                                                f.frames[0] if f.frames else 0))
         by_frame: dict[int, list] = {}
         flags: dict[int, str] = {}
         for f in self.findings:
@@ -441,20 +446,33 @@ class TlsTuiApp(App[int]):
         self._request_details(message.number)
         self._update_status()
 
+    DETAILS_DELAY = 0.06  # while keys repeat, the tree and bytes wait for a pause this long
+    DETAILS_MAX_STALE = 0.3  # ... but never lag the list by more than this
+
     def _request_details(self, number: int, force: bool = False) -> None:
-        """Coalesce: while keys repeat, only the frame the cursor rests on is dissected."""
-        first = self._pending_frame is None
+        """Coalesce: while keys repeat, the list moves at once and the tree and bytes (which
+        cost a layout) follow when the keys pause."""
         self._pending_frame = number
-        if force and self.current_tree is not None:
+        if force:
             self.current_tree = None
-        if first:
+        now = time.monotonic()
+        if self._details_timer is not None:
+            self._details_timer.stop()
+            self._details_timer = None
+        repeating = now - self._last_request < self.DETAILS_DELAY * 2
+        self._last_request = now
+        if repeating and now - self._last_details < self.DETAILS_MAX_STALE:
+            self._details_timer = self.set_timer(self.DETAILS_DELAY, self._flush_details)
+        else:
             self.call_after_refresh(self._flush_details)
 
     async def _flush_details(self) -> None:
+        self._details_timer = None
         number = self._pending_frame
         self._pending_frame = None
         if number is None:
             return
+        self._last_details = time.monotonic()
         await self._show_frame(number)
 
     async def _show_frame(self, number: int) -> None:
@@ -881,7 +899,7 @@ def binding_sections() -> list[tuple[str, list]]:
         ("Everywhere", [b for b in TlsTuiApp.BINDINGS if isinstance(b, Binding)]),
         ("Frame list", list(FrameList.BINDINGS)),
         ("Protocol tree", list(ProtoTree.BINDINGS)),
-        ("Bytes", list(HexView.BINDINGS)),
+        ("Bytes", list(HexView.BINDINGS) + list(HexPane.BINDINGS)),
         ("Filter bar", list(FilterInput.BINDINGS)),
         ("Findings", list(FindingsTable.BINDINGS)),
         ("Follow / ladder", list(TitledScreen.BINDINGS) + list(_F.BINDINGS) + list(LinesView.BINDINGS)),

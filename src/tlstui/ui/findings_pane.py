@@ -50,6 +50,8 @@ class FindingsPane(Horizontal):
             super().__init__()
             self.finding = finding
 
+    TABLE_MAX = 2000
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.findings: list = []
@@ -69,8 +71,12 @@ class FindingsPane(Horizontal):
     def set_findings(self, findings: list) -> None:
         self.findings = list(findings)
         table = self.table
+        # Filling the table highlights its first row; that must not move the frame list.
+        self._quiet = 0
         table.clear()
-        for i, f in enumerate(self.findings):
+        # A million-frame capture can have ten thousand findings; the table shows the first
+        # TABLE_MAX (most severe first), n/N still visit them all.
+        for i, f in enumerate(self.findings[:self.TABLE_MAX]):
             sev = Text(SEVERITY_MARK.get(f.severity, f.severity), style=severity_style(self.app, f.severity))
             frame = str(f.frames[0]) if f.frames else ""
             table.add_row(sev, frame, escape_text(f.kind), Text(escape_text(f.summary)), key=str(i))
@@ -97,6 +103,9 @@ class FindingsPane(Horizontal):
         try:
             i = self.findings.index(f)
         except ValueError:
+            return
+        if i >= self.TABLE_MAX:
+            self.explain(f)
             return
         self._quiet = i
         self.table.move_cursor(row=i, animate=False)

@@ -10,8 +10,10 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.events import Click
 from textual.geometry import Size
@@ -19,10 +21,11 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Tab, Tabs
+from textual.widget import Widget
 
 from ..field import FRAME
 from ..safe_text import escape_text
+from .colors import theme_style
 
 PRINTABLE = bytes(range(0x20, 0x7F))
 _ASCII = "".join(chr(b) if b in PRINTABLE else "." for b in range(256))
@@ -75,8 +78,11 @@ class HexView(ScrollView, can_focus=True):
         self.source = FRAME
         self.highlight: tuple[int, int] = (0, 0)
         self.bytes_per_row = 16
+        self._strips: LRUCache[tuple, Strip] = LRUCache(256)
+        self._generation = 0
 
     def show(self, data: bytes, source: str) -> None:
+        self._generation += 1
         self.data = data
         self.source = source
         self.highlight = (0, 0)
@@ -163,13 +169,32 @@ class HexView(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self.refresh()
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         row = round(self.scroll_y) + y
         bpr = self.bytes_per_row
-        base = self.rich_style
         if row >= self._rows():
-            return Strip.blank(width, base)
+            return Strip.blank(width, self.rich_style)
+        start = row * bpr
+        h0, hl = self.highlight
+        # Only what changes this row's look is in the key (the highlight clipped to the row).
+        lo, hi = max(h0, start), min(h0 + hl, start + bpr)
+        cur = self.cursor if start <= self.cursor < start + bpr else -1
+        key = (row, width, bpr, round(self.scroll_x), (lo, hi) if lo < hi else None, cur, self.has_focus,
+               self._generation)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._render_row(row, width)
+            self._strips[key] = strip
+        return strip
+
+    def _render_row(self, row: int, width: int) -> Strip:
+        bpr = self.bytes_per_row
+        base = self.rich_style
         start = row * bpr
         chunk = self.data[start:start + bpr]
         off_style = base + self.get_component_rich_style("hex-view--offset")
@@ -178,30 +203,90 @@ class HexView(ScrollView, can_focus=True):
         cur_style = (self.get_component_rich_style("hex-view--cursor") if self.has_focus
                      else Style(underline=True, bold=True))
         h0, hl = self.highlight
-        segs: list[Segment] = [Segment(f"{start:0{self._offset_digits()}x}  ", off_style)]
-        asc: list[Segment] = []
+        hexpart: list[list] = []  # [text, style] runs, merged while the style stays the same
+        asc: list[list] = []
+
+        def put(runs: list[list], text: str, style: Style) -> None:
+            if runs and runs[-1][1] is style:
+                runs[-1][0] += text
+            else:
+                runs.append([text, style])
+
+        cursor = self.cursor
+        cursor_field = None
         for i, b in enumerate(chunk):
             pos = start + i
-            style: Style = base
-            if h0 <= pos < h0 + hl:
-                style = field_style
-            if pos == self.cursor:
-                cstyle = style + cur_style
+            style: Style = field_style if h0 <= pos < h0 + hl else base
+            if pos == cursor:
+                if cursor_field is None:
+                    cursor_field = style + cur_style
+                cstyle = cursor_field
             else:
                 cstyle = style
             sep = " " if (i + 1) % 8 or i + 1 == bpr else "  "
             # The gap after a byte belongs to the highlight only if the next byte does too.
             gap_style = style if h0 <= pos + 1 < h0 + hl and i + 1 < len(chunk) else base
-            segs.append(Segment(f"{b:02x}", cstyle))
-            segs.append(Segment(sep, gap_style))
-            asc.append(Segment(_ASCII[b], cstyle))
+            put(hexpart, f"{b:02x}", cstyle)
+            put(hexpart, sep, gap_style)
+            put(asc, _ASCII[b], cstyle)
         n = len(chunk)
         if n < bpr:
-            segs.append(Segment(" " * ((bpr * 3 + bpr // 8 - 1) - (n * 3 + n // 8)), base))
-        segs.append(Segment(" ", base))
-        segs.extend(asc)
+            put(hexpart, " " * ((bpr * 3 + bpr // 8 - 1) - (n * 3 + n // 8)), base)
+        put(hexpart, " ", base)
+        segs = [Segment(f"{start:0{self._offset_digits()}x}  ", off_style)]
+        segs.extend(Segment(t, st) for t, st in hexpart)
+        segs.extend(Segment(t, st) for t, st in asc)
         strip = Strip(segs).crop(round(self.scroll_x), round(self.scroll_x) + width)
         return strip.extend_cell_length(width, base)
+
+
+class SourceTabs(Widget):
+    """One line of tabs, one per data source ("Frame", reassembled buffers); hidden when there
+    is only the frame.  Drawn as text: switching frames never mounts widgets."""
+
+    DEFAULT_CSS = """
+    SourceTabs { height: 1; background: $panel; }
+    SourceTabs.single { display: none; }
+    """
+
+    class Chosen(Message):
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.labels: list[str] = []
+        self.active = 0
+        self._spans: list[tuple[int, int]] = []
+
+    def set_tabs(self, labels: list[str], active: int = 0) -> None:
+        self.labels = labels
+        self.active = active
+        self.set_class(len(labels) <= 1, "single")
+        self.refresh()
+
+    def set_active(self, i: int) -> None:
+        if i != self.active:
+            self.active = i
+            self.refresh()
+
+    def render(self) -> Text:
+        t = Text()
+        self._spans = []
+        active = theme_style(self.app, "accent", bold=True) + Style(reverse=True)
+        for i, label in enumerate(self.labels):
+            start = len(t)
+            t.append(f" {label} ", active if i == self.active else Style(dim=True))
+            self._spans.append((start, len(t)))
+            t.append(" ")
+        t.append(" (s: next source)", Style(dim=True))
+        return t
+
+    def on_click(self, event: Click) -> None:
+        for i, (a, b) in enumerate(self._spans):
+            if a <= event.x < b:
+                self.post_message(self.Chosen(i))
 
 
 class HexPane(Vertical):
@@ -209,9 +294,10 @@ class HexPane(Vertical):
 
     DEFAULT_CSS = """
     HexPane { width: auto; }
-    HexPane > Tabs { height: 2; }
-    HexPane > Tabs.single { display: none; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "next_source", "Next data source", show=False, id="hex.next_source"),
+    ]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -219,7 +305,7 @@ class HexPane(Vertical):
         self._names: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Tabs(id="hex-tabs")
+        yield SourceTabs(id="hex-tabs", classes="single")
         yield HexView(id="hex")
 
     @property
@@ -230,38 +316,25 @@ class HexPane(Vertical):
         """Show a frame's data sources; the frame's own bytes first."""
         names = sorted(sources, key=lambda n: (n != FRAME, n))
         self.sources = sources
-        tabs = self.query_one(Tabs)
-        if names != self._names:
-            self._names = names
-            await tabs.clear()
-            for i, name in enumerate(names):
-                label = "Frame" if name == FRAME else escape_text(name)
-                await tabs.add_tab(Tab(f"{label} ({len(sources[name])} B)", id=f"src-{i}"))
-            tabs.set_class(len(names) <= 1, "single")
-            if names:
-                tabs.active = "src-0"
-        else:
-            for i, name in enumerate(names):
-                tab = tabs.get_tab(f"src-{i}")
-                if tab is not None:
-                    label = "Frame" if name == FRAME else escape_text(name)
-                    tab.label = f"{label} ({len(sources[name])} B)"
+        self._names = names
+        labels = [f"{'Frame' if n == FRAME else escape_text(n)} ({len(sources[n])} B)" for n in names]
+        tabs = self.query_one(SourceTabs)
+        if labels != tabs.labels or tabs.active:
+            tabs.set_tabs(labels, 0)
         self.hex.show(sources.get(FRAME, b""), FRAME)
-        if names and tabs.active != "src-0":
-            tabs.active = "src-0"
 
     def select_source(self, source: str) -> None:
         if source == self.hex.source or source not in self.sources:
             return
         self.hex.show(self.sources[source], source)
-        self.query_one(Tabs).active = f"src-{self._names.index(source)}"
+        self.query_one(SourceTabs).set_active(self._names.index(source))
 
-    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+    def on_source_tabs_chosen(self, event: SourceTabs.Chosen) -> None:
         event.stop()
-        if event.tab is None or event.tab.id is None:
-            return
-        i = int(event.tab.id.split("-", 1)[1])
-        if i < len(self._names):
-            name = self._names[i]
-            if name != self.hex.source:
-                self.hex.show(self.sources[name], name)
+        if event.index < len(self._names):
+            self.select_source(self._names[event.index])
+
+    def action_next_source(self) -> None:
+        if len(self._names) > 1:
+            i = (self._names.index(self.hex.source) + 1) % len(self._names)
+            self.select_source(self._names[i])
