@@ -233,7 +233,7 @@ class TlsTuiApp(App[int]):
             self.theme = self._themes[0].name
         for p in self._theme_problems:
             self.notify(escape_text(p), severity="warning", markup=False)
-        self._layout_for(self.size.width)
+        self._layout_for(self.size.width, self.size.height)
         self.filter_bar.validate_text("")
         if self.session is not None:
             self.post_message(SessionOpened(self.session))
@@ -243,9 +243,11 @@ class TlsTuiApp(App[int]):
         self.frame_list.focus()
 
     def on_resize(self, event) -> None:
-        self._layout_for(event.size.width)
+        self._layout_for(event.size.width, event.size.height)
 
-    def _layout_for(self, width: int) -> None:
+    def _layout_for(self, width: int, height: int = 48) -> None:
+        # Short terminals: the findings pane gives rows back to the list.
+        self.findings_pane.styles.height = 9 if height >= 40 else 6
         # Wide terminals get 16 bytes per hex row; narrow ones 8, and the tree keeps the rest.
         hexw = hex_width(16) + 2 if width >= 150 else hex_width(8) + 2
         self.hex_pane.styles.width = min(hexw, max(30, width // 2))

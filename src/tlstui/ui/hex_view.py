@@ -317,7 +317,8 @@ class HexPane(Vertical):
         names = sorted(sources, key=lambda n: (n != FRAME, n))
         self.sources = sources
         self._names = names
-        labels = [f"{'Frame' if n == FRAME else escape_text(n)} ({len(sources[n])} B)" for n in names]
+        labels = [f"Frame ({len(sources[n])} B)" if n == FRAME else
+                  escape_text(n) if n.endswith(")") else f"{escape_text(n)} ({len(sources[n])} B)" for n in names]
         tabs = self.query_one(SourceTabs)
         if labels != tabs.labels or tabs.active:
             tabs.set_tabs(labels, 0)
