@@ -42,11 +42,9 @@ class Field:
     @property
     def label(self) -> str:
         if self._label is None:
-            from .registry import REGISTRY, format_value
+            from .registry import default_label
 
-            spec = REGISTRY.get(self.name)
-            title = spec.description if spec else self.name
-            self._label = f"{title}: {format_value(spec, self.value)}" if self.value is not None else title
+            self._label = default_label(self.name, self.value)
         return self._label
 
     @label.setter

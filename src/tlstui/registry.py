@@ -10,6 +10,7 @@ import bisect
 import enum
 import socket
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 class FieldType(enum.Enum):
@@ -98,6 +99,29 @@ def register(name: str, ftype: FieldType, description: str, base: Base = Base.DE
              value_names: dict[int, str] | None = None) -> FieldSpec:
     """Add a field to the global registry (idempotent for the same name)."""
     return REGISTRY.add(FieldSpec(name, ftype, description, base, bits, dict(value_names or {})))
+
+
+_LABELERS: dict[str, Callable[[str, object], str]] = {}
+
+
+def set_labeler(protocol: str, labeler: Callable[[str, object], str]) -> None:
+    """Let a protocol label its own fields (TLS names versions and GREASE values its own way)."""
+    _LABELERS[protocol] = labeler
+
+
+def default_label(name: str, value: object) -> str:
+    """A field's tree label: 'Description: value-name (value)', or the protocol's own labeler."""
+    labeler = _LABELERS.get(name.split(".", 1)[0])
+    if labeler is not None:
+        return labeler(name, value)
+    spec = REGISTRY.get(name)
+    title = spec.description if spec else name
+    if value is None:
+        return title
+    shown = format_value(spec, value)
+    if spec is not None and spec.value_names and isinstance(value, int) and value in spec.value_names:
+        return f"{title}: {spec.value_names[value]} ({shown})"
+    return f"{title}: {shown}"
 
 
 def format_value(spec: FieldSpec | None, value: object) -> str:

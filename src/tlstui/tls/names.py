@@ -6,7 +6,7 @@ width, so ``format_value`` prints values exactly as ``tshark -T fields`` does.
 """
 from __future__ import annotations
 
-from ..registry import REGISTRY, Base, FieldType, format_value, register
+from ..registry import REGISTRY, Base, FieldType, format_value, register, set_labeler
 from .wsnames import FIELDS, VALUES
 
 _BASES = {"HEX": Base.HEX, "DEC": Base.DEC, "DEC_HEX": Base.DEC_HEX, "NONE": Base.NONE}
@@ -86,3 +86,7 @@ def label_for(name: str, value: object) -> str:
         if vn is not None:
             return f"{title}: {vn} ({shown})"
     return f"{title}: {shown}"
+
+
+for _protocol in ("tls", "dtls"):
+    set_labeler(_protocol, label_for)

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from ..field import FRAME, Field
-from .names import label_for
 
 
 class Cut(Exception):
@@ -24,8 +23,7 @@ class Malformed(Exception):
 
 def mk(name: str, value: object, offset: int, length: int, label: str | None = None,
        source: str = FRAME, hidden: bool = False) -> Field:
-    return Field(name, label if label is not None else label_for(name, value), value, offset, length,
-                 source=source, hidden=hidden)
+    return Field(name, label, value, offset, length, None, source, hidden)  # label: lazily, by label_for
 
 
 class Reader:
