@@ -386,13 +386,8 @@ class TcpAnalyzer:
         r_max = rev.maxseqtobeacked
         if r_max and flags & TH_ACK and ((r_max - ack) & M32) >= HALF:
             ta = True
-            if r_max > rev.nextseq:  # an unsigned comparison in packet-tcp.c, not sequence space
-                rev.maxseqtobeacked = rev.nextseq
-                fl |= ACK_LOST_PACKET
-            else:
-                if rev.dupacknum == 0:
-                    fl |= ACK_LOST_PACKET
-                rev.dupacknum = -1
+            fl |= ACK_LOST_PACKET
+            rev.maxseqtobeacked = rev.nextseq  # so that the same hole is reported once
         syn_fin = flags & (TH_SYN | TH_FIN)
         if (seglen > 0 or syn_fin) and not fl & KEEP_ALIVE:
             seq_not_advanced = bool(f_next) and ((seq - f_next) & M32) >= HALF
@@ -727,7 +722,8 @@ def _expert(name: str, msg: str, sev: int, pos: int) -> Field:
 
 
 class _Chain:
-    __slots__ = ("ttl", "first_id", "last_id", "sources", "frames", "switches", "last_time", "last_src", "listed")
+    __slots__ = ("ttl", "first_id", "last_id", "sources", "frames", "switches", "last_time", "last_src", "listed",
+                 "per_src")
 
     def __init__(self, ttl: int, ip_id: int, src: bytes, frame: int, time_ns: int) -> None:
         self.ttl = ttl
@@ -738,6 +734,7 @@ class _Chain:
         self.last_time = time_ns
         self.last_src = src
         self.listed = False
+        self.per_src = {src: 1}
 
 
 class _IpIdChains:
@@ -748,16 +745,23 @@ class _IpIdChains:
     """
 
     MAX_STEP = 4
-    MIN_PACKETS = 6
+    MIN_PACKETS = 8
     MIN_SWITCHES = 2
+    # Each of two or more sources must have sent most of its packets (with that TTL) in the chain:
+    # independent per-connection counters that happen to come close interleave only briefly.
+    MIN_SHARE = 0.5
+    MIN_PER_SOURCE = 3
     MAX_GAP_NS = 120 * 1_000_000_000
 
     def __init__(self) -> None:
         self._tail: dict[tuple[int, int], _Chain] = {}  # (ttl, last ip.id) -> chain
         self._multi: list[_Chain] = []
+        self._sent: dict[tuple[int, bytes], int] = {}  # (ttl, source) -> packets
 
     def add(self, frame: int, ttl: int, ip_id: int, src: bytes, time_ns: int) -> None:
         tail = self._tail
+        k0 = (ttl, src)
+        self._sent[k0] = self._sent.get(k0, 0) + 1
         chain = None
         for step in range(1, self.MAX_STEP + 1):
             k = (ttl, (ip_id - step) & 0xFFFF)
@@ -770,6 +774,7 @@ class _IpIdChains:
             chain = _Chain(ttl, ip_id, src, frame, time_ns)
         else:
             chain.frames.append(frame)
+            chain.per_src[src] = chain.per_src.get(src, 0) + 1
             if src != chain.last_src:
                 chain.switches += 1
                 if src not in chain.sources:
@@ -783,8 +788,13 @@ class _IpIdChains:
         tail[(ttl, ip_id)] = chain
 
     def groups(self) -> list[MiddleboxGroup]:
-        out = [MiddleboxGroup(c.ttl, c.first_id, c.last_id, list(c.sources), list(c.frames))
-               for c in self._multi
-               if len(c.frames) >= self.MIN_PACKETS and c.switches >= self.MIN_SWITCHES]
+        out = []
+        for c in self._multi:
+            if len(c.frames) < self.MIN_PACKETS or c.switches < self.MIN_SWITCHES:
+                continue
+            shared = [src for src, n in c.per_src.items()
+                      if n >= self.MIN_PER_SOURCE and n >= self.MIN_SHARE * self._sent[(c.ttl, src)]]
+            if len(shared) >= 2:
+                out.append(MiddleboxGroup(c.ttl, c.first_id, c.last_id, list(c.sources), list(c.frames)))
         out.sort(key=lambda g: g.frames[0])
         return out
