@@ -20,7 +20,7 @@ from . import handshake as hs
 from . import x509
 from .model import AlertEvent, CertChain, CertRequestInfo, HelloInfo, RecordSummary, StreamTls
 from .names import VERSION_SHORT
-from .records import (CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, CUT_NOTE, DtlsFragment, decode_dtls, decode_tls,
+from .records import (CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, CUT_NOTE, Decoded, DtlsFragment, decode_dtls, decode_tls,
                       looks_like_sslv2, plausible_dtls, plausible_tls_header, TLS_CONTENT_TYPES, MAX_RECORD)
 
 Chunk = tuple[int, int, int]  # (frame, offset in the frame's bytes, length)
@@ -245,6 +245,9 @@ class TlsAnalyzer:
         plain = self.decrypt.tls_record(info, direction, frame, rec, complete) if self.decrypt else None
         if plain is not None:
             top, dec, _src = self.decrypt.decode_tls(plain, rec, declared, 0, FRAME, ctx)
+        elif rec[0] == CT_APP_DATA and not sslv2_enc and len(rec) >= declared == 5 + int.from_bytes(rec[3:5], "big"):
+            # Most records are whole application data: their summary needs no decode (and no Fields).
+            dec = Decoded(info=["Application Data"], encrypted=True)
         else:
             top, dec = decode_tls(rec, declared, 0, FRAME, ctx, False, sslv2_enc)
         d.nrec += 1
