@@ -960,7 +960,8 @@ def run_app(path: str | None, keylog: str | None = None, theme: str | None = Non
     elif not os.path.exists(path):
         print(f"tlstui: {escape_text(path)}: no such file", file=sys.stderr)
         return 2
-    app = TlsTuiApp(path, keylog, session=session, display_name=name, theme_name=theme)
+    app = TlsTuiApp(path, keylog, session=session, display_name=name,
+                    theme_name=theme or os.environ.get("TLSTUI_THEME") or None)
     result = app.run()
     if app.return_code:
         return app.return_code
