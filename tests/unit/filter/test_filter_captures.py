@@ -59,8 +59,6 @@ DECRYPTED = [p for p in CAPTURES if Path(str(p) + ".decrypted.filters.json").exi
              and p.with_name(p.name.rsplit(".", 1)[0] + ".keys").exists()]
 
 
-# Decryption is still being built in tls/: a wrong frame set here is not yet a filter bug.
-@pytest.mark.xfail(reason="TLS decryption in progress", strict=False)
 @pytest.mark.parametrize("capture", DECRYPTED, ids=[p.name for p in DECRYPTED])
 def test_decrypted_filters_match_tshark(capture: Path) -> None:
     _check(capture, decrypted=True)
