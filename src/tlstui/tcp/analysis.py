@@ -55,6 +55,7 @@ in small dicts; per-stream state only while the pass runs.
 """
 from __future__ import annotations
 
+import math
 import struct
 from array import array
 from bisect import bisect_left, bisect_right
@@ -723,7 +724,7 @@ def _expert(name: str, msg: str, sev: int, pos: int) -> Field:
 
 class _Chain:
     __slots__ = ("ttl", "first_id", "last_id", "sources", "frames", "switches", "last_time", "last_src", "listed",
-                 "per_src")
+                 "per_src", "log_p")
 
     def __init__(self, ttl: int, ip_id: int, src: bytes, frame: int, time_ns: int) -> None:
         self.ttl = ttl
@@ -735,6 +736,7 @@ class _Chain:
         self.last_src = src
         self.listed = False
         self.per_src = {src: 1}
+        self.log_p = 0.0  # log10 of the chance that the source switches so far are coincidences
 
 
 class _IpIdChains:
@@ -745,18 +747,20 @@ class _IpIdChains:
     """
 
     MAX_STEP = 4
-    MIN_PACKETS = 8
+    MIN_PACKETS = 12
     MIN_SWITCHES = 2
     # Each of two or more sources must have sent most of its packets (with that TTL) in the chain:
     # independent per-connection counters that happen to come close interleave only briefly.
     MIN_SHARE = 0.5
-    MIN_PER_SOURCE = 3
+    MIN_PER_SOURCE = 5
     MAX_GAP_NS = 120 * 1_000_000_000
+    MAX_LOG_P = -6.0  # at most one chance in a million that the chain is a coincidence
 
     def __init__(self) -> None:
         self._tail: dict[tuple[int, int], _Chain] = {}  # (ttl, last ip.id) -> chain
         self._multi: list[_Chain] = []
         self._sent: dict[tuple[int, bytes], int] = {}  # (ttl, source) -> packets
+        self._chains: dict[int, int] = {}  # ttl -> chains started (how many tails a packet could join)
 
     def add(self, frame: int, ttl: int, ip_id: int, src: bytes, time_ns: int) -> None:
         tail = self._tail
@@ -772,11 +776,15 @@ class _IpIdChains:
                 break
         if chain is None:
             chain = _Chain(ttl, ip_id, src, frame, time_ns)
+            self._chains[ttl] = self._chains.get(ttl, 0) + 1
         else:
             chain.frames.append(frame)
             chain.per_src[src] = chain.per_src.get(src, 0) + 1
             if src != chain.last_src:
                 chain.switches += 1
+                # With many independent counters behind one TTL, a new source's ip.id lands next to
+                # some chain's tail by chance: charge each switch that chance.
+                chain.log_p += min(0.0, math.log10(self._chains.get(ttl, 1) * self.MAX_STEP / 65536))
                 if src not in chain.sources:
                     chain.sources.append(src)
                     if not chain.listed:
@@ -790,7 +798,7 @@ class _IpIdChains:
     def groups(self) -> list[MiddleboxGroup]:
         out = []
         for c in self._multi:
-            if len(c.frames) < self.MIN_PACKETS or c.switches < self.MIN_SWITCHES:
+            if len(c.frames) < self.MIN_PACKETS or c.switches < self.MIN_SWITCHES or c.log_p > self.MAX_LOG_P:
                 continue
             shared = [src for src, n in c.per_src.items()
                       if n >= self.MIN_PER_SOURCE and n >= self.MIN_SHARE * self._sent[(c.ttl, src)]]
