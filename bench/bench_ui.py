@@ -1,7 +1,7 @@
 """Responsiveness of tlstui on a big capture, measured end to end in a real terminal (tmux).
 
     python /work/shared/tools/gen_capture.py --packets 1000000 --out /tmp/big.pcap
-    python scripts/bench_ui.py /tmp/big.pcap [--keys 30]
+    python bench/bench_ui.py /tmp/big.pcap [--keys 30]
 
 Starts `tlstui FILE` in a detached tmux session (160x48), sends keys with `tmux send-keys`
 and polls `tmux capture-pane` until the status line shows the frame the key should select.

@@ -114,10 +114,11 @@ def cmd_tui(argv: list[str]) -> int:
                                  epilog="Headless: tlstui fields -r FILE -e FIELD ... | tlstui findings FILE")
     ap.add_argument("file", nargs="?", help="capture (pcap/pcapng, .gz, '-' for stdin); none: the demo")
     ap.add_argument("--keylog", help="SSLKEYLOGFILE for decryption")
+    ap.add_argument("--theme", help="colour theme (tlstui-dark, tlstui-light, or a Textual theme name)")
     args = ap.parse_args(argv)
     from .ui.app import run_app
 
-    return run_app(args.file, args.keylog)
+    return run_app(args.file, args.keylog, theme=args.theme)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,8 @@ ProgressCallback = Callable[[int, int], None]
 # Fields that the conversation pass alone can answer (no TCP analysis, reassembly or TLS).
 _LOWER_PROTOCOLS = {"frame", "eth", "vlan", "sll", "null", "ip", "ipv6", "tcp", "udp", "data"}
 _UPPER_TCP = ("tcp.analysis", "tcp.segment", "tcp.reassembled", "tcp.pdu")
+# Names any layer may produce; every other protocol comes only from the TLS/DTLS/HTTP layers.
+_SHARED_PROTOCOLS = {"_ws", "tlstui"}
 
 
 def needs_upper_layers(names) -> bool:  # noqa: ANN001 - any iterable of field names
@@ -53,7 +55,7 @@ class FrameView:
     full tree once.  Implements the filter's FrameView protocol (``fields``, ``field_bytes``).
     """
 
-    __slots__ = ("session", "number", "_tree", "_transport", "_data")
+    __slots__ = ("session", "number", "_tree", "_transport", "_data", "_upper")
 
     def __init__(self, session: "Session", number: int) -> None:
         self.session = session
@@ -61,6 +63,7 @@ class FrameView:
         self._tree: FrameTree | None = None
         self._transport: object = None
         self._data: bytes | None = None
+        self._upper: FrameTree | None = None  # the TLS/DTLS/HTTP layers alone
 
     def data(self) -> bytes:
         if self._data is None:
@@ -98,11 +101,26 @@ class FrameView:
             got = extract(name, self)
             if got is not None:
                 return got
+            if name.split(".", 1)[0] not in _SHARED_PROTOCOLS | _LOWER_PROTOCOLS:
+                return self.upper().fields(name)
         return self.tree().fields(name)
+
+    def upper(self) -> FrameTree:
+        """The frame's TLS/DTLS (and decrypted HTTP) layers without the rest of its tree."""
+        if self._upper is None:
+            tls = self.session.tls
+            if tls is None or not tls.has_tls(self.number):
+                self._upper = FrameTree(self.number, [], {})
+            else:
+                layers, sources = self.session.upper_layers(self.number, self.data())
+                self._upper = FrameTree(self.number, layers, {"frame": self.data(), **sources})
+        return self._upper
 
     def field_bytes(self, f: Field) -> bytes:
         if f.source == "frame":
             return self.data()[f.offset:f.offset + f.length]
+        if self._upper is not None and f.source in self._upper.sources:
+            return self._upper.field_bytes(f)
         return self.tree().field_bytes(f)
 
 

@@ -64,12 +64,14 @@ class Capture:
     def __len__(self) -> int:
         return len(self.index)
 
-    def index_more(self) -> bool:
-        """Index the next batch of frames (about 64k); False once the whole file is indexed."""
+    def index_more(self, frames: int = 65536) -> bool:
+        """Index at least ``frames`` more frames (in steps of BATCH); False once the file is indexed."""
         if self.complete or self._steps is None:
             return False
+        target = len(self.index) + frames
         try:
-            next(self._steps)
+            while len(self.index) < target:
+                next(self._steps)
             return True
         except StopIteration:
             self.complete = True
@@ -137,7 +139,7 @@ def open_capture(path: str, lazy: bool = False) -> Capture:
     return index_capture(name, data, lazy)
 
 
-BATCH = 65536
+BATCH = 4096  # frames indexed between two checks (small: the UI's first screen waits for one)
 
 
 def index_capture(name: str, data: bytes | mmap.mmap, lazy: bool = False) -> Capture:

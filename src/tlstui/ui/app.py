@@ -265,7 +265,7 @@ class TlsTuiApp(App[int]):
                 capture = open_capture(self.path)
             index_more = getattr(capture, "index_more", None)
             if index_more is not None:
-                index_more()
+                index_more(4096)  # enough for the first screens; the rest is indexed below
         except CaptureError as e:
             self.call_from_thread(self.exit, None, 2, f"tlstui: {escape_text(str(e))}")
             return
