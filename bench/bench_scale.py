@@ -1,0 +1,99 @@
+"""Performance at scale, side by side with tshark on the same file, in one run (issue 8).
+
+    python bench/bench_scale.py [--packets 1000000] [--capture FILE] [--no-tshark]
+
+Measures, each in its own child process:
+  first-rows    open the capture and draw the first screen of rows (50 frame trees)
+  analysis      the whole pass (index, streams, TCP analysis, reassembly, TLS) plus findings
+  fields -Y F   `tlstui fields -Y F -e frame.number` for the benchmark filters
+and the same work in tshark (`tshark -2 -Y tcp.analysis.flags`, `tshark -2 -Y F`).
+Memory: tlstui's heap is RssAnon (the memory map's file pages are not the index and are
+shared with the page cache); tshark reads with read(), so its peak RSS is all heap.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from common import ensure_capture, measure, tlstui_cmd, tshark_cmd
+
+FILTERS = ["tcp.stream eq 7", "ip.addr == 10.0.0.0/8 and tcp.len > 0", "tcp.flags.reset == 1",
+           "tls.handshake.type == 1"]
+SRC = str(Path(__file__).resolve().parent.parent / "src")
+
+CHILD = r"""
+import json, sys, time
+sys.path.insert(0, %(src)r)
+t0 = time.perf_counter()
+from tlstui.session import Session
+
+def status():
+    out = {}
+    for line in open("/proc/self/status"):
+        k, _, v = line.partition(":")
+        if k in ("VmHWM", "RssAnon", "RssFile"):
+            out[k] = int(v.split()[0])
+    return out
+
+mode = sys.argv[1]
+s = Session.open(%(cap)r, lazy=(mode == "first"))
+if mode == "first":
+    for n in range(1, 51):
+        s.tree(n).info
+    print(json.dumps({"seconds": time.perf_counter() - t0, **status()}))
+else:
+    s.analyze()
+    t1 = time.perf_counter()
+    from tlstui.findings import find_all
+    found = find_all(s)
+    t2 = time.perf_counter()
+    print(json.dumps({"seconds": t2 - t0, "pass": t1 - t0, "findings": t2 - t1, "n_findings": len(found),
+                      "frames": len(s), **status()}))
+"""
+
+
+def child(cap: Path, mode: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD % {"src": SRC, "cap": str(cap)}, mode],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--packets", type=int, default=1_000_000)
+    ap.add_argument("--capture", type=Path)
+    ap.add_argument("--no-tshark", action="store_true")
+    args = ap.parse_args()
+    cap = ensure_capture(args.capture or Path(f"/tmp/bench_{args.packets}.pcap"), args.packets)
+    shark = None if args.no_tshark else tshark_cmd()
+
+    first = child(cap, "first")
+    print(f"first rows: {first['seconds']:.2f} s to open and dissect the first 50 frames (target < 0.5 s)")
+
+    full = child(cap, "full")
+    frames = full["frames"]
+    heap_mb = full["RssAnon"] / 1024
+    print(f"analysis:   pass {full['pass']:.1f} s + findings {full['findings']:.1f} s = {full['seconds']:.1f} s; "
+          f"{full['n_findings']} findings; heap {heap_mb:.0f} MB ({full['RssAnon'] * 1024 / frames:.0f} B/frame), "
+          f"peak RSS incl. mapped file pages {full['VmHWM'] / 1024:.0f} MB")
+    if shark:
+        ws, wm, _ = measure(shark + ["-2", "-n", "-r", str(cap), "-Y", "tcp.analysis.flags", "-T", "fields",
+                                     "-e", "frame.number"])
+        print(f"tshark -2 -Y tcp.analysis.flags: {ws:.1f} s, peak {wm / 1024:.0f} MB")
+        print(f"  ratio time {full['seconds'] / ws:.2f} (target <= 0.5), memory {full['RssAnon'] / wm:.2f} "
+              f"(target <= 0.2)")
+    print(f"\n{'filter':44} {'tlstui':>8} {'tshark':>8} {'ratio':>6} {'tlstui MB':>9} {'tshark MB':>9}")
+    for flt in FILTERS:
+        ts, tm, rc = measure(tlstui_cmd() + ["fields", "-r", str(cap), "-2", "-Y", flt, "-e", "frame.number"])
+        ws = wm = 0.0
+        if shark:
+            ws, wm, _ = measure(shark + ["-2", "-n", "-r", str(cap), "-Y", flt, "-T", "fields", "-e", "frame.number"])
+        print(f"{flt:44} {ts:7.1f}s {ws:7.1f}s {ts / ws if ws else 0:6.2f} {tm / 1024:9.0f} {wm / 1024:9.0f}")
+    print(f"({frames} frames; tlstui peak MB for fields includes mapped file pages)")
+
+
+if __name__ == "__main__":
+    main()
