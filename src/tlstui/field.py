@@ -74,3 +74,50 @@ class Field:
 
     def covers(self, offset: int, source: str = FRAME) -> bool:
         return self.source == source and self.offset <= offset < self.offset + self.length
+
+
+class _Discard(list):
+    """A list that stays empty, whatever is put in it."""
+
+    def append(self, item: object) -> None:
+        pass
+
+    def insert(self, index: int, item: object) -> None:
+        pass
+
+    def extend(self, items: object) -> None:
+        pass
+
+    def __iadd__(self, items: object) -> "_Discard":
+        return self
+
+    def __setitem__(self, index: object, value: object) -> None:
+        pass
+
+
+class _NullField(Field):
+    """A parent that keeps nothing: decoding for a summary (the analysis pass) builds no tree."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        for slot, value in (("name", ""), ("_label", ""), ("value", None), ("offset", 0), ("length", 0),
+                            ("children", _Discard()), ("source", FRAME), ("hidden", True)):
+            object.__setattr__(self, slot, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        pass  # shared by every summary decode: nothing may stick to it
+
+    def add(self, child: Field) -> Field:
+        return child
+
+    @property
+    def label(self) -> str:
+        return ""
+
+    @label.setter
+    def label(self, text: str) -> None:
+        pass
+
+
+NULL_FIELD = _NullField()

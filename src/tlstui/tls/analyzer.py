@@ -249,7 +249,7 @@ class TlsAnalyzer:
             # Most records are whole application data: their summary needs no decode (and no Fields).
             dec = Decoded(info=["Application Data"], encrypted=True)
         else:
-            top, dec = decode_tls(rec, declared, 0, FRAME, ctx, False, sslv2_enc)
+            _top, dec = decode_tls(rec, declared, 0, FRAME, ctx, False, sslv2_enc, tree=False)
         d.nrec += 1
         if rec[0] not in TLS_CONTENT_TYPES:
             ct, ver, ln = 0, 0x0002, declared - (2 if rec[0] & 0x80 else 3)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Callable
 
-from ..field import Field
+from ..field import NULL_FIELD, Field
 from .names import (ALERT_DESCRIPTIONS, CIPHER_SUITES, EXTENSION_TYPES, GROUPS, SIGNATURE_SCHEMES,
                     SSL2_CIPHER_SPECS, is_grease)
 from .reader import Cut, Malformed, Reader, mk
@@ -374,8 +374,8 @@ def certificate(r: Reader, node: Field, ctx: Ctx, info: dict) -> None:
             cl = r.uint(lst, "handshake.certificate_length", 3)
             r.need(cl)
             der = bytes(r.buf[r.pos:r.pos + cl])
-            cf = x509.certificate_field(der, r.name("handshake.certificate"), r.off(), r.src)
-            lst.add(cf)
+            if lst is not NULL_FIELD:
+                lst.add(x509.certificate_field(der, r.name("handshake.certificate"), r.off(), r.src))
             certs.append(der)
             r.pos += cl
             if ctx.tls13:
@@ -383,10 +383,6 @@ def certificate(r: Reader, node: Field, ctx: Ctx, info: dict) -> None:
                 r.need(el)
                 r.pos += el
     info["certificates"] = certs
-    for i, der in enumerate(certs):
-        ok = x509.issued_by(der, certs[i + 1]) if i + 1 < len(certs) else None
-        if ok is not None and i < len(lst.children):
-            pass
     info["cert_count"] = len(certs)
 
 

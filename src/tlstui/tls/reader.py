@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from ..field import FRAME, Field
+from ..field import FRAME, NULL_FIELD, Field
 
 
 class Cut(Exception):
@@ -83,7 +83,7 @@ class Reader:
              hidden: bool = False) -> int:
         self.need(size)
         v = int.from_bytes(self.buf[self.pos:self.pos + size], "big")
-        if parent is not None and suffix is not None:
+        if parent is not None and suffix is not None and parent is not NULL_FIELD:
             name = self.name(suffix) if not suffix.startswith(("x509", "tlstui")) else suffix
             parent.add(mk(name, v, self.off(), size, label, self.src, hidden))
         self.pos += size
@@ -93,7 +93,7 @@ class Reader:
             as_text: bool = False) -> bytes:
         self.need(n)
         v = bytes(self.buf[self.pos:self.pos + n])
-        if parent is not None and suffix is not None:
+        if parent is not None and suffix is not None and parent is not NULL_FIELD:
             name = self.name(suffix)
             if as_text:
                 s = v.decode("utf-8", "replace")
@@ -106,6 +106,8 @@ class Reader:
     def node(self, parent: Field | None, suffix: str | None, length: int, label: str,
              value: object = None) -> Field:
         """A subtree heading at the current position (does not move)."""
+        if parent is NULL_FIELD:
+            return NULL_FIELD
         name = self.name(suffix) if suffix else ""
         f = Field(name, label, value, self.off(), max(0, min(length, self.end - self.pos)), source=self.src)
         if parent is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..field import FRAME, Field
+from ..field import FRAME, NULL_FIELD, Field
 from . import handshake as hs
 from .names import ALERT_DESCRIPTIONS, HANDSHAKE_TYPES, VERSION_SHORT
 from .reader import Cut, Malformed, Reader, mk
@@ -74,8 +74,11 @@ def _handshake_name(t: int, info: dict) -> str:
 
 
 def decode_tls(rec: bytes, declared: int, base: int, src: str, ctx: hs.Ctx, tls13_final: bool,
-               sslv2_encrypted: bool = False) -> tuple[Field, Decoded]:
-    """A TLS (or SSLv2) record at ``rec`` (available bytes; ``declared`` = header + body length)."""
+               sslv2_encrypted: bool = False, tree: bool = True) -> tuple[Field, Decoded]:
+    """A TLS (or SSLv2) record at ``rec`` (available bytes; ``declared`` = header + body length).
+
+    ``tree=False``: only the Decoded summary is wanted (the analysis pass); no Fields are kept.
+    """
     d = Decoded()
     if rec and (sslv2_encrypted or rec[0] & 0x80) and rec[0] not in TLS_CONTENT_TYPES:
         return _decode_sslv2(rec, declared, base, src, d, sslv2_encrypted)
@@ -85,7 +88,7 @@ def decode_tls(rec: bytes, declared: int, base: int, src: str, ctx: hs.Ctx, tls1
     opaque = ct == CT_APP_DATA and tls13_final
     r = Reader(rec, base, src, "tls", 0, declared)
     vname = VERSION_SHORT.get(ver, "SSL").replace("TLSv1", "TLSv1", 1)
-    top = Field("tls.record", "", None, base, declared, source=src)
+    top = Field("tls.record", "", None, base, declared, source=src) if tree else NULL_FIELD
     r.uint(top, "record.opaque_type" if opaque else "record.content_type", 1)
     r.uint(top, "record.version", 2)
     r.uint(top, "record.length", 2)
@@ -101,6 +104,7 @@ def decode_tls(rec: bytes, declared: int, base: int, src: str, ctx: hs.Ctx, tls1
                     if t == hs.HS_SERVER_HELLO and r.pos + 4 + mlen > len(rec):
                         # tshark scans the whole ServerHello for its version before showing it
                         raise Cut()
+                    start = r.pos
                     node = r.node(top, "handshake", 4 + mlen, "Handshake Protocol")
                     r.uint(node, "handshake.type", 1)
                     r.uint(node, "handshake.length", 3)
@@ -113,7 +117,7 @@ def decode_tls(rec: bytes, declared: int, base: int, src: str, ctx: hs.Ctx, tls1
                     except Malformed as e:
                         node.add(mk("_ws.malformed", None, r.off(), 0, f"[Malformed Packet: {e}]", src))
                         d.malformed = str(e)
-                        r.pos = min(r.end, node.offset - base + node.length)
+                        r.pos = min(r.end, start + 4 + mlen)
                     finally:
                         nm = _handshake_name(t, info)
                         node.label = f"Handshake Protocol: {nm}"

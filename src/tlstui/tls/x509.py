@@ -6,6 +6,8 @@ The tree is walked from the DER itself, so every field covers its bytes; the mea
 """
 from __future__ import annotations
 
+import functools
+
 import datetime as _dt
 from dataclasses import dataclass, field
 
@@ -155,8 +157,12 @@ def _ts(d: _dt.datetime) -> float:
     return d.timestamp()
 
 
+@functools.lru_cache(maxsize=512)
 def cert_info(der: bytes) -> CertInfo:
-    """Summary of a DER certificate; never raises (``error`` says what went wrong)."""
+    """Summary of a DER certificate; never raises (``error`` says what went wrong).
+
+    Cached: a server sends the same chain on every connection.  Treat the result as read-only.
+    """
     info = CertInfo(der_len=len(der))
     try:
         from cryptography import x509 as cx
@@ -205,6 +211,7 @@ def cert_info(der: bytes) -> CertInfo:
     return info
 
 
+@functools.lru_cache(maxsize=512)
 def issued_by(der: bytes, issuer_der: bytes) -> bool | None:
     """Whether ``der``'s issuer name equals ``issuer_der``'s subject (None if either fails to parse)."""
     try:

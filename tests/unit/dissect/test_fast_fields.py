@@ -28,3 +28,18 @@ def test_fast_fields_agree_with_the_tree(capture):
                 got, want = [g[:2] for g in got], [w[:2] for w in want]
             assert got == want, (number, name)
     assert answered > len(s)  # the fast path did answer on this capture
+
+
+def test_the_null_field_keeps_nothing():
+    """The analysis pass decodes records into NULL_FIELD: it must never accumulate state."""
+    from tlstui.field import NULL_FIELD, Field
+
+    child = Field("x", None, 1)
+    assert NULL_FIELD.add(child) is child
+    NULL_FIELD.children.append(child)
+    NULL_FIELD.children.insert(0, child)
+    NULL_FIELD.children.extend([child])
+    NULL_FIELD.children += [child]
+    NULL_FIELD.value = 5
+    NULL_FIELD.label = "changed"
+    assert NULL_FIELD.children == [] and NULL_FIELD.value is None and NULL_FIELD.label == ""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import capture_path, one, rule_output, session_for
+from findings_support import capture_path, one, rule_output, session_for
 
 from tlstui.findings import find_all
 from tlstui.findings.rules import capture_file_truncated, capture_snaplen_truncated

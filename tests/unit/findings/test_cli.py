@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import capture_path
+from findings_support import capture_path
 
 KEYS = {"kind", "severity", "summary", "explanation", "frames", "stream"}
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DATA, findings_for
+from findings_support import DATA, findings_for
 
 from tlstui.findings.model import SEVERITY_RANK
 

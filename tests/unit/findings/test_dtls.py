@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import capture_path, of_kind, one, rule_output
+from findings_support import capture_path, of_kind, one, rule_output
 
 from tlstui.findings.context import Context
 from tlstui.findings.rules import dtls_handshake_retransmission, dtls_handshake_stalled

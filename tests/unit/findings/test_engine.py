@@ -5,7 +5,7 @@ import json
 import types
 
 import pytest
-from conftest import capture_path, session_for
+from findings_support import capture_path, session_for
 
 from tlstui.findings import Finding, exit_code, find_all, render_json, render_text, run_rules
 from tlstui.findings.model import sort_key

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import capture_path, of_kind, one, rule_output
+from findings_support import capture_path, of_kind, one, rule_output
 
 from tlstui.findings.rules import ip_middlebox_signature, tcp_retransmission_mismatch, tcp_synack_without_options
 

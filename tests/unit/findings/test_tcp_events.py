@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import capture_path, findings_for, of_kind
+from findings_support import capture_path, findings_for, of_kind
 
 TRUTH_FILTER = {
     "tcp.retransmission": "tcp.analysis.retransmission",

@@ -1,7 +1,7 @@
 """tls.alert, tls.encrypted_alert, tls.no_shared_cipher, tls.version_mismatch."""
 from __future__ import annotations
 
-from conftest import findings_for, of_kind, one, rule_output
+from findings_support import findings_for, of_kind, one, rule_output
 
 from tlstui.findings.rules import tls_alert, tls_handshake_failure
 

@@ -2,7 +2,7 @@
 tls.certificate_name_mismatch, tls.client_certificate_missing."""
 from __future__ import annotations
 
-from conftest import of_kind, one, rule_output
+from findings_support import of_kind, one, rule_output
 
 from tlstui.findings.context import Context
 from tlstui.findings.rules import (

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import analyzed
+from tcp_support import analyzed
 
 import truth
 from tlstui.registry import REGISTRY, FieldType, format_value

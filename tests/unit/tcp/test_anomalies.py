@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import analyzed
+from tcp_support import analyzed
 
 import truth
 from tlstui.tcp import analysis as A

@@ -11,7 +11,7 @@ import random
 
 import pytest
 import tls13
-from conftest import analyzed
+from tcp_support import analyzed
 
 import truth
 
