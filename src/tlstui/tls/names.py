@@ -6,6 +6,8 @@ width, so ``format_value`` prints values exactly as ``tshark -T fields`` does.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from ..registry import REGISTRY, Base, FieldType, format_value, register, set_labeler
 from .wsnames import FIELDS, VALUES
 
@@ -90,3 +92,11 @@ def label_for(name: str, value: object) -> str:
 
 for _protocol in ("tls", "dtls"):
     set_labeler(_protocol, label_for)
+
+
+# Version fields filter by name as in tshark (tls.record.version == "TLS 1.2").
+for _name in ("tls.record.version", "tls.handshake.version", "tls.handshake.extensions.supported_version",
+              "dtls.record.version", "dtls.handshake.version"):
+    _spec = REGISTRY.get(_name)
+    if _spec is not None and not _spec.value_names:
+        REGISTRY.add(dataclasses.replace(_spec, value_names=dict(VERSION_NAMES)))
