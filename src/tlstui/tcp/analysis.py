@@ -499,7 +499,9 @@ class TcpAnalyzer:
             fwd.is_first_ack = False
         hl = t.tcp_hdr_len
         if hl > 20:
-            self._options(fwd, t.l4_off + 20, t.l4_off + hl)
+            idx = self.session.capture.index
+            frame_end = idx.offset[number - 1] + idx.cap_len[number - 1]
+            self._options(fwd, t.l4_off + 20, min(t.l4_off + hl, frame_end))  # options may be cut short
         if flags & TH_SYN:
             if fwd.win_scale == -1:
                 fwd.win_scale = -2
