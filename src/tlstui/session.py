@@ -20,15 +20,9 @@ from .field import Field
 from .tcp.conversations import ConversationTracker
 from .tcp.reassembly import Reassembler
 
-try:  # the TLS decoder and the TCP analysis are optional layers on top of the pass
-    from .tls import TlsAnalyzer
-    from .tls.decrypt import CaptureDecryption  # also registers the http fields
-except ImportError:  # pragma: no cover - during bring-up only
-    TlsAnalyzer = None  # type: ignore[assignment,misc]
-try:
-    from .tcp.analysis import TcpAnalyzer
-except ImportError:  # pragma: no cover
-    TcpAnalyzer = None  # type: ignore[assignment,misc]
+from .tcp.analysis import TcpAnalyzer
+from .tls import TlsAnalyzer
+from .tls.decrypt import CaptureDecryption  # also registers the http fields
 
 ProgressCallback = Callable[[int, int], None]
 # Fields that the conversation pass alone can answer (no TCP analysis, reassembly or TLS).
@@ -125,13 +119,6 @@ class FrameView:
 
 
 
-class _NullConsumer:
-    def on_tcp_data(self, *a) -> None: ...
-    def on_tcp_gap(self, *a) -> None: ...
-    def on_tcp_close(self, *a) -> None: ...
-    def on_udp(self, *a) -> None: ...
-
-
 class Session:
     """An opened capture and everything learned about it."""
 
@@ -143,12 +130,10 @@ class Session:
         self.capture = capture
         self.keylog = keylog
         self.conv = ConversationTracker()
-        self.decryption = None
-        if TlsAnalyzer is not None and upper_layers:
-            self.decryption = CaptureDecryption.create(keylog, capture.secrets)
-        self.tls = TlsAnalyzer(self.frame_bytes, self.decryption) if TlsAnalyzer and upper_layers else None
-        self.tcp_analyzer = TcpAnalyzer(self) if TcpAnalyzer and upper_layers else None
-        self.reassembler = Reassembler(self.tls or _NullConsumer(), self.frame_bytes) if upper_layers else None
+        self.decryption = CaptureDecryption.create(keylog, capture.secrets) if upper_layers else None
+        self.tls = TlsAnalyzer(self.frame_bytes, self.decryption) if upper_layers else None
+        self.tcp_analyzer = TcpAnalyzer(self) if upper_layers else None
+        self.reassembler = Reassembler(self.tls, self.frame_bytes) if upper_layers else None
         self.analyzed = 0  # frames the pass has finished
         self.finished = False
         self._trees: OrderedDict[int, FrameTree] = OrderedDict()

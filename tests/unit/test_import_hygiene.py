@@ -13,7 +13,9 @@ import tlstui.session, tlstui.cli
 from tlstui.cli import main
 import io, contextlib
 with contextlib.redirect_stdout(io.StringIO()):
-    main(["fields", "-r", {str(CAPTURE)!r}, "-e", "frame.number", "-e", "tcp.stream"])
+    main(["fields", "-r", {str(CAPTURE)!r}, "-e", "frame.number", "-e", "tls.handshake.type"])
+    main(["fields", "-r", {str(CAPTURE)!r}, "-Y", "tls.alert_message", "-e", "frame.number"])
+    main(["findings", "--json", {str(CAPTURE)!r}])
 print("textual" in sys.modules)
 """
 
