@@ -139,29 +139,36 @@ _FLAG_FIELDS = {"tcp.flags.fin": 0x01, "tcp.flags.syn": 0x02, "tcp.flags.reset":
                 "tcp.flags.ae": 0x100}
 
 
+def _ports_and_stream(proto: str, header: Callable[[FactsSource], Transport | None]) -> dict[str, Extractor]:
+    """srcport, dstport, the two hidden port fields and the stream index: the same for TCP and UDP."""
+
+    def srcport(v):
+        t = header(v)
+        return _f(f"{proto}.srcport", t.sport, t.l4_off, 2) if t else []
+
+    def dstport(v):
+        t = header(v)
+        return _f(f"{proto}.dstport", t.dport, t.l4_off + 2, 2) if t else []
+
+    def port(v):
+        t = header(v)
+        if not t:
+            return []
+        return [Field(f"{proto}.port", None, t.sport, t.l4_off, 2, None, "frame", True),
+                Field(f"{proto}.port", None, t.dport, t.l4_off + 2, 2, None, "frame", True)]
+
+    def stream(v):
+        t = header(v)
+        return _f(f"{proto}.stream", v.stream()[0], t.l4_off, 0) if t else []
+
+    return {f"{proto}.srcport": srcport, f"{proto}.dstport": dstport, f"{proto}.port": port,
+            f"{proto}.stream": stream}
+
+
 def _tcp_fields() -> dict[str, Extractor]:
     def proto(v):
         t = _tcp(v)
         return _f("tcp", None, t.l4_off, t.tcp_hdr_len) if t else []
-
-    def srcport(v):
-        t = _tcp(v)
-        return _f("tcp.srcport", t.sport, t.l4_off, 2) if t else []
-
-    def dstport(v):
-        t = _tcp(v)
-        return _f("tcp.dstport", t.dport, t.l4_off + 2, 2) if t else []
-
-    def port(v):
-        t = _tcp(v)
-        if not t:
-            return []
-        return [Field("tcp.port", None, t.sport, t.l4_off, 2, None, "frame", True),
-                Field("tcp.port", None, t.dport, t.l4_off + 2, 2, None, "frame", True)]
-
-    def stream(v):
-        t = _tcp(v)
-        return _f("tcp.stream", v.stream()[0], t.l4_off, 0) if t else []
 
     def seq(v):
         t = _tcp(v)
@@ -201,9 +208,8 @@ def _tcp_fields() -> dict[str, Extractor]:
             return _f(name, 1 if t.flags & bit else 0, t.l4_off + 12, 2 if bit >= 0x100 else 1) if t else []
         return get
 
-    out = {"tcp": proto, "tcp.srcport": srcport, "tcp.dstport": dstport, "tcp.port": port, "tcp.stream": stream,
-           "tcp.seq": seq, "tcp.ack": ack, "tcp.seq_raw": seq_raw, "tcp.ack_raw": ack_raw, "tcp.len": length,
-           "tcp.hdr_len": hdr_len, "tcp.flags": flags, "tcp.window_size_value": window}
+    out = {"tcp": proto, **_ports_and_stream("tcp", _tcp), "tcp.seq": seq, "tcp.ack": ack, "tcp.seq_raw": seq_raw,
+           "tcp.ack_raw": ack_raw, "tcp.len": length, "tcp.hdr_len": hdr_len, "tcp.flags": flags, "tcp.window_size_value": window}
     out.update({name: flag(name, bit) for name, bit in _FLAG_FIELDS.items()})
     return out
 
@@ -213,26 +219,7 @@ def _udp_fields() -> dict[str, Extractor]:
         t = _udp(v)
         return _f("udp", None, t.l4_off, 8) if t else []
 
-    def srcport(v):
-        t = _udp(v)
-        return _f("udp.srcport", t.sport, t.l4_off, 2) if t else []
-
-    def dstport(v):
-        t = _udp(v)
-        return _f("udp.dstport", t.dport, t.l4_off + 2, 2) if t else []
-
-    def port(v):
-        t = _udp(v)
-        if not t:
-            return []
-        return [Field("udp.port", None, t.sport, t.l4_off, 2, None, "frame", True),
-                Field("udp.port", None, t.dport, t.l4_off + 2, 2, None, "frame", True)]
-
-    def stream(v):
-        t = _udp(v)
-        return _f("udp.stream", v.stream()[0], t.l4_off, 0) if t else []
-
-    return {"udp": proto, "udp.srcport": srcport, "udp.dstport": dstport, "udp.port": port, "udp.stream": stream}
+    return {"udp": proto, **_ports_and_stream("udp", _udp)}
 
 
 FAST_FIELDS: dict[str, Extractor] = {**_frame_fields(), **_ipv4_fields(), **_ipv6_fields(), **_tcp_fields(),
