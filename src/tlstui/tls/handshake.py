@@ -110,28 +110,22 @@ def _ext_body(r: Reader, et: int, n: int, node: Field, hs_type: int, info: dict)
     elif et == 43:  # supported_versions
         if hs_type == HS_CLIENT_HELLO:
             ln = r.uint(node, "handshake.extensions.supported_versions_len", 1)
-            vs = []
             with r.limit(ln):
-                while r.left >= 2:
-                    vs.append(r.uint(node, "handshake.extensions.supported_version", 2))
+                vs = r.uints(node, "handshake.extensions.supported_version", 2)
             info["supported_versions"] = vs
         else:
             info["selected_version"] = r.uint(node, "handshake.extensions.supported_version", 2)
     elif et == 10:  # supported_groups
         ln = r.uint(node, "handshake.extensions_supported_groups_length", 2)
         lst = r.node(node, "handshake.extensions_supported_groups", ln, f"Supported Groups ({ln // 2} groups)")
-        groups = []
         with r.limit(ln):
-            while r.left >= 2:
-                groups.append(r.uint(lst, "handshake.extensions_supported_group", 2))
+            groups = r.uints(lst, "handshake.extensions_supported_group", 2)
         info["groups"] = groups
     elif et == 11:  # ec_point_formats
         ln = r.uint(node, "handshake.extensions_ec_point_formats_length", 1)
         lst = r.node(node, "handshake.extensions_ec_point_formats", ln, f"Elliptic curves point formats ({ln})")
-        fm = []
         with r.limit(ln):
-            while r.left >= 1:
-                fm.append(r.uint(lst, "handshake.extensions_ec_point_format", 1))
+            fm = r.uints(lst, "handshake.extensions_ec_point_format", 1)
         info["ec_point_formats"] = fm
     elif et in (13, 50):  # signature_algorithms(_cert)
         algs = _sig_algs(r, node)
@@ -164,10 +158,8 @@ def _ext_body(r: Reader, et: int, n: int, node: Field, hs_type: int, info: dict)
             info["key_share_groups"] = [g]
     elif et == 45:  # psk_key_exchange_modes
         ln = r.uint(node, "extension.psk_ke_modes_length", 1)
-        modes = []
         with r.limit(ln):
-            while r.left >= 1:
-                modes.append(r.uint(node, "extension.psk_ke_mode", 1))
+            modes = r.uints(node, "extension.psk_ke_mode", 1)
         info["psk_modes"] = modes
     elif et == 41:  # pre_shared_key
         if hs_type == HS_CLIENT_HELLO:

@@ -89,6 +89,13 @@ class Reader:
         self.pos += size
         return v
 
+    def uints(self, parent: Field | None, suffix: str | None, size: int) -> list[int]:
+        """Integers of ``size`` bytes up to the current limit: the items of a vector."""
+        out = []
+        while self.left >= size:
+            out.append(self.uint(parent, suffix, size))
+        return out
+
     def raw(self, parent: Field | None, suffix: str | None, n: int, label: str | None = None,
             as_text: bool = False) -> bytes:
         self.need(n)
