@@ -20,7 +20,7 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def _open(path: str, keylog: str | None, upper_layers: bool = True):
+def _open(path: str, keylog: str | None, upper_layers: bool = True, tcp_analysis: bool = True):
     """Open and analyse a capture, printing its warnings and any decryption problems."""
     from .session import Session
 
@@ -30,7 +30,7 @@ def _open(path: str, keylog: str | None, upper_layers: bool = True):
                 pass
         except OSError as e:
             raise CaptureError(f"{keylog}: cannot read key log: {e.strerror or e}") from None
-    session = Session.open(path, keylog, upper_layers=upper_layers)
+    session = Session.open(path, keylog, upper_layers=upper_layers, tcp_analysis=tcp_analysis)
     session.analyze()
     for w in session.warnings:
         print(f"tlstui: warning: {escape_text(w)}", file=sys.stderr)
@@ -68,11 +68,12 @@ def cmd_fields(argv: list[str]) -> int:
         except FilterError as e:
             print(e.format(), file=sys.stderr)
             return EXIT_USAGE
-    from .session import needs_upper_layers
+    from .session import needs_tcp_analysis, needs_upper_layers
 
     wanted = set(args.fields) | (display_filter.fields if display_filter else set())
     try:
-        session = _open(args.file, args.keylog, upper_layers=needs_upper_layers(wanted) or bool(args.keylog))
+        session = _open(args.file, args.keylog, upper_layers=needs_upper_layers(wanted) or bool(args.keylog),
+                        tcp_analysis=needs_tcp_analysis(wanted))
     except CaptureError as e:
         return _fail(str(e))
     specs = [REGISTRY.get(n) for n in args.fields]

@@ -6,6 +6,7 @@ reassembly, and TLS/DTLS decoding.  Frame trees are built lazily, one frame at a
 """
 from __future__ import annotations
 
+import mmap
 import threading
 from collections import OrderedDict
 from typing import Callable
@@ -20,7 +21,9 @@ from .field import Field
 from .tcp.conversations import ConversationTracker
 from .tcp.reassembly import Reassembler
 
+from .tcp import offload
 from .tcp.analysis import TcpAnalyzer
+from .tcp.offload import Offload
 from .tls import TlsAnalyzer
 from .tls.decrypt import CaptureDecryption  # also registers the http fields
 
@@ -39,6 +42,16 @@ def needs_upper_layers(names) -> bool:  # noqa: ANN001 - any iterable of field n
                 or name == "frame.protocols":
             return True
     return False
+
+
+_TCP_ANALYSIS_FIELDS = ("tcp.analysis", "tlstui.tcp.", "tlstui.ip.", "_ws.")
+
+
+def needs_tcp_analysis(names) -> bool:  # noqa: ANN001 - any iterable of field names
+    """True if any of these fields comes from the TCP analysis (or may: columns and expert info)."""
+    return any(name.startswith(_TCP_ANALYSIS_FIELDS) for name in names)
+
+
 _NO_TRANSPORT = object()
 
 
@@ -124,15 +137,18 @@ class Session:
 
     TREE_CACHE = 256
 
-    def __init__(self, capture: Capture, keylog: str | None = None, upper_layers: bool = True) -> None:
+    def __init__(self, capture: Capture, keylog: str | None = None, upper_layers: bool = True,
+                 tcp_analysis: bool = True) -> None:
         """``upper_layers=False`` runs only the conversation pass (no TCP analysis, reassembly or
-        TLS): enough for frame/link/IP/TCP/UDP header fields, and several times faster."""
+        TLS): enough for frame/link/IP/TCP/UDP header fields, and several times faster.
+        ``tcp_analysis=False`` keeps reassembly and TLS but leaves out the tcp.analysis fields."""
         self.capture = capture
         self.keylog = keylog
         self.conv = ConversationTracker()
         self.decryption = CaptureDecryption.create(keylog, capture.secrets) if upper_layers else None
         self.tls = TlsAnalyzer(self.frame_bytes, self.decryption) if upper_layers else None
-        self.tcp_analyzer = TcpAnalyzer(self) if upper_layers else None
+        self.tcp_analyzer = TcpAnalyzer(self) if upper_layers and tcp_analysis else None
+        self._offload: Offload | None = None  # the TCP analysis running in a child process
         self.reassembler = Reassembler(self.tls, self.frame_bytes) if upper_layers else None
         self.analyzed = 0  # frames the pass has finished
         self.finished = False
@@ -141,9 +157,9 @@ class Session:
 
     @classmethod
     def open(cls, path: str, keylog: str | None = None, lazy: bool = False,
-             upper_layers: bool = True) -> "Session":
+             upper_layers: bool = True, tcp_analysis: bool = True) -> "Session":
         """Open a capture.  ``lazy``: index only the first batch now; ``analyze`` indexes the rest."""
-        session = cls(open_capture(path, lazy=True), keylog, upper_layers)
+        session = cls(open_capture(path, lazy=True), keylog, upper_layers, tcp_analysis)
         if lazy:
             session.capture.index_more()
         else:
@@ -186,6 +202,9 @@ class Session:
         if self.finished:
             return
         cap = self.capture
+        if self.analyzed == 0 and self._offload is None and self.tcp_analyzer is not None \
+                and offload.wanted(cap.name, isinstance(cap.data, mmap.mmap)):
+            self._offload = Offload(cap.name)
         while True:
             if self.analyzed >= len(cap.index) and not cap.index_more():
                 break
@@ -198,6 +217,8 @@ class Session:
                     progress(stop, total if cap.complete else max(total, stop + 1))
                 if cancel is not None and cancel.is_set():
                     return
+        if self._offload is not None:
+            self._collect_offload()
         self._finish_pass()
         if progress:
             progress(len(cap.index), len(cap.index))
@@ -212,7 +233,7 @@ class Session:
         conv = self.conv
         reasm = self.reassembler
         tls = self.tls
-        tcpa = self.tcp_analyzer
+        tcpa = self.tcp_analyzer if self._offload is None else None
         parse = fast.parse_transport
         for i in range(start, stop):
             number = i + 1
@@ -231,12 +252,12 @@ class Session:
                         if kind == 3 and ln == 3:
                             wscale = min(data[o + 2], 14)
                 stream, d = conv.feed_tcp(number, times[i], t, wscale)
+                if tcpa:
+                    tcpa.feed(number, times[i], t, stream, d, conv.rel_seq[i], conv.rel_ack[i])
                 if reasm is None:
                     continue
                 captured = max(0, min(t.payload_len, end - t.payload_off))
                 payload = bytes(data[t.payload_off:t.payload_off + captured]) if captured else b""
-                if tcpa:
-                    tcpa.feed(number, times[i], t, stream, d, conv.rel_seq[i], conv.rel_ack[i], payload)
                 reasm.segment(stream.number, d, number, conv.rel_seq[i], t.flags, payload,
                               t.payload_off - off, t.payload_len, t.sport, t.dport)
             else:
@@ -247,6 +268,40 @@ class Session:
                                t.payload_off - off, t.sport, t.dport)
                 if tcpa:
                     tcpa.skip(number)
+
+    def _collect_offload(self) -> None:
+        """Take the TCP analysis from the child; analyse here whatever it did not cover."""
+        result = self._offload.result()
+        self._offload = None
+        total = len(self.capture.index)
+        start = 0
+        if result is not None and result[0] <= total:
+            self.tcp_analyzer.load_state(result[1])
+            start = result[0]
+        else:
+            self.tcp_analyzer = TcpAnalyzer(self)
+        self._tcp_analysis_range(start, total)
+
+    def _tcp_analysis_range(self, start: int, stop: int) -> None:
+        """TCP analysis alone over frames start+1 .. stop, from the conversation pass's results."""
+        cap = self.capture
+        data, idx, conv, tcpa = cap.data, cap.index, self.conv, self.tcp_analyzer
+        linktypes = [i.linktype for i in cap.interfaces]
+        for i in range(start, stop):
+            s = conv.tcp_stream[i]
+            t = fast.parse_transport(data, idx.offset[i], idx.cap_len[i], linktypes[idx.interface[i]]) \
+                if s >= 0 else None
+            if t is None or t.proto != 6:
+                tcpa.skip(i + 1)
+                continue
+            tcpa.feed(i + 1, idx.time_ns[i], t, conv.tcp_streams[s], conv.direction[i], conv.rel_seq[i],
+                      conv.rel_ack[i])
+
+    def close(self) -> None:
+        """Stop any helper process (the session stays readable)."""
+        if self._offload is not None:
+            self._offload.close()
+            self._offload = None
 
     def _finish_pass(self) -> None:
         reasm, tls, tcpa = self.reassembler, self.tls, self.tcp_analyzer

@@ -4,7 +4,7 @@ The analysis pass (``Session.analyze``) calls, in file order::
 
     a = TcpAnalyzer(session)
     a.skip(number)                    # a frame that is not TCP
-    a.feed(number, time_ns, t, stream, direction, rel_seq, rel_ack, payload)   # a TCP frame
+    a.feed(number, time_ns, t, stream, direction, rel_seq, rel_ack)   # a TCP frame
     a.finish()                        # end of capture
 
 and dissection asks ``a.fields(number)`` (Fields under the tcp layer: the ``tcp.analysis``
@@ -300,8 +300,20 @@ class TcpAnalyzer:
         """A frame that is not TCP (or that the pass could not place in a stream)."""
         self._pad(number)
 
+    def __getstate__(self) -> dict:
+        """The analysis state without the session (sent from the offload child, see offload.py)."""
+        state = self.__dict__.copy()
+        del state["session"]
+        state["_times"] = None
+        return state
+
+    def load_state(self, state: dict) -> None:
+        session = self.session
+        self.__dict__.update(state)
+        self.session = session
+
     def feed(self, number: int, time_ns: int, t: "Transport", stream: "TcpStream", direction: int,
-             rel_seq: int, rel_ack: int, payload: bytes) -> None:
+             rel_seq: int, rel_ack: int) -> None:
         """One TCP frame.  ``t`` carries raw seq/ack, flags, raw window and the wire length."""
         self._pad(number - 1)
         sn = stream.number

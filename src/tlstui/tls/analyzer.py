@@ -13,6 +13,8 @@ chunk completes them (Wireshark with out-of-order reassembly).
 from __future__ import annotations
 
 import sys
+from array import array
+from bisect import bisect_left, bisect_right
 from typing import Callable
 
 from ..field import FRAME, Field
@@ -29,10 +31,11 @@ Chunk = tuple[int, int, int]  # (frame, offset in the frame's bytes, length)
 class _Rec:
     """A record as stored for the lazy rebuild (slots: millions of these may exist)."""
 
-    __slots__ = ("s", "chunks", "declared", "ctx", "dtls_reasm", "sslv2_enc", "plain")
+    __slots__ = ("s", "chunks", "declared", "ctx", "dtls_reasm", "sslv2_enc", "plain", "id")
 
     def __init__(self, s: RecordSummary, chunks: tuple[Chunk, ...], declared: int, ctx: hs.Ctx,
-                 dtls_reasm: tuple | None = None, sslv2_enc: bool = False, plain=None) -> None:
+                 dtls_reasm: tuple | None = None, sslv2_enc: bool = False, plain=None, id: int = 0) -> None:
+        self.id = id  # order of the record among all records (tree order within a frame)
         self.plain = plain  # decrypt.Decrypted when the record was decrypted
         self.s = s
         self.chunks = chunks
@@ -43,9 +46,14 @@ class _Rec:
 
 
 class _Dir:
-    __slots__ = ("buf", "chunks", "synced", "skip", "ccs", "nrec", "hs_carry")
+    __slots__ = ("buf", "chunks", "synced", "skip", "ccs", "nrec", "hs_carry", "ad_left", "ad_ver", "ad_len")
 
     def __init__(self) -> None:
+        # An application-data record whose header is read is not buffered: ``ad_left`` counts
+        # the bytes still to come (``ad_ver``/``ad_len`` are its header) and only chunks are kept.
+        self.ad_left = 0
+        self.ad_ver = 0
+        self.ad_len = 0
         self.buf = bytearray()
         self.chunks: list[list[int]] = []
         self.synced = True
@@ -78,7 +86,22 @@ class TlsAnalyzer:
         self.decrypt = decrypt  # decrypt.CaptureDecryption (with a key log) or None
         self._streams: dict[tuple[str, int], _Stream] = {}
         self._by_frame: dict[int, list[_Rec]] = {}
-        self._partial: set[int] = set()
+        self._nrec = 0
+        self._compact = decrypt is None and get_frame_bytes is not None
+        # Whole application-data records (most of a capture) are kept as columns, not objects:
+        # completing frame (non-decreasing), stream, direction, version, length, record id and
+        # the first of its chunks in the _ch_* columns.
+        self._c_frame = array("I")
+        self._c_stream = array("I")
+        self._c_dir = array("B")
+        self._c_ver = array("H")
+        self._c_len = array("H")
+        self._c_id = array("I")
+        self._c_ch = array("I")
+        self._ch_frame = array("I")
+        self._ch_off = array("I")
+        self._ch_len = array("I")
+        self._partial = bytearray()  # 1 at frames whose bytes start a record completed later
         self._cont: dict[int, tuple[tuple[str, int], Chunk]] = {}  # frames with bytes we could not read as records
 
     # ------------------------------------------------------------------ feeding: TCP
@@ -121,6 +144,17 @@ class TlsAnalyzer:
             else:
                 self._continuation(key, completing, frame_offset + pos, len(data) - pos, frame)
                 return
+        if d.ad_left:
+            n = min(d.ad_left, len(data) - pos)
+            d.chunks.append([frame, frame_offset + pos, n])
+            d.ad_left -= n
+            pos += n
+            if d.ad_left:
+                self._set_partial(frame)
+                return
+            self._emit_compact(st, d, direction, completing, self._take(d, 5 + d.ad_len))
+            if pos >= len(data):
+                return
         d.buf += data[pos:] if pos else data
         d.chunks.append([frame, frame_offset + pos, len(data) - pos])
         self._drain(st, d, direction, completing)
@@ -155,6 +189,16 @@ class TlsAnalyzer:
                     d.synced = False
                     return
                 total = 5 + int.from_bytes(buf[3:5], "big")
+                if buf[0] == CT_APP_DATA and self._compact and not st.sslv2_cmk:
+                    d.ad_ver = (buf[1] << 8) | buf[2]
+                    d.ad_len = total - 5
+                    if len(buf) >= total:
+                        del buf[:total]
+                        self._emit_compact(st, d, direction, frame, self._take(d, total))
+                        continue
+                    d.ad_left = total - len(buf)
+                    buf.clear()
+                    break
             elif buf[0] & 0x80:
                 if len(buf) < 3:
                     break
@@ -183,9 +227,50 @@ class TlsAnalyzer:
             del buf[:total]
             chunks = self._take(d, total)
             self._emit_tls(st, d, direction, frame, rec, total, chunks, True)
-        if buf:
-            for c in d.chunks:
-                self._partial.add(c[0])
+        if buf or d.ad_left:
+            self._mark_partial(d)
+
+    def _mark_partial(self, d: _Dir) -> None:
+        for c in d.chunks:
+            self._set_partial(c[0])
+
+    def _set_partial(self, frame: int) -> None:
+        p = self._partial
+        if frame >= len(p):
+            p.extend(bytes(max(frame + 1 - len(p), 65536)))
+        p[frame] = 1
+
+    def _emit_compact(self, st: _Stream, d: _Dir, direction: int, frame: int, chunks: tuple[Chunk, ...]) -> None:
+        """A whole application-data record that decryption does not touch: columns only."""
+        ver, ln = d.ad_ver, d.ad_len
+        d.nrec += 1
+        cf = self._c_frame
+        if cf and cf[-1] > frame:  # never in capture order; kept as an object to keep the columns sorted
+            s = RecordSummary(frame, "tcp", st.info.stream, direction, CT_APP_DATA, ver, ln, (), None, True, True,
+                              _APP_DATA)
+            self._store(frame, _Rec(s, chunks, 5 + ln, st.ctx[direction], None, False, None))
+        else:
+            if self._cont:
+                self._cont.pop(frame, None)
+            cf.append(frame)
+            self._c_stream.append(st.info.stream)
+            self._c_dir.append(direction)
+            self._c_ver.append(ver)
+            self._c_len.append(ln)
+            self._c_id.append(self._nrec)
+            self._c_ch.append(len(self._ch_frame))
+            for f, o, n in chunks:
+                self._ch_frame.append(f)
+                self._ch_off.append(o)
+                self._ch_len.append(n)
+            self._nrec += 1
+        info = st.info
+        info.last_record_frame[direction] = frame
+        if st.version_from_records is None and ver >> 8 in (3, 0xFE):
+            st.version_from_records = ver
+        info.app_data_frames[direction] += 1
+        if info.first_app_data[direction] is None:
+            info.first_app_data[direction] = frame
 
     def on_tcp_gap(self, stream: int, direction: int, frame: int, length: int) -> None:
         """``length`` bytes of this direction will never arrive (lost, or cut by the snapshot length)."""
@@ -202,6 +287,18 @@ class TlsAnalyzer:
         if not d.synced:
             return
         buf = d.buf
+        if d.ad_left:  # an application-data record cut short: read what arrived back from the frames
+            missing, total = d.ad_left, 5 + d.ad_len
+            d.ad_left = 0
+            chunks = self._take(d, total - missing)
+            d.chunks.clear()
+            rec = b"".join(self._get(f)[o:o + n] for (f, o, n) in chunks)
+            self._emit_tls(st, d, direction, frame, rec, total, chunks, False)
+            if length < missing:
+                d.skip = missing - length
+            elif length > missing:
+                d.synced = False
+            return
         if buf and ((buf[0] in TLS_CONTENT_TYPES and len(buf) >= 5) or (buf[0] & 0x80 and len(buf) >= 2)):
             if buf[0] in TLS_CONTENT_TYPES:
                 total = 5 + int.from_bytes(buf[3:5], "big")
@@ -231,9 +328,10 @@ class TlsAnalyzer:
         if kind == "rst":
             d.buf.clear()
             d.chunks.clear()
+            d.ad_left = 0
 
     def _continuation(self, key: tuple[str, int], frame: int, off: int, length: int, src: int | None = None) -> None:
-        if frame not in self._by_frame and frame not in self._cont and (src is None or src == frame):
+        if not self._has_records(frame) and frame not in self._cont and (src is None or src == frame):
             self._cont[frame] = (key, (frame, off, length))
 
     # ------------------------------------------------------------------ records
@@ -265,6 +363,8 @@ class TlsAnalyzer:
         self._learn(st, direction, frame, s, dec, rec, ver, plain.content_type if plain else ct)
 
     def _store(self, frame: int, rec: _Rec) -> None:
+        rec.id = self._nrec
+        self._nrec += 1
         lst = self._by_frame.get(frame)
         if lst is None:
             self._by_frame[frame] = [rec]
@@ -438,7 +538,40 @@ class TlsAnalyzer:
     # ------------------------------------------------------------------ queries
     def records(self, frame: int) -> list[RecordSummary]:
         """Compact summaries of the records that complete in ``frame`` (in tree order)."""
-        return [r.s for r in self._by_frame.get(frame, ())]
+        return [r.s for r in self._recs(frame)]
+
+    def _compact_range(self, frame: int) -> tuple[int, int]:
+        cf = self._c_frame
+        lo = bisect_left(cf, frame)
+        if lo == len(cf) or cf[lo] != frame:
+            return lo, lo
+        return lo, bisect_right(cf, frame, lo)
+
+    def _has_records(self, frame: int) -> bool:
+        if frame in self._by_frame:
+            return True
+        lo, hi = self._compact_range(frame)
+        return hi > lo
+
+    def _recs(self, frame: int) -> list[_Rec]:
+        """The records completing in ``frame``, in tree order (compact ones as objects again)."""
+        rich = self._by_frame.get(frame, [])
+        lo, hi = self._compact_range(frame)
+        if hi == lo:
+            return rich
+        out = list(rich)
+        chs = self._c_ch
+        for i in range(lo, hi):
+            st = self._streams[("tcp", self._c_stream[i])]
+            direction, ver, ln = self._c_dir[i], self._c_ver[i], self._c_len[i]
+            a = chs[i]
+            b = chs[i + 1] if i + 1 < len(chs) else len(self._ch_frame)
+            chunks = tuple((self._ch_frame[k], self._ch_off[k], self._ch_len[k]) for k in range(a, b))
+            s = RecordSummary(frame, "tcp", st.info.stream, direction, CT_APP_DATA, ver, ln, (), None, True, True,
+                              _APP_DATA)
+            out.append(_Rec(s, chunks, 5 + ln, st.ctx[direction], None, False, None, self._c_id[i]))
+        out.sort(key=lambda r: r.id)
+        return out
 
     def streams(self) -> dict[tuple[str, int], StreamTls]:
         """Per-stream handshake state, keyed by ("tcp"|"udp", stream index)."""
@@ -450,12 +583,13 @@ class TlsAnalyzer:
         return out
 
     def has_tls(self, frame: int) -> bool:
-        return frame in self._by_frame or frame in self._cont
+        return frame in self._cont or self._has_records(frame)
 
     def segment_of_pdu(self, frame: int) -> bool:
         """True when the frame's TCP bytes belong to a TLS record completed in a later frame
         and no record completes here (Wireshark's '[TCP segment of a reassembled PDU]')."""
-        return frame in self._partial and frame not in self._by_frame
+        p = self._partial
+        return frame < len(p) and p[frame] == 1 and not self._has_records(frame)
 
     def _version_of(self, st: _Stream) -> int | None:
         v = st.info.version
@@ -477,7 +611,7 @@ class TlsAnalyzer:
 
     def column(self, frame: int) -> tuple[str, str] | None:
         """(_ws.col.Protocol, _ws.col.Info) for a frame whose top protocol is TLS/DTLS, else None."""
-        recs = self._by_frame.get(frame)
+        recs = self._recs(frame)
         if not recs:
             c = self._cont.get(frame)
             if c is None:
@@ -577,7 +711,7 @@ class TlsAnalyzer:
 
     def frame_layers(self, frame: int, frame_bytes: bytes) -> tuple[list[Field], dict[str, bytes]]:
         """The TLS/DTLS protocol Fields of one frame, and the reassembled sources they refer to."""
-        recs = self._by_frame.get(frame)
+        recs = self._recs(frame)
         sources: dict[str, bytes] = {}
         if not recs:
             c = self._cont.get(frame)
@@ -627,6 +761,9 @@ class TlsAnalyzer:
             layers += http
             sources.update(hsrc)
         return layers, sources
+
+
+_APP_DATA = sys.intern("Application Data")
 
 
 def _info_text(dec) -> str:

@@ -1,0 +1,82 @@
+"""TCP analysis on a second core.
+
+The analysis pass has two halves that need only the conversation tracker in common:
+TCP analysis (sequence analysis, bytes in flight, dup ACKs...) and reassembly + TLS/DTLS.
+For a large capture file the session runs the first half in a child process that reads the
+same file on its own (the conversation pass is deterministic, so both processes number frames
+and streams alike), and loads the analyzer's state from it when its own half is done.
+
+The child is a fresh interpreter (not a fork: the UI process has threads), started with
+``python -m tlstui.tcp.offload FILE``; it writes one pickle to stdout:
+``(frames_analysed, TcpAnalyzer state)``.  Anything that goes wrong there makes the
+session run the TCP analysis itself, so the offload can only change the time taken.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+
+# Below this file size the child's start-up (about 0.3 s) costs more than it saves.
+MIN_FILE_BYTES = 32 << 20
+ENV_SWITCH = "TLSTUI_TCP_WORKER"  # "0": never offload, "1": always (tests), unset: by size
+
+
+def wanted(path: str, is_mapped_file: bool) -> bool:
+    """Should the TCP analysis of this capture run in a child process?"""
+    switch = os.environ.get(ENV_SWITCH, "")
+    if switch == "0" or not is_mapped_file or (os.cpu_count() or 1) < 2:
+        return False
+    if switch == "1":
+        return True
+    try:
+        return os.path.getsize(path) >= MIN_FILE_BYTES
+    except OSError:
+        return False
+
+
+class Offload:
+    """A running child; ``result()`` waits for it and returns (frames, state) or None on failure."""
+
+    def __init__(self, path: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "tlstui.tcp.offload", path],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+
+    def result(self) -> tuple[int, dict] | None:
+        try:
+            raw = self.proc.stdout.read()
+            code = self.proc.wait()
+            if code != 0 or not raw:
+                return None
+            frames, state = pickle.loads(raw)
+            return frames, state
+        except Exception:  # a child that died or wrote garbage: the session falls back
+            return None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+def _child(path: str) -> int:
+    from ..session import Session
+    from .analysis import TcpAnalyzer
+
+    session = Session.open(path, upper_layers=False)
+    session.tcp_analyzer = TcpAnalyzer(session)
+    n = len(session)
+    session._analyze_range(0, n)
+    out = sys.stdout.buffer
+    pickle.dump((n, session.tcp_analyzer.__getstate__()), out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1]))
