@@ -6,6 +6,7 @@ reassembly, and TLS/DTLS decoding.  Frame trees are built lazily, one frame at a
 """
 from __future__ import annotations
 
+import gc
 import mmap
 import threading
 from collections import OrderedDict
@@ -201,6 +202,17 @@ class Session:
         """
         if self.finished:
             return
+        # The pass allocates millions of long-lived objects: the cyclic collector would walk
+        # them again and again for nothing (reference counting still frees the rest).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._analyze(progress, cancel, batch)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _analyze(self, progress: ProgressCallback | None, cancel: threading.Event | None, batch: int) -> None:
         cap = self.capture
         if self.analyzed == 0 and self._offload is None and self.tcp_analyzer is not None \
                 and offload.wanted(cap.name, isinstance(cap.data, mmap.mmap)):
@@ -253,7 +265,7 @@ class Session:
                             wscale = min(data[o + 2], 14)
                 stream, d = conv.feed_tcp(number, times[i], t, wscale)
                 if tcpa:
-                    tcpa.feed(number, times[i], t, stream, d, conv.rel_seq[i], conv.rel_ack[i])
+                    tcpa.feed(number, times[i], t, stream, d)
                 if reasm is None:
                     continue
                 captured = max(0, min(t.payload_len, end - t.payload_off))
@@ -294,8 +306,7 @@ class Session:
             if t is None or t.proto != 6:
                 tcpa.skip(i + 1)
                 continue
-            tcpa.feed(i + 1, idx.time_ns[i], t, conv.tcp_streams[s], conv.direction[i], conv.rel_seq[i],
-                      conv.rel_ack[i])
+            tcpa.feed(i + 1, idx.time_ns[i], t, conv.tcp_streams[s], conv.direction[i])
 
     def close(self) -> None:
         """Stop any helper process (the session stays readable)."""

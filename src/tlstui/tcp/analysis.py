@@ -4,7 +4,7 @@ The analysis pass (``Session.analyze``) calls, in file order::
 
     a = TcpAnalyzer(session)
     a.skip(number)                    # a frame that is not TCP
-    a.feed(number, time_ns, t, stream, direction, rel_seq, rel_ack)   # a TCP frame
+    a.feed(number, time_ns, t, stream, direction)   # a TCP frame
     a.finish()                        # end of capture
 
 and dissection asks ``a.fields(number)`` (Fields under the tcp layer: the ``tcp.analysis``
@@ -312,10 +312,10 @@ class TcpAnalyzer:
         self.__dict__.update(state)
         self.session = session
 
-    def feed(self, number: int, time_ns: int, t: "Transport", stream: "TcpStream", direction: int,
-             rel_seq: int, rel_ack: int) -> None:
+    def feed(self, number: int, time_ns: int, t: "Transport", stream: "TcpStream", direction: int) -> None:
         """One TCP frame.  ``t`` carries raw seq/ack, flags, raw window and the wire length."""
-        self._pad(number - 1)
+        if len(self.flags) < number - 1:
+            self._pad(number - 1)
         sn = stream.number
         st = self._streams.get(sn)
         if st is None:
@@ -332,14 +332,16 @@ class TcpAnalyzer:
         acked = bif = push = 0
 
         # Conversation bookkeeping done before the analysis (ports reused, SYN repeated).
-        a, b = (t.src, t.sport), (t.dst, t.dport)
-        key = (a, b) if a <= b else (b, a)
         syn_ack = flags & (TH_SYN | TH_ACK)
+        first = stream.first_frame == number
+        if first:  # a stream's address pair never changes: remember it once
+            a, b = (t.src, t.sport), (t.dst, t.dport)
+            key = (a, b) if a <= b else (b, a)
+            if syn_ack == TH_SYN and key in self._keys:
+                fl |= REUSED_PORTS
+            self._keys.add(key)
         if syn_ack == TH_SYN:
-            if stream.first_frame == number:
-                if key in self._keys:
-                    fl |= REUSED_PORTS
-            elif fwd.base_set:
+            if not first and fwd.base_set:
                 if seq == fwd.base_seq:
                     # A repeated SYN: Wireshark 4.0 restores nextseq (an earlier RST may have moved
                     # it) but, unlike later versions, does not call this "ports reused".
@@ -349,7 +351,6 @@ class TcpAnalyzer:
         elif syn_ack == TH_SYN | TH_ACK and fwd.base_set and seq != fwd.base_seq:
             fwd.base_seq = seq
             fl |= REUSED_PORTS
-        self._keys.add(key)
         fwd.sack_n = 0
         fwd.sack_sum = 0
 
@@ -428,8 +429,8 @@ class TcpAnalyzer:
         if (seglen or syn_fin) and len(fwd.u_next) < MAX_UNACKED:
             if syn_fin:
                 nextseq = (nextseq + 1) & M32
-            un = fwd.unwrap(nextseq)
-            us = fwd.unwrap(seq)
+            un = fwd.ref_u + (((nextseq - fwd.ref_raw) + HALF) & M32) - HALF
+            us = fwd.ref_u + (((seq - fwd.ref_raw) + HALF) & M32) - HALF
             lst = fwd.u_next
             if not lst or un >= lst[-1]:
                 lst.append(un)
@@ -446,7 +447,7 @@ class TcpAnalyzer:
                 fwd.nextseqframe = number
                 fwd.nextseqtime = time_ns
                 # follow the flow so that unwrapped numbers stay within 2**31 of the reference
-                fwd.ref_u = fwd.unwrap(nextseq)
+                fwd.ref_u = fwd.ref_u + (((nextseq - fwd.ref_raw) + HALF) & M32) - HALF
                 fwd.ref_raw = nextseq
         if seq == fwd.maxseqtobeacked or not fwd.maxseqtobeacked:
             if not fl & ZERO_WINDOW_PROBE:
@@ -459,7 +460,7 @@ class TcpAnalyzer:
         # Remove what this acknowledges from the other direction's unacknowledged segments.
         lst = rev.u_next
         if lst and rev.ref_raw >= 0:
-            ua = rev.unwrap(ack)
+            ua = rev.ref_u + (((ack - rev.ref_raw) + HALF) & M32) - HALF
             k = bisect_right(lst, ua)
             if k:
                 j = bisect_left(lst, ua, 0, k)
@@ -771,7 +772,7 @@ class _IpIdChains:
     MAX_LOG_P = -6.0  # at most one chance in a million that the chain is a coincidence
 
     def __init__(self) -> None:
-        self._tail: dict[tuple[int, int], _Chain] = {}  # (ttl, last ip.id) -> chain
+        self._tail: dict[int, _Chain] = {}  # ttl << 16 | last ip.id -> chain
         self._multi: list[_Chain] = []
         self._sent: dict[tuple[int, bytes], int] = {}  # (ttl, source) -> packets
         self._chains: dict[int, int] = {}  # ttl -> chains started (how many tails a packet could join)
@@ -781,8 +782,9 @@ class _IpIdChains:
         k0 = (ttl, src)
         self._sent[k0] = self._sent.get(k0, 0) + 1
         chain = None
+        base = ttl << 16  # tails are keyed by (ttl, ip.id) packed in one int
         for step in range(1, self.MAX_STEP + 1):
-            k = (ttl, (ip_id - step) & 0xFFFF)
+            k = base | ((ip_id - step) & 0xFFFF)
             c = tail.get(k)
             if c is not None and time_ns - c.last_time <= self.MAX_GAP_NS:
                 chain = c
@@ -807,7 +809,7 @@ class _IpIdChains:
             chain.last_time = time_ns
             chain.last_src = src
             chain.last_id = ip_id
-        tail[(ttl, ip_id)] = chain
+        tail[base | ip_id] = chain
 
     def groups(self) -> list[MiddleboxGroup]:
         out = []

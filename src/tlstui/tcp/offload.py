@@ -65,6 +65,9 @@ class Offload:
 
 
 def _child(path: str) -> int:
+    import gc
+
+    gc.disable()  # a short-lived process full of long-lived objects (see Session.analyze)
     from ..session import Session
     from .analysis import TcpAnalyzer
 

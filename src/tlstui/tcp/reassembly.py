@@ -119,7 +119,10 @@ class Reassembler:
         self._cur = (sport, dport, frame)
         if wire_len:
             pos = d.position(seq)
-            self._data(d, stream, direction, frame, rel_seq, pos, payload, payload_off, wire_len)
+            if pos == d.delivered and not d.pend and len(payload) == wire_len and d.fin_at < 0:
+                self._emit(d, stream, direction, frame, pos, payload, payload_off, frame)  # in order: most segments
+            else:
+                self._data(d, stream, direction, frame, rel_seq, pos, payload, payload_off, wire_len)
         if flags & TH_FIN and d.fin_at < 0:
             d.fin_at = d.position(seq) + wire_len
         if flags & TH_RST and not d.closed:

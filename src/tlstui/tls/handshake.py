@@ -61,17 +61,19 @@ def _list_u16(r: Reader, parent: Field, len_suffix: str, list_suffix: str | None
     n = r.uint(parent, len_suffix, lenbytes)
     out = []
     cnt = n // itemsize
-    lst = r.node(parent, list_suffix, n, f"{noun} ({cnt} {'item' if cnt == 1 else 'items'})") \
-        if list_suffix or noun else parent
+    lst = parent if parent is NULL_FIELD or not (list_suffix or noun) else \
+        r.node(parent, list_suffix, n, f"{noun} ({cnt} {'item' if cnt == 1 else 'items'})")
     with r.limit(n):
-        while r.left >= itemsize:
-            out.append(r.uint(lst, item_suffix, itemsize))
+        out = r.uints(lst, item_suffix, itemsize)
     return out
 
 
 def _sig_algs(r: Reader, parent: Field) -> list[int]:
     n = r.uint(parent, "handshake.sig_hash_alg_len", 2)
     lst = r.node(parent, "handshake.sig_hash_algs", n, f"Signature Hash Algorithms ({n // 2} algorithms)")
+    if lst is NULL_FIELD:
+        with r.limit(n):
+            return r.uints(lst, None, 2)
     out = []
     with r.limit(n):
         while r.left >= 2:
@@ -215,14 +217,19 @@ def extensions(r: Reader, parent: Field, hs_type: int, info: dict) -> None:
         return
     total = r.uint(parent, "handshake.extensions_length", 2)
     types = []
+    null = parent is NULL_FIELD  # the analysis pass: no labels to build
     with r.limit(total):
         while r.left >= 4:
             et = r.peek_uint(2)
             n = r.peek_uint(2, 2)
-            name = EXTENSION_TYPES.get(et, "Reserved (GREASE)" if is_grease(et) else "Unknown type %d" % et)
-            node = r.node(parent, None, 4 + n, f"Extension: {name} (len={n})")
-            r.uint(node, "handshake.extension.type", 2)
-            r.uint(node, "handshake.extension.len", 2)
+            if null:
+                node = NULL_FIELD
+                r.pos += 4
+            else:
+                name = EXTENSION_TYPES.get(et, "Reserved (GREASE)" if is_grease(et) else "Unknown type %d" % et)
+                node = r.node(parent, None, 4 + n, f"Extension: {name} (len={n})")
+                r.uint(node, "handshake.extension.type", 2)
+                r.uint(node, "handshake.extension.len", 2)
             types.append(et)
             with r.limit(n):
                 try:
@@ -301,16 +308,12 @@ def client_hello(r: Reader, node: Field, ctx: Ctx, info: dict) -> None:
             r.raw(node, "handshake.cookie", cl)
     n = r.uint(node, "handshake.cipher_suites_length", 2)
     lst = r.node(node, "handshake.ciphersuites", n, f"Cipher Suites ({n // 2} suites)")
-    ciphers = []
     with r.limit(n):
-        while r.left >= 2:
-            ciphers.append(r.uint(lst, "handshake.ciphersuite", 2))
-    info["ciphers"] = ciphers
+        info["ciphers"] = r.uints(lst, "handshake.ciphersuite", 2)
     n = r.uint(node, "handshake.comp_methods_length", 1)
     lst = r.node(node, "handshake.comp_methods", n, f"Compression Methods ({n} method{'s' if n != 1 else ''})")
     with r.limit(n):
-        while r.left >= 1:
-            r.uint(lst, "handshake.comp_method", 1)
+        r.uints(lst, "handshake.comp_method", 1)
     extensions(r, node, HS_CLIENT_HELLO, info)
     full, digest = ja3(info)
     node.add(mk(r.name("handshake.ja3_full"), full, node.offset, 0, f"[JA3 Fullstring: {full}]", r.src))
