@@ -164,6 +164,7 @@ class Session:
         if lazy:
             session.capture.index_more()
         else:
+            session._start_offload()  # before indexing: the child indexes the file on its own meanwhile
             session.capture.index_all()
         return session
 
@@ -203,20 +204,20 @@ class Session:
         if self.finished:
             return
         # The pass allocates millions of long-lived objects: the cyclic collector would walk
-        # them again and again for nothing (reference counting still frees the rest).
+        # them again and again for nothing (reference counting still frees the rest).  After
+        # the pass they are frozen out of its generations, or its next run would walk them all.
         collecting = gc.isenabled()
         gc.disable()
         try:
             self._analyze(progress, cancel, batch)
         finally:
+            gc.freeze()
             if collecting:
                 gc.enable()
 
     def _analyze(self, progress: ProgressCallback | None, cancel: threading.Event | None, batch: int) -> None:
         cap = self.capture
-        if self.analyzed == 0 and self._offload is None and self.tcp_analyzer is not None \
-                and offload.wanted(cap.name, isinstance(cap.data, mmap.mmap)):
-            self._offload = Offload(cap.name)
+        self._start_offload()
         while True:
             if self.analyzed >= len(cap.index) and not cap.index_more():
                 break
@@ -280,6 +281,12 @@ class Session:
                                t.payload_off - off, t.sport, t.dport)
                 if tcpa:
                     tcpa.skip(number)
+
+    def _start_offload(self) -> None:
+        cap = self.capture
+        if self.analyzed == 0 and self._offload is None and self.tcp_analyzer is not None \
+                and offload.wanted(cap.name, isinstance(cap.data, mmap.mmap)):
+            self._offload = Offload(cap.name)
 
     def _collect_offload(self) -> None:
         """Take the TCP analysis from the child; analyse here whatever it did not cover."""

@@ -45,7 +45,10 @@ class UdpStream:
 class ConversationTracker:
     """Assigns stream numbers and relative sequence numbers, frame by frame."""
 
-    def __init__(self) -> None:
+    def __init__(self, per_frame: bool = True) -> None:
+        """``per_frame=False`` tracks the streams only, without the per-frame columns (the TCP
+        analysis child of tcp/offload.py needs no more)."""
+        self.per_frame = per_frame
         self.tcp_streams: list[TcpStream] = []
         self.udp_streams: list[UdpStream] = []
         self._tcp_by_key: dict[tuple, TcpStream] = {}
@@ -60,6 +63,8 @@ class ConversationTracker:
 
     def skip(self) -> None:
         """Record a frame that is neither TCP nor UDP."""
+        if not self.per_frame:
+            return
         self.prev_in_stream.append(0)
         self.tcp_stream.append(-1)
         self.udp_stream.append(-1)
@@ -76,6 +81,8 @@ class ConversationTracker:
             self.udp_streams.append(s)
             self._udp_by_key[key] = s
         d = 0 if a == s.addr else 1
+        if not self.per_frame:
+            return s, d
         self.prev_in_stream.append(0)
         self.tcp_stream.append(-1)
         self.udp_stream.append(s.number)
@@ -102,21 +109,22 @@ class ConversationTracker:
             self._tcp_by_key[key] = s
         d = 0 if a == s.addr else 1
         r = 1 - d
-        if s.base_seq[d] < 0:
+        base = s.base_seq
+        if base[d] < 0:
             if flags & TH_SYN:
-                s.base_seq[d] = t.seq
+                base[d] = t.seq
                 s.saw_syn[d] = True
             else:
-                s.base_seq[d] = (t.seq - 1) % MOD32
+                base[d] = (t.seq - 1) % MOD32
         elif flags & TH_SYN and not s.saw_syn[d] and (flags & TH_ACK):
-            s.base_seq[d] = t.seq  # a SYN-ACK after we guessed the base from an ACK
+            base[d] = t.seq  # a SYN-ACK after we guessed the base from an ACK
             s.saw_syn[d] = True
         if flags & TH_SYN:
             s.wscale[d] = wscale
         if flags & TH_ACK:
-            if s.base_seq[r] < 0:
-                s.base_seq[r] = (t.ack - 1) % MOD32
-            ack = (t.ack - s.base_seq[r]) % MOD32
+            if base[r] < 0:
+                base[r] = (t.ack - 1) % MOD32
+            ack = (t.ack - base[r]) % MOD32
         else:
             ack = t.ack
         if flags & TH_FIN and not s.fin[d]:
@@ -124,12 +132,13 @@ class ConversationTracker:
         if flags & TH_RST and not s.rst:
             s.rst = frame
         s.frames += 1
-        self.prev_in_stream.append(s.last_frame)
+        if self.per_frame:
+            self.prev_in_stream.append(s.last_frame)
+            self.tcp_stream.append(s.number)
+            self.udp_stream.append(-1)
+            self.direction.append(d)
+            self.rel_seq.append((t.seq - base[d]) % MOD32)
+            self.rel_ack.append(ack)
         s.last_frame = frame
         s.last_time_ns = time_ns
-        self.tcp_stream.append(s.number)
-        self.udp_stream.append(-1)
-        self.direction.append(d)
-        self.rel_seq.append((t.seq - s.base_seq[d]) % MOD32)
-        self.rel_ack.append(ack)
         return s, d

@@ -70,8 +70,10 @@ def _child(path: str) -> int:
     gc.disable()  # a short-lived process full of long-lived objects (see Session.analyze)
     from ..session import Session
     from .analysis import TcpAnalyzer
+    from .conversations import ConversationTracker
 
     session = Session.open(path, upper_layers=False)
+    session.conv = ConversationTracker(per_frame=False)  # the analysis reads the streams only
     session.tcp_analyzer = TcpAnalyzer(session)
     n = len(session)
     session._analyze_range(0, n)

@@ -150,9 +150,13 @@ class TlsAnalyzer:
             d.ad_left -= n
             pos += n
             if d.ad_left:
-                self._set_partial(frame)
+                p = self._partial
+                if frame < len(p):
+                    p[frame] = 1
+                else:
+                    self._set_partial(frame)
                 return
-            self._emit_compact(st, d, direction, completing, self._take(d, 5 + d.ad_len))
+            self._emit_compact(st, d, direction, completing, 5 + d.ad_len)
             if pos >= len(data):
                 return
         d.buf += data[pos:] if pos else data
@@ -194,7 +198,7 @@ class TlsAnalyzer:
                     d.ad_len = total - 5
                     if len(buf) >= total:
                         del buf[:total]
-                        self._emit_compact(st, d, direction, frame, self._take(d, total))
+                        self._emit_compact(st, d, direction, frame, total)
                         continue
                     d.ad_left = total - len(buf)
                     buf.clear()
@@ -240,15 +244,16 @@ class TlsAnalyzer:
             p.extend(bytes(max(frame + 1 - len(p), 65536)))
         p[frame] = 1
 
-    def _emit_compact(self, st: _Stream, d: _Dir, direction: int, frame: int, chunks: tuple[Chunk, ...]) -> None:
-        """A whole application-data record that decryption does not touch: columns only."""
+    def _emit_compact(self, st: _Stream, d: _Dir, direction: int, frame: int, total: int) -> None:
+        """A whole application-data record (its ``total`` bytes are the first of ``d.chunks``)
+        that decryption does not touch: columns only."""
         ver, ln = d.ad_ver, d.ad_len
         d.nrec += 1
         cf = self._c_frame
         if cf and cf[-1] > frame:  # never in capture order; kept as an object to keep the columns sorted
             s = RecordSummary(frame, "tcp", st.info.stream, direction, CT_APP_DATA, ver, ln, (), None, True, True,
                               _APP_DATA)
-            self._store(frame, _Rec(s, chunks, 5 + ln, st.ctx[direction], None, False, None))
+            self._store(frame, _Rec(s, self._take(d, total), 5 + ln, st.ctx[direction], None, False, None))
         else:
             if self._cont:
                 self._cont.pop(frame, None)
@@ -258,11 +263,25 @@ class TlsAnalyzer:
             self._c_ver.append(ver)
             self._c_len.append(ln)
             self._c_id.append(self._nrec)
-            self._c_ch.append(len(self._ch_frame))
-            for f, o, n in chunks:
-                self._ch_frame.append(f)
-                self._ch_off.append(o)
-                self._ch_len.append(n)
+            chf, cho, chl = self._ch_frame, self._ch_off, self._ch_len
+            self._c_ch.append(len(chf))
+            chunks = d.chunks
+            k = 0
+            n = total
+            while n > 0 and k < len(chunks):  # _take, straight into the columns
+                c = chunks[k]
+                chf.append(c[0])
+                cho.append(c[1])
+                if c[2] <= n:
+                    chl.append(c[2])
+                    n -= c[2]
+                    k += 1
+                else:
+                    chl.append(n)
+                    c[1] += n
+                    c[2] -= n
+                    n = 0
+            del chunks[:k]
             self._nrec += 1
         info = st.info
         info.last_record_frame[direction] = frame
