@@ -92,9 +92,27 @@ class Transport(NamedTuple):
     ip_version: int = 4
 
 
+# Ethernet + IPv4 without options + TCP: most frames of most captures, read in one unpack.
+_eth_ip4_tcp = struct.Struct(">12xHBBHHHBBH4s4sHHIIBBHHH").unpack_from
+
+
 def parse_transport(data, off: int, cap_len: int, linktype: int) -> Transport | None:
     """Locate TCP/UDP in one frame; None for anything else or a header cut short."""
     end = off + cap_len
+    if linktype == LINKTYPE_ETHERNET and cap_len >= 54:
+        (etype, vhl, _tos, total, ip_id, frag, ttl, proto, _sum, src, dst,
+         sport, dport, seq, ack, doff, flags, window, _sum, _urg) = _eth_ip4_tcp(data, off)
+        if etype == ETH_IPV4 and vhl == 0x45 and proto == 6 and not frag & 0x1FFF and doff >= 0x50:
+            hl = (doff >> 4) * 4
+            l4 = off + 34
+            ip_end = off + 14 + total if total >= 20 else l4
+            return Transport(6, src, dst, sport, dport, ttl, ip_id, l4, l4 + hl, max(0, ip_end - l4 - hl), seq,
+                             ack, flags | (doff & 0x0F) << 8, window, hl, off + 14, 4)
+    return parse_transport_general(data, off, end, linktype)
+
+
+def parse_transport_general(data, off: int, end: int, linktype: int) -> Transport | None:
+    """``parse_transport`` for every link type and header layout (``end``: where the frame stops)."""
     etype, pos = network_offset(data, off, end, linktype)
     if pos < 0:
         return None

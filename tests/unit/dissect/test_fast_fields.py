@@ -43,3 +43,35 @@ def test_the_null_field_keeps_nothing():
     NULL_FIELD.value = 5
     NULL_FIELD.label = "changed"
     assert NULL_FIELD.children == [] and NULL_FIELD.value is None and NULL_FIELD.label == ""
+
+
+@pytest.mark.parametrize("capture", truth.captures(), ids=lambda p: p.name)
+def test_the_one_unpack_path_reads_headers_as_the_general_path(capture):
+    """parse_transport reads Ethernet+IPv4+TCP in one unpack; the general walk must agree."""
+    from tlstui.capture.reader import open_capture
+    from tlstui.dissect.fast import parse_transport, parse_transport_general
+
+    cap = open_capture(str(capture))
+    idx = cap.index
+    for i in range(len(idx)):
+        off, n, lt = idx.offset[i], idx.cap_len[i], cap.interfaces[idx.interface[i]].linktype
+        assert parse_transport(cap.data, off, n, lt) == parse_transport_general(cap.data, off, off + n, lt), i + 1
+
+
+def test_the_one_unpack_path_leaves_odd_headers_to_the_general_path():
+    """IPv4 options, fragments, a short TCP offset and UDP all go the general way."""
+    from tlstui.dissect.fast import parse_transport, parse_transport_general
+
+    eth = bytes(12) + b"\x08\x00"
+    tcp = (443).to_bytes(2, "big") + (5000).to_bytes(2, "big") + bytes(8) + b"\x50\x18" + bytes(6) + b"payload!"
+
+    def ip(vhl=0x45, frag=0, proto=6, opts=b""):
+        total = 20 + len(opts) + len(tcp)
+        return bytes([vhl, 0]) + total.to_bytes(2, "big") + b"\x12\x34" + frag.to_bytes(2, "big") + \
+            bytes([64, proto]) + b"\0\0" + bytes([10, 0, 0, 1, 10, 0, 0, 2]) + opts
+
+    frames = [eth + ip() + tcp, eth + ip(0x46, opts=b"\x01\x01\x01\x00") + tcp, eth + ip(frag=0x2000) + tcp,
+              eth + ip(frag=0x0001) + tcp, eth + ip(proto=17) + tcp, eth + ip() + tcp[:12] + b"\x40" + tcp[13:]]
+    got = [parse_transport(f, 0, len(f), 1) for f in frames]
+    assert got == [parse_transport_general(f, 0, len(f), 1) for f in frames]
+    assert got[0].payload_len == 8 and got[1].l4_off == 38 and got[3] is None and got[5] is None
