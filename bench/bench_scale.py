@@ -1,6 +1,6 @@
 """Performance at scale, side by side with tshark on the same file, in one run (issue 8).
 
-    python bench/bench_scale.py [--packets 1000000] [--capture FILE] [--no-tshark]
+    python bench/bench_scale.py [--packets 1000000 5000000] [--capture FILE] [--no-tshark]
 
 Measures, each in its own child process:
   first-rows    open the capture and draw the first screen of rows (50 frame trees)
@@ -8,7 +8,9 @@ Measures, each in its own child process:
   fields -Y F   `tlstui fields -Y F -e frame.number` for the benchmark filters
 and the same work in tshark (`tshark -2 -Y tcp.analysis.flags`, `tshark -2 -Y F`).
 Memory: tlstui's heap is RssAnon (the memory map's file pages are not the index and are
-shared with the page cache); tshark reads with read(), so its peak RSS is all heap.
+shared with the page cache) of the session process plus that of the TCP analysis child
+(tcp/offload.py) at its end; tshark reads with read(), so its peak RSS is all heap.
+The last lines are a markdown table for the README.
 """
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ else:
     found = find_all(s)
     t2 = time.perf_counter()
     print(json.dumps({"seconds": t2 - t0, "pass": t1 - t0, "findings": t2 - t1, "n_findings": len(found),
-                      "frames": len(s), **status()}))
+                      "frames": len(s), "offload_heap_kb": s.offload_heap_kb, **status()}))
 """
 
 
@@ -61,38 +63,57 @@ def child(cap: Path, mode: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--packets", type=int, default=1_000_000)
-    ap.add_argument("--capture", type=Path)
-    ap.add_argument("--no-tshark", action="store_true")
-    args = ap.parse_args()
-    cap = ensure_capture(args.capture or Path(f"/tmp/bench_{args.packets}.pcap"), args.packets)
-    shark = None if args.no_tshark else tshark_cmd()
-
+def run_size(packets: int, capture: Path | None, shark: list[str] | None, filters: bool = True) -> list[str]:
+    """Measure one capture size; returns the markdown table rows."""
+    cap = ensure_capture(capture or Path(f"/tmp/bench_{packets}.pcap"), packets)
+    rows = []
     first = child(cap, "first")
     print(f"first rows: {first['seconds']:.2f} s to open and dissect the first 50 frames (target < 0.5 s)")
+    rows.append(f"| first screen of rows | {first['seconds']:.2f} s | | | | | |")
 
     full = child(cap, "full")
     frames = full["frames"]
-    heap_mb = full["RssAnon"] / 1024
+    heap_kb = full["RssAnon"] + full["offload_heap_kb"]  # both processes' heaps, at their ends
     print(f"analysis:   pass {full['pass']:.1f} s + findings {full['findings']:.1f} s = {full['seconds']:.1f} s; "
-          f"{full['n_findings']} findings; heap {heap_mb:.0f} MB ({full['RssAnon'] * 1024 / frames:.0f} B/frame), "
+          f"{full['n_findings']} findings; heap {heap_kb / 1024:.0f} MB = {full['RssAnon'] / 1024:.0f} MB + "
+          f"TCP analysis child {full['offload_heap_kb'] / 1024:.0f} MB ({heap_kb * 1024 / frames:.0f} B/frame); "
           f"peak RSS incl. mapped file pages {full['VmHWM'] / 1024:.0f} MB")
+    ws = wm = 0.0
     if shark:
         ws, wm, _ = measure(shark + ["-2", "-n", "-r", str(cap), "-Y", "tcp.analysis.flags", "-T", "fields",
                                      "-e", "frame.number"])
         print(f"tshark -2 -Y tcp.analysis.flags: {ws:.1f} s, peak {wm / 1024:.0f} MB")
-        print(f"  ratio time {full['seconds'] / ws:.2f} (target <= 0.5), memory {full['RssAnon'] / wm:.2f} "
-              f"(target <= 0.2)")
+        print(f"  ratio time {full['seconds'] / ws:.2f} (target <= 0.5), memory {heap_kb / wm:.2f} (target <= 0.2)")
+    rows.append(f"| analysis + findings (vs `tshark -2 -Y tcp.analysis.flags`) | {full['seconds']:.1f} s | {ws:.1f} s | "
+                f"{full['seconds'] / ws if ws else 0:.2f} | {heap_kb / 1024:.0f} MB ({heap_kb * 1024 / frames:.0f} B/frame) | "
+                f"{wm / 1024:.0f} MB | {heap_kb / wm if wm else 0:.2f} |")
     print(f"\n{'filter':44} {'tlstui':>8} {'tshark':>8} {'ratio':>6} {'tlstui MB':>9} {'tshark MB':>9}")
-    for flt in FILTERS:
+    for flt in FILTERS if filters else []:
         ts, tm, rc = measure(tlstui_cmd() + ["fields", "-r", str(cap), "-2", "-Y", flt, "-e", "frame.number"])
         ws = wm = 0.0
         if shark:
             ws, wm, _ = measure(shark + ["-2", "-n", "-r", str(cap), "-Y", flt, "-T", "fields", "-e", "frame.number"])
         print(f"{flt:44} {ts:7.1f}s {ws:7.1f}s {ts / ws if ws else 0:6.2f} {tm / 1024:9.0f} {wm / 1024:9.0f}")
+        rows.append(f"| `fields -Y '{flt}'` | {ts:.1f} s | {ws:.1f} s | {ts / ws if ws else 0:.2f} | "
+                    f"{tm / 1024:.0f} MB peak RSS* | {wm / 1024:.0f} MB | |")
     print(f"({frames} frames; tlstui peak MB for fields includes mapped file pages)")
+    return [f"**{frames:,} frames** ({cap.stat().st_size / 1e6:.0f} MB)", "",
+            "| work | tlstui | tshark | time ratio | tlstui memory | tshark peak | memory ratio |",
+            "|---|---|---|---|---|---|---|", *rows, ""]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--packets", type=int, nargs="+", default=[1_000_000])
+    ap.add_argument("--capture", type=Path, help="use this capture (one size only)")
+    ap.add_argument("--no-tshark", action="store_true")
+    ap.add_argument("--no-filters", action="store_true", help="leave out the fields -Y runs")
+    args = ap.parse_args()
+    shark = None if args.no_tshark else tshark_cmd()
+    table = []
+    for packets in args.packets:
+        table += run_size(packets, args.capture if len(args.packets) == 1 else None, shark, not args.no_filters)
+    print("\n" + "\n".join(table))
 
 
 if __name__ == "__main__":

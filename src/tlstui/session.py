@@ -150,6 +150,7 @@ class Session:
         self.tls = TlsAnalyzer(self.frame_bytes, self.decryption) if upper_layers else None
         self.tcp_analyzer = TcpAnalyzer(self) if upper_layers and tcp_analysis else None
         self._offload: Offload | None = None  # the TCP analysis running in a child process
+        self.offload_heap_kb = 0  # that child's heap when it finished (0: no child)
         self.reassembler = Reassembler(self.tls, self.frame_bytes) if upper_layers else None
         self.analyzed = 0  # frames the pass has finished
         self.finished = False
@@ -291,6 +292,7 @@ class Session:
     def _collect_offload(self) -> None:
         """Take the TCP analysis from the child; analyse here whatever it did not cover."""
         result = self._offload.result()
+        self.offload_heap_kb = self._offload.heap_kb
         self._offload = None
         total = len(self.capture.index)
         start = 0

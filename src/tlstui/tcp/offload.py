@@ -8,7 +8,7 @@ and streams alike), and loads the analyzer's state from it when its own half is 
 
 The child is a fresh interpreter (not a fork: the UI process has threads), started with
 ``python -m tlstui.tcp.offload FILE``; it writes one pickle to stdout:
-``(frames_analysed, TcpAnalyzer state)``.  Anything that goes wrong there makes the
+``(frames_analysed, TcpAnalyzer state, its heap in kB)``.  Anything that goes wrong there makes the
 session run the TCP analysis itself, so the offload can only change the time taken.
 """
 from __future__ import annotations
@@ -39,6 +39,8 @@ def wanted(path: str, is_mapped_file: bool) -> bool:
 class Offload:
     """A running child; ``result()`` waits for it and returns (frames, state) or None on failure."""
 
+    heap_kb = 0  # the child's heap (RssAnon) when it finished, for the benchmarks
+
     def __init__(self, path: str) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "tlstui.tcp.offload", path],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
@@ -49,7 +51,7 @@ class Offload:
             code = self.proc.wait()
             if code != 0 or not raw:
                 return None
-            frames, state = pickle.loads(raw)
+            frames, state, self.heap_kb = pickle.loads(raw)
             return frames, state
         except Exception:  # a child that died or wrote garbage: the session falls back
             return None
@@ -62,6 +64,18 @@ class Offload:
             self.proc.wait()
         if self.proc.stdout:
             self.proc.stdout.close()
+
+
+def heap_kb() -> int:
+    """This process's anonymous resident memory (its heap, not the mapped capture), in kB."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def _child(path: str) -> int:
@@ -78,7 +92,8 @@ def _child(path: str) -> int:
     n = len(session)
     session._analyze_range(0, n)
     out = sys.stdout.buffer
-    pickle.dump((n, session.tcp_analyzer.__getstate__()), out, protocol=pickle.HIGHEST_PROTOCOL)
+    state = session.tcp_analyzer.__getstate__()
+    pickle.dump((n, state, heap_kb()), out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
     return 0
 
