@@ -116,10 +116,12 @@ def cmd_tui(argv: list[str]) -> int:
     ap.add_argument("file", nargs="?", help="capture (pcap/pcapng, .gz, '-' for stdin); none: the demo")
     ap.add_argument("--keylog", help="SSLKEYLOGFILE for decryption")
     ap.add_argument("--theme", help="colour theme (tlstui-dark, tlstui-light, or a Textual theme name)")
+    ap.add_argument("--follow", action="store_true",
+                    help="keep reading a capture that is still being written (tcpdump -w FILE)")
     args = ap.parse_args(argv)
     from .ui.app import run_app
 
-    return run_app(args.file, args.keylog, theme=args.theme)
+    return run_app(args.file, args.keylog, theme=args.theme, follow=args.follow)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from .dissect.frame import dissect_frame
 from .dissect.transport import StreamContext, parse_options
 from .dissect.tree import FrameTree
 from .field import Field
+from .limits import Limits
 from .tcp.conversations import ConversationTracker
 from .tcp.reassembly import Reassembler
 
@@ -26,6 +27,7 @@ from .tcp import offload
 from .tcp.analysis import TcpAnalyzer
 from .tcp.offload import Offload
 from .tls import TlsAnalyzer
+from .tls.analyzer import APP_DATA_FIELDS
 from .tls.decrypt import CaptureDecryption  # also registers the http fields
 
 ProgressCallback = Callable[[int, int], None]
@@ -110,6 +112,10 @@ class FrameView:
             if got is not None:
                 return got
             if name.split(".", 1)[0] not in _SHARED_PROTOCOLS | _LOWER_PROTOCOLS:
+                if self._upper is None and name not in APP_DATA_FIELDS:
+                    tls = self.session.tls
+                    if tls is not None and tls.only_application_data(self.number):
+                        return []  # most frames: their records cannot hold this field
                 return self.upper().fields(name)
         return self.tree().fields(name)
 
@@ -146,12 +152,13 @@ class Session:
         self.capture = capture
         self.keylog = keylog
         self.conv = ConversationTracker()
+        self.limits = Limits()  # the resource bounds the pass hit (limits.py)
         self.decryption = CaptureDecryption.create(keylog, capture.secrets) if upper_layers else None
-        self.tls = TlsAnalyzer(self.frame_bytes, self.decryption) if upper_layers else None
+        self.tls = TlsAnalyzer(self.frame_bytes, self.decryption, self.limits) if upper_layers else None
         self.tcp_analyzer = TcpAnalyzer(self) if upper_layers and tcp_analysis else None
         self._offload: Offload | None = None  # the TCP analysis running in a child process
         self.offload_heap_kb = 0  # that child's heap when it finished (0: no child)
-        self.reassembler = Reassembler(self.tls, self.frame_bytes) if upper_layers else None
+        self.reassembler = Reassembler(self.tls, self.frame_bytes, self.limits) if upper_layers else None
         self.analyzed = 0  # frames the pass has finished
         self.finished = False
         self._trees: OrderedDict[int, FrameTree] = OrderedDict()

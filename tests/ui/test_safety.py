@@ -82,3 +82,26 @@ def test_ui_modules_do_not_leak_textual_into_the_core():
             "tlstui.ui.settings; print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+async def test_a_damaged_capture_shows_the_frames_around_the_damage_and_a_finding(tmp_path):
+    """The TUI on a file whose 10th record header is garbage: 11 of 12 frames, a warning, a finding."""
+    import struct
+
+    raw = bytearray(Path(S04).read_bytes())
+    pos = 24
+    for _ in range(9):
+        pos += 16 + struct.unpack_from("<I", raw, pos + 8)[0]
+    struct.pack_into("<I", raw, pos + 8, 3_000_000_000)
+    path = tmp_path / "damaged.pcap"
+    path.write_bytes(bytes(raw))
+    app = TlsTuiApp(str(path))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot)
+        assert len(app.frame_list.view) == 11
+        assert any("claims 3000000000 bytes" in n.message for n in app._notifications)
+        damaged = [f for f in app.findings if f.kind == "capture.file_damaged"]
+        assert damaged and damaged[0].frames == [9, 10]
+        app.frame_list.select_frame(10)  # the first frame after the damage dissects normally
+        await settle(pilot)
+        assert app.current_tree.number == 10 and app.current_tree.fields("tcp.stream")

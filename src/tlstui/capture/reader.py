@@ -46,6 +46,16 @@ class DecryptionSecrets:
     data: bytes
 
 
+@dataclass(slots=True)
+class Damage:
+    """A damaged stretch of the file that the reader stepped over (or stopped at)."""
+
+    offset: int  # where the damaged record or block starts
+    skipped: int  # bytes passed over; -1 when nothing after it could be read
+    frames_before: int  # complete frames read before it: the next frame is frames_before + 1
+    reason: str
+
+
 @dataclass
 class Capture:
     """An opened capture: its bytes (memory-mapped where possible) and the frame index."""
@@ -57,6 +67,7 @@ class Capture:
     index: FrameIndex = field(default_factory=FrameIndex)
     warnings: list[str] = field(default_factory=list)
     secrets: list[DecryptionSecrets] = field(default_factory=list)
+    damage: list[Damage] = field(default_factory=list)
     truncated_at: int | None = None  # file offset where an incomplete record starts
     complete: bool = False  # the whole file has been indexed
     _steps: Iterator[None] | None = field(default=None, repr=False)
@@ -187,6 +198,8 @@ def _pcap_steps(cap: Capture, endian: str, snaplen: int, tsunit: float) -> Itera
             nxt = _pcap_resync(data, pos + 1, size, unpack, limit, last_sec)
             cap.warnings.append(f"{name}: record at offset {pos} claims {incl} bytes (snaplen {snaplen}); "
                                 + (f"skipped {nxt - pos} damaged bytes" if nxt >= 0 else "the rest of the file is damaged"))
+            cap.damage.append(Damage(pos, nxt - pos if nxt >= 0 else -1, len(idx),
+                                     f"a record header claims {incl} bytes (snaplen {snaplen})"))
             if nxt < 0:
                 cap.truncated_at = pos
                 break
@@ -268,6 +281,8 @@ def _pcapng_steps(cap: Capture) -> Iterator[None]:
             else:
                 cap.warnings.append(f"{name}: section header at offset {pos} has an unknown byte order "
                                     f"({bom.hex()}); stopping there")
+                cap.damage.append(Damage(pos, -1, len(cap.index),
+                                         f"a section header has an unknown byte-order magic {bom.hex()}"))
                 cap.truncated_at = pos
                 break
             section_ifaces = []
@@ -279,6 +294,8 @@ def _pcapng_steps(cap: Capture) -> Iterator[None]:
             nxt = _pcapng_resync(data, pos + 4, size, endian)
             cap.warnings.append(f"{name}: block at offset {pos} has a bad length {blen}; "
                                 + (f"skipped {nxt - pos} damaged bytes" if nxt >= 0 else "the rest is damaged"))
+            cap.damage.append(Damage(pos, nxt - pos if nxt >= 0 else -1, len(cap.index),
+                                     f"a block claims a length of {blen} bytes"))
             if nxt < 0:
                 cap.truncated_at = pos
                 break
@@ -304,6 +321,8 @@ def _pcapng_steps(cap: Capture) -> Iterator[None]:
             if iface_id >= len(section_ifaces) or pkt + incl > end - 4:
                 cap.warnings.append(f"{name}: packet block at offset {pos} is inconsistent "
                                     f"(interface {iface_id}, {incl} bytes); skipped")
+                cap.damage.append(Damage(pos, blen, len(cap.index), f"a packet block names interface {iface_id} "
+                                                                    f"and {incl} captured bytes, which do not fit"))
             else:
                 g = section_ifaces[iface_id]
                 iface = cap.interfaces[g]

@@ -28,12 +28,12 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol
 
+from ..limits import REASSEMBLY_PENDING_BYTES as MAX_PENDING_BYTES, Limits
+
 MOD32 = 1 << 32
 M32 = MOD32 - 1
 HALF = 1 << 31
 TH_FIN, TH_SYN, TH_RST = 0x01, 0x02, 0x04
-# Out-of-order data held per direction before we give up waiting and declare a gap.
-MAX_PENDING_BYTES = 4 * 1024 * 1024
 
 
 class StreamConsumer(Protocol):
@@ -94,7 +94,9 @@ class Direction:
 class Reassembler:
     """Feeds in-order stream bytes to a consumer; records conflicting retransmissions."""
 
-    def __init__(self, consumer: StreamConsumer, get_frame_bytes: Callable[[int], bytes]) -> None:
+    def __init__(self, consumer: StreamConsumer, get_frame_bytes: Callable[[int], bytes],
+                 limits: Limits | None = None) -> None:
+        self.limits = limits if limits is not None else Limits()
         self.consumer = consumer
         self.get_frame_bytes = get_frame_bytes
         self.dirs: dict[tuple[int, int], Direction] = {}
@@ -179,7 +181,12 @@ class Reassembler:
             d.pending_bytes += p.end - p.start
         self._flush(d, stream, direction, frame)
         if d.pending_bytes > MAX_PENDING_BYTES:
+            held = d.pending_bytes
+            hole = d.pend[0].start - d.delivered if d.pend else 0
             self._skip_hole(d, stream, direction, frame)
+            self.limits.hit("reassembly", "tcp", stream, frame,
+                            f"direction {direction}: {held} bytes waited behind a hole of {hole} bytes "
+                            f"(bound {MAX_PENDING_BYTES}); the hole was declared lost")
         self._close_if_fin(d, stream, direction, frame)
 
     def _close_if_fin(self, d: Direction, stream: int, direction: int, frame: int) -> None:

@@ -17,6 +17,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from typing import Callable
 
+from .. import limits
 from ..field import FRAME, Field
 from . import handshake as hs
 from . import x509
@@ -46,7 +47,7 @@ class _Rec:
 
 
 class _Dir:
-    __slots__ = ("buf", "chunks", "synced", "skip", "ccs", "nrec", "hs_carry", "ad_left", "ad_ver", "ad_len")
+    __slots__ = ("buf", "chunks", "synced", "skip", "ccs", "nrec", "ad_left", "ad_ver", "ad_len")
 
     def __init__(self) -> None:
         # An application-data record whose header is read is not buffered: ``ad_left`` counts
@@ -60,7 +61,6 @@ class _Dir:
         self.skip = 0
         self.ccs = False
         self.nrec = 0
-        self.hs_carry: bytearray | None = None  # a handshake message continued across records
 
 
 class _Stream:
@@ -81,7 +81,9 @@ class _Stream:
 class TlsAnalyzer:
     """Fed in capture order; afterwards answers per frame (see module docstring)."""
 
-    def __init__(self, get_frame_bytes: Callable[[int], bytes] | None = None, decrypt=None) -> None:
+    def __init__(self, get_frame_bytes: Callable[[int], bytes] | None = None, decrypt=None,
+                 limits_hit: limits.Limits | None = None) -> None:
+        self.limits = limits_hit if limits_hit is not None else limits.Limits()
         self._get = get_frame_bytes
         self.decrypt = decrypt  # decrypt.CaptureDecryption (with a key log) or None
         self._streams: dict[tuple[str, int], _Stream] = {}
@@ -517,20 +519,20 @@ class TlsAnalyzer:
                     # tshark: a fragment of a message already whole is a reassembly error
                     frag.overlap_error = True
                     info.malformed_frames.append(frame)
-                state = st.dtls_frags.setdefault(k, {"len": mlen, "have": bytearray(mlen), "cov": [],
-                                                      "refs": []})
-                body = rec[25:25 + flen]
-                if foff + len(body) <= len(state["have"]):
-                    state["have"][foff:foff + len(body)] = body
-                    state["cov"].append((foff, foff + len(body)))
-                    state["refs"].append((frame, off + 25, len(body), foff))
-                if k not in st.dtls_covered and _covered(state["cov"], mlen):
-                    st.dtls_covered[k] = frame
-                if foff + flen == mlen:
-                    if _covered(state["cov"], mlen):
-                        frag.full = bytes(state["have"])
-                        reasm = (mlen, tuple(state["refs"]))
-                        st.dtls_frags.pop(k, None)
+                state = self._dtls_state(st, k, mlen, frame)
+                if state is not None:
+                    body = rec[25:25 + flen]
+                    if foff + len(body) <= len(state["have"]):
+                        state["have"][foff:foff + len(body)] = body
+                        state["cov"].append((foff, foff + len(body)))
+                        state["refs"].append((frame, off + 25, len(body), foff))
+                    if k not in st.dtls_covered and _covered(state["cov"], mlen):
+                        st.dtls_covered[k] = frame
+                    if foff + flen == mlen:
+                        if _covered(state["cov"], mlen):
+                            frag.full = bytes(state["have"])
+                            reasm = (mlen, tuple(state["refs"]))
+                            st.dtls_frags.pop(k, None)
             if foff + flen == mlen:
                 st.dtls_done.add(k)
             info.dtls_last_handshake_frame = frame
@@ -553,6 +555,24 @@ class TlsAnalyzer:
             else:
                 info.dtls_flights.append((frame, direction, seqs))
         self._learn(st, direction, frame, s, dec, rec, ver, plain.content_type if plain else ct)
+
+    def _dtls_state(self, st: _Stream, k: tuple[int, int], mlen: int, frame: int) -> dict | None:
+        """The reassembly buffer of one fragmented DTLS message, within the bounds of limits.py."""
+        state = st.dtls_frags.get(k)
+        if state is not None:
+            return state
+        if mlen > limits.DTLS_MESSAGE_BYTES:
+            self.limits.hit("dtls_message", "udp", st.info.stream, frame,
+                            f"a fragment claims a {mlen}-byte handshake message (bound {limits.DTLS_MESSAGE_BYTES}); "
+                            "not reassembled")
+            return None
+        if len(st.dtls_frags) >= limits.DTLS_MESSAGES_IN_PROGRESS:
+            self.limits.hit("dtls_in_progress", "udp", st.info.stream, frame,
+                            f"{len(st.dtls_frags)} fragmented messages already wait for their other fragments "
+                            f"(bound {limits.DTLS_MESSAGES_IN_PROGRESS}); this one is not reassembled")
+            return None
+        state = st.dtls_frags[k] = {"len": mlen, "have": bytearray(mlen), "cov": [], "refs": []}
+        return state
 
     # ------------------------------------------------------------------ queries
     def records(self, frame: int) -> list[RecordSummary]:
@@ -600,6 +620,14 @@ class TlsAnalyzer:
                 st.info.version = st.version_from_records
             out[k] = st.info
         return out
+
+    def only_application_data(self, frame: int) -> bool:
+        """True when every record completing in ``frame`` is a whole application-data record kept
+        as columns (its tree can only hold APP_DATA_FIELDS: filters need not build it)."""
+        if frame in self._by_frame or frame in self._cont:
+            return False
+        lo, hi = self._compact_range(frame)
+        return hi > lo
 
     def has_tls(self, frame: int) -> bool:
         return frame in self._cont or self._has_records(frame)
@@ -783,6 +811,22 @@ class TlsAnalyzer:
 
 
 _APP_DATA = sys.intern("Application Data")
+
+
+def _application_data_fields() -> frozenset[str]:
+    """Every field name the tree of a whole application-data record can hold, found by decoding
+    one as each version and as TLS 1.3 (a test checks it against every such record in the corpus)."""
+    names = {"tls"}
+    for ver in (0x0300, 0x0301, 0x0302, 0x0303, 0x0304):
+        rec = bytes([CT_APP_DATA]) + ver.to_bytes(2, "big") + (16).to_bytes(2, "big") + bytes(16)
+        for tls13 in (False, True):
+            ctx = hs.Ctx(False)
+            top, _dec = decode_tls(rec, len(rec), 0, FRAME, ctx, tls13)
+            names.update(f.name for f in top.walk() if f.name)
+    return frozenset(names)
+
+
+APP_DATA_FIELDS = _application_data_fields()
 
 
 def _info_text(dec) -> str:

@@ -84,6 +84,14 @@ class FindingsFound(Message):
         self.error = error
 
 
+class FollowReloaded(Message):
+    """--follow: the grown file, opened and analysed again from the start."""
+
+    def __init__(self, session, findings: tuple, seconds: float, size: int) -> None:
+        super().__init__()
+        self.session, self.findings, self.seconds, self.size = session, findings, seconds, size
+
+
 class FilterMatched(Message):
     """A batch of frames that matched filter ``token`` (in ascending order)."""
 
@@ -151,7 +159,8 @@ class TlsTuiApp(App[int]):
 
     def __init__(self, path: str | None = None, keylog: str | None = None, *, session=None,
                  display_name: str | None = None, theme_name: str | None = None,
-                 settings: Settings | None = None, history: FilterHistory | None = None) -> None:
+                 settings: Settings | None = None, history: FilterHistory | None = None,
+                 follow: bool = False) -> None:
         self.settings = settings or Settings.load()
         self._themes, self._theme_problems = load_themes()
         super().__init__()
@@ -183,6 +192,11 @@ class TlsTuiApp(App[int]):
         self._requested_theme = theme_name
         self.last_input = 0.0
         self._findings_in = False
+        # --follow: a file still being written (tcpdump -w) is read again whenever it grows.
+        self.follow = follow and path is not None and path != "-" and os.path.isfile(path)
+        self._followed_size = os.path.getsize(path) if self.follow else 0
+        self._follow_busy = False
+        self._follow_next = 0.0  # monotonic time before which no reload starts (adaptive)
         # A shorter switch interval: the UI thread waits at most 1 ms for the interpreter.
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(0.001)
@@ -352,11 +366,75 @@ class TlsTuiApp(App[int]):
         self._request_details(self.frame_list.selected, force=True)
 
     def on_findings_found(self, message: FindingsFound) -> None:
+        first = not self._findings_in
         self._findings_in = True
+        if first and self.follow:
+            self.set_interval(self.FOLLOW_POLL, self._poll_growth, name="follow")
+        self._show_findings(message)
+
+    # --- --follow ------------------------------------------------------------------------
+    FOLLOW_POLL = 1.0  # seconds between two looks at the file's size
+
+    def _poll_growth(self) -> None:
+        if self._follow_busy or time.monotonic() < self._follow_next:
+            return
+        try:
+            size = os.path.getsize(self.path)
+        except OSError:
+            return
+        if size == self._followed_size:
+            return
+        self._follow_busy = True
+        self.run_worker(partial(self._follow_worker, size), thread=True, group="follow", name="follow",
+                        exit_on_error=False)
+
+    def _follow_worker(self, size: int) -> None:
+        """Open and analyse the grown file from the start, off screen; the old session stays shown
+        until this one is ready.  (The pass is not incremental: reassembly, TLS and findings are
+        all recomputed, which keeps them exact.)"""
+        from ..session import Session
+
+        t0 = time.perf_counter()
+        try:
+            s = Session.open(self.path, self.keylog)
+            s.analyze(progress=lambda done, total: self.yield_to_user())
+            found = tuple(load_findings(s))
+        except Exception as e:  # the file may be mid-rewrite: try again at the next poll
+            self._follow_busy = False
+            self.post_message(FindingsFound(tuple(self.findings), f"--follow: re-reading failed: {e}"))
+            return
+        self.post_message(FollowReloaded(s, found, time.perf_counter() - t0, size))
+
+    def on_follow_reloaded(self, message: FollowReloaded) -> None:
+        old, s = self.session, message.session
+        fl = self.frame_list
+        at_end = fl.selected == len(old) or len(fl.view) == 0
+        keep = fl.selected
+        self.session = s
+        self._followed_size = message.size
+        self._follow_busy = False
+        # Reading the file again costs about as much as the last time it took: wait that long twice.
+        self._follow_next = time.monotonic() + 2 * message.seconds
+        self.analysis_seconds = message.seconds
+        self.analysis_progress = (len(s), len(s))
+        self.query_one(FrameListHeader).last_number = len(s)
+        self.query_one(FrameListHeader).refresh()
+        fl.attach(s)
+        if self.applied_filter:
+            self._apply_filter(self.applied_filter)
+        elif len(s):
+            fl.select_frame(len(s) if at_end else min(keep, len(s)) or 1)
+        self._show_findings(FindingsFound(message.findings))
+        old.close()
+
+    def _show_findings(self, message: FindingsFound) -> None:
+        findings = message.findings
+        if self.follow:  # a file being written usually ends inside a record: that is not a finding
+            findings = tuple(f for f in findings if f.kind != "capture.file_truncated")
         if message.error:
             self.notify(escape_text(message.error), severity="error", markup=False, timeout=10)
         # Most severe first, then in capture order (find_all's order, made certain here).
-        self.findings = sorted(message.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 3),
+        self.findings = sorted(findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 3),
                                                                 f.frames[0] if f.frames else 0))
         by_frame: dict[int, list] = {}
         flags: dict[int, str] = {}
@@ -413,6 +491,8 @@ class TlsTuiApp(App[int]):
         t = Text()
         t.append(escape_text(self.display_name), "bold")
         t.append(f"  {len(s):,} frames")
+        if self.follow:
+            t.append("  following" + (" (re-reading…)" if self._follow_busy else ""), theme_style(self, "accent"))
         shown = len(self.frame_list.view)
         if self.applied_filter:
             t.append(f"  shown {shown:,}", theme_style(self, "accent"))
@@ -934,7 +1014,7 @@ def _reattach_tty() -> bool:
     return True
 
 
-def run_app(path: str | None, keylog: str | None = None, theme: str | None = None) -> int:
+def run_app(path: str | None, keylog: str | None = None, theme: str | None = None, follow: bool = False) -> int:
     """`tlstui [FILE]`: open the UI; no FILE opens the bundled demo; '-' reads stdin."""
     from ..capture.reader import CaptureError
 
@@ -961,7 +1041,7 @@ def run_app(path: str | None, keylog: str | None = None, theme: str | None = Non
         print(f"tlstui: {escape_text(path)}: no such file", file=sys.stderr)
         return 2
     app = TlsTuiApp(path, keylog, session=session, display_name=name,
-                    theme_name=theme or os.environ.get("TLSTUI_THEME") or None)
+                    theme_name=theme or os.environ.get("TLSTUI_THEME") or None, follow=follow)
     result = app.run()
     if app.return_code:
         return app.return_code

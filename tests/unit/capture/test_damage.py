@@ -58,3 +58,49 @@ def test_pcapng_section_with_unknown_byte_order(tmp_path):
     p.write_bytes(b"".join(good) + bytes(broken) + b"".join(good[1:]))
     cap = open_capture(str(p))
     assert len(cap) == 3 and any("unknown byte order" in w for w in cap.warnings)
+
+
+def _damaged_pcap(tmp_path):
+    """A real TLS capture (s04) whose 10th record header claims 3 GB: frames 1-9 and 11.. stay."""
+    from pathlib import Path
+
+    raw = bytearray(Path(factory.DATA / "s04_mtls12_no_client_cert.pcap").read_bytes())
+    pos = 24
+    for _ in range(9):
+        pos += 16 + struct.unpack_from("<I", raw, pos + 8)[0]
+    struct.pack_into("<I", raw, pos + 8, 3_000_000_000)
+    p = tmp_path / "damaged.pcap"
+    p.write_bytes(bytes(raw))
+    return p
+
+
+def test_damage_in_the_middle_is_a_warning_finding_with_the_frames_around_it(tmp_path):
+    from tlstui.findings import find_all
+    from tlstui.session import Session
+
+    s = Session.open(str(_damaged_pcap(tmp_path)))
+    s.analyze()
+    whole = Session.open(str(factory.DATA / "s04_mtls12_no_client_cert.pcap"))
+    assert len(s) == len(whole) - 1
+    assert s.capture.damage and s.capture.damage[0].frames_before == 9 and s.capture.damage[0].skipped > 0
+    found = [f for f in find_all(s) if f.kind == "capture.file_damaged"]
+    assert len(found) == 1
+    f = found[0]
+    assert f.severity == "warning" and f.frames == [9, 10] and "3000000000" in f.explanation
+    assert not any(f.kind == "capture.file_damaged" for f in find_all(whole))
+
+
+def test_the_cli_reports_the_damage(tmp_path, capsys):
+    import json
+
+    from tlstui.cli import main
+
+    path = _damaged_pcap(tmp_path)
+    code = main(["findings", str(path), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code >= 1
+    assert any(f["kind"] == "capture.file_damaged" and f["frames"] == [9, 10] for f in out)
+    assert main(["fields", "-r", str(path), "-e", "frame.number"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.split() == [str(n) for n in range(1, 12)]  # s04 has 12 frames; one is lost
+    assert "claims 3000000000 bytes" in captured.err

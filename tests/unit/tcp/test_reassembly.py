@@ -188,6 +188,18 @@ def test_too_much_held_data_declares_the_hole_lost():
         w.seg(10 + i * len(chunk), chunk)
     assert ("gap", w.n, 9) in w.rec.events
     assert len(w.rec.stream()) == 10 + n * len(chunk)
+    hits = w.r.limits.hits
+    assert [(h.what, h.frame) for h in hits] == [("reassembly", w.n)]
+    assert f"bound {MAX_PENDING_BYTES}" in hits[0].detail and "hole of 9 bytes" in hits[0].detail
+
+
+def test_a_hole_that_fills_in_time_is_no_limit_hit():
+    w = Wire()
+    w.syn()
+    w.seg(0, b"a")
+    w.seg(10, b"z" * 65536)
+    w.seg(1, b"b" * 9)
+    assert w.r.limits.hits == [] and w.rec.stream() == b"a" + b"b" * 9 + b"z" * 65536
 
 
 def test_sequence_numbers_wrap_around():

@@ -4,6 +4,8 @@ the result, which is sorted)."""
 from __future__ import annotations
 
 from . import (
+    analysis_limit_reached,
+    capture_file_damaged,
     capture_file_truncated,
     capture_snaplen_truncated,
     dtls_fragmented_handshake,
@@ -28,7 +30,7 @@ from . import (
 )
 
 # Rules that read only the frame index: safe while the analysis pass is still running.
-CAPTURE_RULES = [capture_file_truncated, capture_snaplen_truncated]
+CAPTURE_RULES = [capture_file_damaged, capture_file_truncated, capture_snaplen_truncated]
 
 RULES = CAPTURE_RULES + [
     tcp_events,
@@ -50,4 +52,5 @@ RULES = CAPTURE_RULES + [
     dtls_handshake_retransmission,
     dtls_handshake_stalled,
     dtls_fragmented_handshake,
+    analysis_limit_reached,
 ]
