@@ -21,6 +21,10 @@ REASSEMBLY_PENDING_BYTES = 4 * 1024 * 1024
 # 24-bit field: 16 MiB could be claimed per message), and messages in progress per stream.
 DTLS_MESSAGE_BYTES = 1024 * 1024
 DTLS_MESSAGES_IN_PROGRESS = 64
+# Findings grouped per stream (tcp.reset, tcp.retransmission...): beyond this many streams of
+# one kind, the streams with the fewest events are summed up in one finding (a port scan makes
+# a reset per connection; 300,000 findings would bury everything else and take seconds to list).
+STREAM_FINDINGS_PER_KIND = 200
 # Limit hits kept per kind (the count goes on; the list is evidence, not a log).
 HITS_KEPT = 100
 

@@ -19,7 +19,7 @@ def fake_findings(monkeypatch):
     """Replace find_all with a fixed list (the findings rules are tested on their own)."""
     holder: dict[str, list] = {"findings": []}
 
-    def load(session):
+    def load(session, between=None):
         return list(holder["findings"])
 
     monkeypatch.setattr("tlstui.ui.app.load_findings", load)

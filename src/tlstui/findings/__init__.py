@@ -27,11 +27,14 @@ def _rule_name(rule) -> str:
     return rule.__name__.rsplit(".", 1)[-1]
 
 
-def run_rules(session, rules) -> list[Finding]:
-    """Run ``rules`` over one session; every rule is isolated from the others' failures."""
+def run_rules(session, rules, between=None) -> list[Finding]:
+    """Run ``rules`` over one session; every rule is isolated from the others' failures.
+    ``between()`` is called before each rule (the UI pauses there while keys arrive)."""
     ctx = Context(session)
     found: list[Finding] = []
     for rule in rules:
+        if between is not None:
+            between()
         try:
             found.extend(rule.check(ctx))
         except Exception as e:  # a rule must never take the report down
@@ -47,13 +50,14 @@ def run_rules(session, rules) -> list[Finding]:
     return found
 
 
-def find_all(session) -> list[Finding]:
+def find_all(session, between=None) -> list[Finding]:
     """Every finding for an analysed session, most severe first, then by first frame.
 
     Call after ``session.analyze()`` has finished.  While the pass is still running only the
     rules that need nothing but the frame index run (the others would read half-built state).
+    ``between``: see ``run_rules``.
     """
     from .rules import CAPTURE_RULES, RULES
 
     finished = getattr(session, "finished", True)
-    return run_rules(session, RULES if finished else CAPTURE_RULES)
+    return run_rules(session, RULES if finished else CAPTURE_RULES, between)

@@ -68,6 +68,10 @@ class _Piece:
     data: bytes | None  # None: known missing (cut by the snapshot length)
 
 
+_NO_RUNS_Q = array("q")  # never appended to: Reassembler._emit replaces them first
+_NO_RUNS_I = array("I")
+
+
 @dataclass(slots=True)
 class Direction:
     """One direction of one stream."""
@@ -81,10 +85,11 @@ class Direction:
     closed: bool = False
     last_frame: int = 0
     # What was delivered, in order: run start, length, frame (0: a gap), offset in the frame.
-    map_start: array = field(default_factory=lambda: array("q"))
-    map_len: array = field(default_factory=lambda: array("I"))
-    map_frame: array = field(default_factory=lambda: array("I"))
-    map_off: array = field(default_factory=lambda: array("I"))
+    # Shared empty arrays until the first run (most directions of a port scan never get one).
+    map_start: array = field(default_factory=lambda: _NO_RUNS_Q)
+    map_len: array = field(default_factory=lambda: _NO_RUNS_I)
+    map_frame: array = field(default_factory=lambda: _NO_RUNS_I)
+    map_off: array = field(default_factory=lambda: _NO_RUNS_I)
 
     def position(self, rel_seq: int) -> int:
         """The stream offset of a relative sequence number, unwrapped around the current position."""
@@ -111,6 +116,11 @@ class Reassembler:
         key = (stream, direction)
         d = self.dirs.get(key)
         if d is None:
+            if not (wire_len or flags & (TH_SYN | TH_FIN)):
+                # A bare ACK or RST before any data: nothing to reassemble (port scans: millions).
+                if flags & TH_RST:
+                    self._forget_if_empty(stream, 1 - direction)
+                return
             d = self.dirs[key] = Direction()
         d.last_frame = frame
         seq = (rel_seq + 1) & M32 if flags & TH_SYN else rel_seq
@@ -131,9 +141,17 @@ class Reassembler:
             self._give_up(d, stream, direction, frame)
             d.closed = True
             self.consumer.on_tcp_close(stream, direction, frame, "rst")
+            self._forget_if_empty(stream, direction)
+            self._forget_if_empty(stream, 1 - direction)
         elif d.fin_at >= 0 and not d.closed and d.delivered >= d.fin_at:
             d.closed = True
             self.consumer.on_tcp_close(stream, direction, frame, "fin")
+
+    def _forget_if_empty(self, stream: int, direction: int) -> None:
+        """A connection reset before any byte (a refused connection, a port scan): keep nothing."""
+        d = self.dirs.get((stream, direction))
+        if d is not None and d.map_start is _NO_RUNS_Q and not d.pend:
+            del self.dirs[(stream, direction)]
 
     def _data(self, d: Direction, stream: int, direction: int, frame: int, rel_seq: int, pos: int,
               payload: bytes, foff: int, wire_len: int) -> None:
@@ -197,6 +215,8 @@ class Reassembler:
     def _emit(self, d: Direction, stream: int, direction: int, frame: int, pos: int, data: bytes | None,
               foff: int, deliver_frame: int, length: int = 0) -> None:
         n = len(data) if data is not None else length
+        if d.map_start is _NO_RUNS_Q:
+            d.map_start, d.map_len, d.map_frame, d.map_off = array("q"), array("I"), array("I"), array("I")
         d.map_start.append(pos)
         d.map_len.append(n)
         d.map_frame.append(frame if data is not None else 0)

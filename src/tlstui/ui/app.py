@@ -348,7 +348,7 @@ class TlsTuiApp(App[int]):
         self.post_message(AnalysisFinished(time.perf_counter() - t0))
         self.analysis_done.set()
         try:
-            found = load_findings(s)
+            found = load_findings(s, self.yield_to_user)
         except Exception as e:  # a broken rule must not take the capture away from the user
             self.post_message(FindingsFound((), f"findings failed: {type(e).__name__}: {e}"))
             return
@@ -398,7 +398,7 @@ class TlsTuiApp(App[int]):
         try:
             s = Session.open(self.path, self.keylog)
             s.analyze(progress=lambda done, total: self.yield_to_user())
-            found = tuple(load_findings(s))
+            found = tuple(load_findings(s, self.yield_to_user))
         except Exception as e:  # the file may be mid-rewrite: try again at the next poll
             self._follow_busy = False
             self.post_message(FindingsFound(tuple(self.findings), f"--follow: re-reading failed: {e}"))

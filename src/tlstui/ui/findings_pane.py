@@ -17,13 +17,14 @@ SEVERITY_RANK = {"error": 0, "warning": 1, "note": 2}
 SEVERITY_MARK = {"error": "✖ error", "warning": "▲ warn", "note": "• note"}
 
 
-def load_findings(session) -> list:
-    """The session's findings, most severe first; [] while the findings package is not there."""
+def load_findings(session, between=None) -> list:
+    """The session's findings, most severe first; [] while the findings package is not there.
+    ``between()`` runs between two rules (see findings.run_rules)."""
     try:
         from ..findings import find_all
     except ImportError:
         return []
-    found = list(find_all(session))
+    found = list(find_all(session, between))
     found.sort(key=lambda f: (SEVERITY_RANK.get(f.severity, 3), f.frames[0] if f.frames else 0))
     return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from ...limits import STREAM_FINDINGS_PER_KIND
 from ..context import Context, frame_list, plural
 from ..model import Finding
 
@@ -62,6 +63,22 @@ def _group(events) -> dict[int, list[int]]:
     return by_stream
 
 
+def _summed_up(kind: str, one: str, many: str, meaning: str, rest: dict[int, list[int]]) -> Finding:
+    """One finding for the streams beyond STREAM_FINDINGS_PER_KIND (its frames: each one's first)."""
+    n = sum(len(v) for v in rest.values())
+    streams = sorted(rest)
+    firsts = sorted(min(v) for v in rest.values())
+    return Finding(
+        kind=kind, severity="note",
+        summary=f"{plural(n, one, many)} in {len(streams)} more TCP streams (fewest events each; "
+                f"the {STREAM_FINDINGS_PER_KIND} streams with the most have findings of their own)",
+        explanation=(f"So many streams have this event that each would have had its own finding: streams "
+                     f"{frame_list(streams)}. The frames listed are the first event of each stream. "
+                     "Many short connections each ending the same way usually mean a scan, a health check or "
+                     f"a client retrying; look at one of them before the rest. {meaning}"),
+        frames=firsts, stream=None)
+
+
 def check(ctx: Context) -> list[Finding]:
     tcp = ctx.tcp
     if tcp is None or not hasattr(tcp, "events"):
@@ -94,7 +111,12 @@ def check(ctx: Context) -> list[Finding]:
             continue
         if kind == "tcp.reset":
             events, after_close = _split_resets(ctx, events, tls)
-        for stream, frames in sorted(_group(events).items()):
+        grouped = _group(events)
+        if len(grouped) > STREAM_FINDINGS_PER_KIND:  # a port scan: a finding per stream would bury the rest
+            keep = sorted(grouped, key=lambda s_: (-len(grouped[s_]), s_))[:STREAM_FINDINGS_PER_KIND]
+            rest = {s_: grouped.pop(s_) for s_ in set(grouped) - set(keep)}
+            out.append(_summed_up(kind, one, many, meaning, rest))
+        for stream, frames in sorted(grouped.items()):
             frames.sort()
             st = tls.get(stream)
             cdir = st.client_direction if st is not None and st.client_direction in (0, 1) else 0
