@@ -122,6 +122,35 @@ def summary(name: str, vals: list[float]) -> str:
             f"max {max(vals):6.1f} ms")
 
 
+def top_line() -> str:
+    lines = tmux("capture-pane", "-p", "-t", SESSION).splitlines()
+    return "\n".join(lines[:3])
+
+
+def type_filter(text: str) -> list[float]:
+    """Open the filter bar and type ``text`` a character at a time; each latency is until the
+    typed prefix is on screen.  Escape clears and leaves the bar."""
+    out = []
+    tmux("send-keys", "-t", SESSION, "/")
+    time.sleep(0.2)
+    for i, ch in enumerate(text):
+        t0 = time.perf_counter()
+        tmux("send-keys", "-t", SESSION, "-l", ch)
+        if ch == " ":  # tmux drops trailing blanks from what it shows: measured with the next character
+            continue
+        want = text[:i + 1]
+        while want not in top_line():
+            if time.perf_counter() - t0 > 20:
+                raise TimeoutError(f"typed {want!r} never showed")
+            time.sleep(0.002)
+        out.append((time.perf_counter() - t0) * 1000)
+    tmux("send-keys", "-t", SESSION, "Escape")
+    time.sleep(0.3)
+    tmux("send-keys", "-t", SESSION, "Escape")
+    time.sleep(0.3)
+    return out
+
+
 def run_keys(n: int, page: int) -> dict[str, list[float]]:
     res: dict[str, list[float]] = {}
     cur = frame_of(status()) or 1
@@ -165,16 +194,28 @@ def main() -> int:
         print(f"index complete: {time.perf_counter() - t0:.1f} s")
         time.sleep(1.0)
         during = run_keys(args.keys, 46)
+        during["filter typing"] = type_filter("tcp.stream eq 7 and tls")
         st = status()
         m = re.search(r"(\d+)%", st)
         print(f"keys while the analysis runs (it was at {m.group(1) if m else '?'}% after them):")
         for k, v in during.items():
             print(summary(k, v))
-        wait_for(lambda s: "analysed in" in s, timeout=3600, poll=0.5)
+        wait_for(lambda s: "analysed in" in s, timeout=3600, poll=0.05)
         m = re.search(r"analysed in ([\d.]+)s", status())
         print(f"analysis finished {time.perf_counter() - t0:.1f} s after start (the pass: {m.group(1) if m else '?'} s)")
+        # The findings rules run right after the pass: keys at once, while they run.
+        rules = {"j (down)": []}
+        cur = frame_of(status()) or 1
+        t_end = time.perf_counter() + 1.5
+        while time.perf_counter() < t_end:
+            cur += 1
+            rules["j (down)"].append(press("j", cur))
+        print("keys while the findings rules run (the 1.5 s after the pass):")
+        for k, v in rules.items():
+            print(summary(k, v))
         time.sleep(1.0)
         after = run_keys(args.keys, 46)
+        after["filter typing"] = type_filter("tcp.stream eq 7 and tls")
         print("keys after the analysis:")
         for k, v in after.items():
             print(summary(k, v))
