@@ -27,10 +27,20 @@ def run_pipeline(data: bytes, dissect_all: bool = True) -> int:
             for f in top.walk():
                 f.label  # labels are derived lazily: make sure each one can be
         tree.protocol, tree.info
-    try:
-        from tlstui.findings import find_all
-    except ImportError:
-        return n
+    from tlstui.findings import find_all
+
     for finding in find_all(session):
         assert finding.kind and finding.severity in ("error", "warning", "note")
+    from tlstui.filter import compile_filter
+
+    for text in FILTERS:
+        df = compile_filter(text)
+        for number in range(1, min(n, MAX_FRAMES_DISSECTED) + 1):
+            df.matches(session.view(number))
+    session.close()
     return n
+
+
+# Filters over every layer, the TLS ones reading records rebuilt from the analysis.
+FILTERS = ["tcp.analysis.flags or tcp.len > 0", "tls.handshake.type == 1 or tls.record.content_type == 23",
+           "dtls.handshake.fragment_offset > 0 or tls.alert_message", "ip.ttl == 16 and tcp.flags.reset == 1"]

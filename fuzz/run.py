@@ -10,6 +10,7 @@ keep each fixed one as a regression test in tests/fuzz/regressions/.
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing as mp
 import random
 import sys
@@ -65,6 +66,9 @@ def worker(args: tuple[int, int, int]) -> tuple[int, list[str]]:
     corpus = seeds()
     crashes = []
     for k in range(count):
+        if k % 200 == 0:  # the pass freezes what the collector tracks (Session.analyze): let it go now and then
+            gc.unfreeze()
+            gc.collect()
         data = mutate(rng.choice(corpus), rng)
         try:
             run_pipeline(data, dissect_all=(k % 4 == 0))

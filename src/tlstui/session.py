@@ -56,6 +56,7 @@ def needs_tcp_analysis(names) -> bool:  # noqa: ANN001 - any iterable of field n
 
 
 _NO_TRANSPORT = object()
+_UPPER_SKIP = _SHARED_PROTOCOLS | _LOWER_PROTOCOLS
 
 
 class FrameView:
@@ -111,11 +112,14 @@ class FrameView:
             got = extract(name, self)
             if got is not None:
                 return got
-            if name.split(".", 1)[0] not in _SHARED_PROTOCOLS | _LOWER_PROTOCOLS:
-                if self._upper is None and name not in APP_DATA_FIELDS:
+            if name.split(".", 1)[0] not in _UPPER_SKIP:
+                if self._upper is None:
+                    # Most frames carry no record, or whole application-data records only: those
+                    # cannot hold most fields, and need no tree to say so.
                     tls = self.session.tls
-                    if tls is not None and tls.only_application_data(self.number):
-                        return []  # most frames: their records cannot hold this field
+                    content = tls.frame_content(self.number) if tls is not None else 0
+                    if content == 0 or (content == 1 and name not in APP_DATA_FIELDS):
+                        return []
                 return self.upper().fields(name)
         return self.tree().fields(name)
 
@@ -325,10 +329,17 @@ class Session:
             tcpa.feed(i + 1, idx.time_ns[i], t, conv.tcp_streams[s], conv.direction[i])
 
     def close(self) -> None:
-        """Stop any helper process (the session stays readable)."""
+        """Stop any helper process and let go of the analysis.
+
+        The analysers point back at the session (frame_bytes), a cycle that only the cyclic
+        collector could free, and the pass freezes its objects out of that collector's reach
+        (see ``analyze``): cutting the cycle here lets reference counting free it all."""
         if self._offload is not None:
             self._offload.close()
             self._offload = None
+        self.tls = self.reassembler = self.tcp_analyzer = self.decryption = None
+        with self._lock:
+            self._trees.clear()
 
     def _finish_pass(self) -> None:
         reasm, tls, tcpa = self.reassembler, self.tls, self.tcp_analyzer

@@ -40,3 +40,22 @@ def test_fields_outside_the_claimed_sets_do_not_change(name):
     assert all(needs_tcp_analysis([f]) for f in differ_tcp), sorted(f for f in differ_tcp if not needs_tcp_analysis([f]))
     assert all(needs_upper_layers([f]) for f in differ_upper), \
         sorted(f for f in differ_upper if not needs_upper_layers([f]))
+
+
+def test_a_closed_session_is_freed_by_reference_counting_alone():
+    """analyze() freezes the pass's objects out of the cyclic collector's reach; close() must cut
+    the session <-> analyser cycles, or --follow (which replaces sessions) would leak each one."""
+    import gc
+    import weakref
+
+    s = Session.open(str(DATA / "s07_close_notify_keepalive_reuse_rst.pcap"))
+    s.analyze()
+    s.tree(3)
+    refs = [weakref.ref(x) for x in (s, s.tls, s.reassembler, s.tcp_analyzer, s.conv)]
+    gc.disable()
+    try:
+        s.close()
+        del s
+        assert [r() for r in refs] == [None] * len(refs)
+    finally:
+        gc.enable()

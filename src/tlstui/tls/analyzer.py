@@ -621,13 +621,20 @@ class TlsAnalyzer:
             out[k] = st.info
         return out
 
-    def only_application_data(self, frame: int) -> bool:
-        """True when every record completing in ``frame`` is a whole application-data record kept
-        as columns (its tree can only hold APP_DATA_FIELDS: filters need not build it)."""
+    NO_TLS, APPLICATION_DATA_ONLY, OTHER_TLS = 0, 1, 2
+
+    def frame_content(self, frame: int) -> int:
+        """NO_TLS; APPLICATION_DATA_ONLY when every record completing in ``frame`` is a whole
+        application-data record kept as columns (its tree can only hold APP_DATA_FIELDS, so
+        filters need not build it); OTHER_TLS otherwise."""
         if frame in self._by_frame or frame in self._cont:
-            return False
-        lo, hi = self._compact_range(frame)
-        return hi > lo
+            return self.OTHER_TLS
+        cf = self._c_frame
+        i = bisect_left(cf, frame)
+        return self.APPLICATION_DATA_ONLY if i < len(cf) and cf[i] == frame else self.NO_TLS
+
+    def only_application_data(self, frame: int) -> bool:
+        return self.frame_content(frame) == self.APPLICATION_DATA_ONLY
 
     def has_tls(self, frame: int) -> bool:
         return frame in self._cont or self._has_records(frame)
