@@ -111,3 +111,16 @@ def to_vlan(frame: bytes, vids: tuple[int, ...] = (100,)) -> bytes:
     for i, vid in enumerate(vids):
         out += struct.pack(">HH", tpids[i], vid)
     return out + struct.pack(">H", etype) + payload
+
+
+def damaged_s04(tmp_path: Path) -> Path:
+    """s04 (12 frames) whose 10th record header claims 3 GB: the reader keeps 1-9, skips the
+    damaged record and resynchronises on 11 (frames 10 and 11 of the result)."""
+    raw = bytearray((DATA / "s04_mtls12_no_client_cert.pcap").read_bytes())
+    pos = 24
+    for _ in range(9):
+        pos += 16 + struct.unpack_from("<I", raw, pos + 8)[0]
+    struct.pack_into("<I", raw, pos + 8, 3_000_000_000)
+    out = tmp_path / "damaged.pcap"
+    out.write_bytes(bytes(raw))
+    return out

@@ -86,15 +86,9 @@ def test_ui_modules_do_not_leak_textual_into_the_core():
 
 async def test_a_damaged_capture_shows_the_frames_around_the_damage_and_a_finding(tmp_path):
     """The TUI on a file whose 10th record header is garbage: 11 of 12 frames, a warning, a finding."""
-    import struct
+    import factory
 
-    raw = bytearray(Path(S04).read_bytes())
-    pos = 24
-    for _ in range(9):
-        pos += 16 + struct.unpack_from("<I", raw, pos + 8)[0]
-    struct.pack_into("<I", raw, pos + 8, 3_000_000_000)
-    path = tmp_path / "damaged.pcap"
-    path.write_bytes(bytes(raw))
+    path = factory.damaged_s04(tmp_path)
     app = TlsTuiApp(str(path))
     async with app.run_test(size=(160, 48)) as pilot:
         await ready(app, pilot)

@@ -60,25 +60,11 @@ def test_pcapng_section_with_unknown_byte_order(tmp_path):
     assert len(cap) == 3 and any("unknown byte order" in w for w in cap.warnings)
 
 
-def _damaged_pcap(tmp_path):
-    """A real TLS capture (s04) whose 10th record header claims 3 GB: frames 1-9 and 11.. stay."""
-    from pathlib import Path
-
-    raw = bytearray(Path(factory.DATA / "s04_mtls12_no_client_cert.pcap").read_bytes())
-    pos = 24
-    for _ in range(9):
-        pos += 16 + struct.unpack_from("<I", raw, pos + 8)[0]
-    struct.pack_into("<I", raw, pos + 8, 3_000_000_000)
-    p = tmp_path / "damaged.pcap"
-    p.write_bytes(bytes(raw))
-    return p
-
-
 def test_damage_in_the_middle_is_a_warning_finding_with_the_frames_around_it(tmp_path):
     from tlstui.findings import find_all
     from tlstui.session import Session
 
-    s = Session.open(str(_damaged_pcap(tmp_path)))
+    s = Session.open(str(factory.damaged_s04(tmp_path)))
     s.analyze()
     whole = Session.open(str(factory.DATA / "s04_mtls12_no_client_cert.pcap"))
     assert len(s) == len(whole) - 1
@@ -95,7 +81,7 @@ def test_the_cli_reports_the_damage(tmp_path, capsys):
 
     from tlstui.cli import main
 
-    path = _damaged_pcap(tmp_path)
+    path = factory.damaged_s04(tmp_path)
     code = main(["findings", str(path), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code >= 1
