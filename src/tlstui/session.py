@@ -305,10 +305,12 @@ class Session:
         result = self._offload.result()
         self.offload_heap_kb = self._offload.heap_kb
         self._offload = None
-        total = len(self.capture.index)
+        idx = self.capture.index
+        total = len(idx)
         start = 0
-        if result is not None and result[0] <= total:
-            self.tcp_analyzer.load_state(result[1])
+        # The child read the file on its own: take its work only if it saw these same frames.
+        if result is not None and result[0] <= total and (result[0] == 0 or idx.offset[result[0] - 1] == result[1]):
+            self.tcp_analyzer.load_state(result[2])
             start = result[0]
         else:
             self.tcp_analyzer = TcpAnalyzer(self)
@@ -328,15 +330,19 @@ class Session:
                 continue
             tcpa.feed(i + 1, idx.time_ns[i], t, conv.tcp_streams[s], conv.direction[i])
 
+    def stop_helpers(self) -> None:
+        """Stop the TCP-analysis child, if one runs (quitting while the pass runs)."""
+        if self._offload is not None:
+            self._offload.close()
+            self._offload = None
+
     def close(self) -> None:
         """Stop any helper process and let go of the analysis.
 
         The analysers point back at the session (frame_bytes), a cycle that only the cyclic
         collector could free, and the pass freezes its objects out of that collector's reach
         (see ``analyze``): cutting the cycle here lets reference counting free it all."""
-        if self._offload is not None:
-            self._offload.close()
-            self._offload = None
+        self.stop_helpers()
         self.tls = self.reassembler = self.tcp_analyzer = self.decryption = None
         with self._lock:
             self._trees.clear()

@@ -99,3 +99,35 @@ async def test_a_damaged_capture_shows_the_frames_around_the_damage_and_a_findin
         app.frame_list.select_frame(10)  # the first frame after the damage dissects normally
         await settle(pilot)
         assert app.current_tree.number == 10 and app.current_tree.fields("tcp.stream")
+
+
+async def test_quitting_stops_the_tcp_analysis_child(monkeypatch):
+    """A TCP-analysis child (tcp/offload.py) must not outlive the app."""
+    import subprocess
+    import sys as _sys
+
+    from tlstui.tcp import offload
+
+    children = []
+
+    def slow_child(self, path):  # a child that would take a minute
+        self.proc = subprocess.Popen([_sys.executable, "-c", "import time; time.sleep(60)"],
+                                     stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        children.append(self.proc)
+
+    monkeypatch.setenv(offload.ENV_SWITCH, "1")
+    monkeypatch.setattr(offload.Offload, "__init__", slow_child)
+    app = TlsTuiApp(capture("s08a_lossy_transfers.pcap"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if children:
+                break
+        assert children and children[0].poll() is None
+    for _ in range(100):
+        if children[0].poll() is not None:
+            break
+        import time
+
+        time.sleep(0.02)
+    assert children[0].poll() is not None

@@ -8,7 +8,7 @@ and streams alike), and loads the analyzer's state from it when its own half is 
 
 The child is a fresh interpreter (not a fork: the UI process has threads), started with
 ``python -m tlstui.tcp.offload FILE``; it writes one pickle to stdout:
-``(frames_analysed, TcpAnalyzer state, its heap in kB)``.  Anything that goes wrong there makes the
+``(frames_analysed, file offset of the last one, TcpAnalyzer state, its heap in kB)``.  Anything that goes wrong there makes the
 session run the TCP analysis itself, so the offload can only change the time taken.
 """
 from __future__ import annotations
@@ -45,14 +45,14 @@ class Offload:
         self.proc = subprocess.Popen([sys.executable, "-m", "tlstui.tcp.offload", path],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
 
-    def result(self) -> tuple[int, dict] | None:
+    def result(self) -> tuple[int, int, dict] | None:
         try:
             raw = self.proc.stdout.read()
             code = self.proc.wait()
             if code != 0 or not raw:
                 return None
-            frames, state, self.heap_kb = pickle.loads(raw)
-            return frames, state
+            frames, last_offset, state, self.heap_kb = pickle.loads(raw)
+            return frames, last_offset, state
         except Exception:  # a child that died or wrote garbage: the session falls back
             return None
         finally:
@@ -93,7 +93,8 @@ def _child(path: str) -> int:
     session._analyze_range(0, n)
     out = sys.stdout.buffer
     state = session.tcp_analyzer.__getstate__()
-    pickle.dump((n, state, heap_kb()), out, protocol=pickle.HIGHEST_PROTOCOL)
+    last_offset = session.capture.index.offset[n - 1] if n else 0
+    pickle.dump((n, last_offset, state, heap_kb()), out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
     return 0
 

@@ -464,6 +464,8 @@ class TlsTuiApp(App[int]):
 
     def on_unmount(self) -> None:
         self.cancel_analysis.set()
+        if self.session is not None and hasattr(self.session, "stop_helpers"):
+            self.session.stop_helpers()  # a TCP-analysis child must not outlive the app
         sys.setswitchinterval(self._switch_interval)
 
     async def on_event(self, event) -> None:

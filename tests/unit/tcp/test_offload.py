@@ -65,7 +65,8 @@ def test_a_child_that_saw_fewer_frames_is_continued_here(monkeypatch):
     part.tcp_analyzer = TcpAnalyzer(part)
     part._analyze_range(0, prefix)
     state = part.tcp_analyzer.__getstate__()
-    monkeypatch.setattr(offload.Offload, "result", lambda self: (self.close(), (prefix, state))[1])
+    last = part.capture.index.offset[prefix - 1]
+    monkeypatch.setattr(offload.Offload, "result", lambda self: (self.close(), (prefix, last, state))[1])
     child = _run(path, "1", monkeypatch)
     assert _outcome(child) == _outcome(inline)
 
@@ -79,3 +80,17 @@ def test_offload_is_only_for_large_mapped_files(tmp_path, monkeypatch):
     assert not offload.wanted("<stdin>", False)  # stdin and gzip are read into memory: no second reader
     monkeypatch.setenv(offload.ENV_SWITCH, "0")
     assert not offload.wanted(str(small), True)
+
+
+def test_a_child_that_read_another_file_is_not_believed(monkeypatch):
+    """Same frame count, different bytes (the file was rewritten between the two reads)."""
+    path = DATA / "s12a_tampered_retransmission.pcap"
+    inline = _run(path, "0", monkeypatch)
+    other = Session.open(str(DATA / "s08a_lossy_transfers.pcap"), upper_layers=False)
+    other.tcp_analyzer = TcpAnalyzer(other)
+    n = min(len(other), len(inline))
+    other._analyze_range(0, n)
+    state = other.tcp_analyzer.__getstate__()
+    monkeypatch.setattr(offload.Offload, "result", lambda self: (self.close(), (n, 12345, state))[1])
+    child = _run(path, "1", monkeypatch)
+    assert _outcome(child) == _outcome(inline)
