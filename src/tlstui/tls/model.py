@@ -41,7 +41,7 @@ class RecordSummary:
     reassembly_error: bool = False  # a fragment of a message already whole (tshark: overlap error)
 
 
-@dataclass
+@dataclass(slots=True)
 class HelloInfo:
     """A ClientHello or ServerHello, decoded."""
 
@@ -67,7 +67,7 @@ class HelloInfo:
     ja4: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class CertRequestInfo:
     frame: int
     cert_types: list[int] = field(default_factory=list)
@@ -75,7 +75,7 @@ class CertRequestInfo:
     ca_names: list[str] = field(default_factory=list)  # RFC 4514-like 'CN=...,O=...'
 
 
-@dataclass
+@dataclass(slots=True)
 class CertChain:
     """One Certificate message: the chain in the order sent, and whether each is issued by the next."""
 
@@ -85,7 +85,7 @@ class CertChain:
     issued_by_next: list[bool | None] = field(default_factory=list)  # len(certs)-1 entries
 
 
-@dataclass
+@dataclass(slots=True)
 class AlertEvent:
     frame: int
     direction: int
@@ -94,7 +94,7 @@ class AlertEvent:
     encrypted: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class StreamTls:
     """The handshake state of one TCP or UDP stream carrying TLS/DTLS.
 

@@ -131,7 +131,7 @@ def dname_field(der: bytes, name: str, offset: int, src: str = FRAME) -> tuple[F
         return f, ""
 
 
-@dataclass
+@dataclass(slots=True)
 class CertInfo:
     """What findings need to know about one certificate (``cryptography`` decoded)."""
 
