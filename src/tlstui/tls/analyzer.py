@@ -152,11 +152,7 @@ class TlsAnalyzer:
             d.ad_left -= n
             pos += n
             if d.ad_left:
-                p = self._partial
-                if frame < len(p):
-                    p[frame] = 1
-                else:
-                    self._set_partial(frame)
+                self._set_partial(frame)
                 return
             self._emit_compact(st, d, direction, completing, 5 + d.ad_len)
             if pos >= len(data):
@@ -166,18 +162,22 @@ class TlsAnalyzer:
         self._drain(st, d, direction, completing)
 
     def _take(self, d: _Dir, n: int) -> tuple[Chunk, ...]:
+        """The (frame, offset, length) pieces of the next ``n`` bytes of ``d``, removed from it."""
+        chunks = d.chunks
         out = []
-        while n > 0 and d.chunks:
-            c = d.chunks[0]
+        k = 0
+        while n > 0 and k < len(chunks):
+            c = chunks[k]
             if c[2] <= n:
                 out.append((c[0], c[1], c[2]))
                 n -= c[2]
-                d.chunks.pop(0)
+                k += 1
             else:
                 out.append((c[0], c[1], n))
                 c[1] += n
                 c[2] -= n
                 n = 0
+        del chunks[:k]
         return tuple(out)
 
     def _drain(self, st: _Stream, d: _Dir, direction: int, frame: int) -> None:
@@ -267,23 +267,10 @@ class TlsAnalyzer:
             self._c_id.append(self._nrec)
             chf, cho, chl = self._ch_frame, self._ch_off, self._ch_len
             self._c_ch.append(len(chf))
-            chunks = d.chunks
-            k = 0
-            n = total
-            while n > 0 and k < len(chunks):  # _take, straight into the columns
-                c = chunks[k]
-                chf.append(c[0])
-                cho.append(c[1])
-                if c[2] <= n:
-                    chl.append(c[2])
-                    n -= c[2]
-                    k += 1
-                else:
-                    chl.append(n)
-                    c[1] += n
-                    c[2] -= n
-                    n = 0
-            del chunks[:k]
+            for f, o, n in self._take(d, total):
+                chf.append(f)
+                cho.append(o)
+                chl.append(n)
             self._nrec += 1
         info = st.info
         info.last_record_frame[direction] = frame
