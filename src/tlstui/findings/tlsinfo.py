@@ -1,6 +1,8 @@
 """Questions about one TLS/DTLS stream that several rules ask (derived from ``StreamTls``)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .context import CT_ALERT, CT_APP_DATA, MAX_TLS12_ALERT_LENGTH, TLS13_ALERT_LENGTHS, Context
 
 TLS13 = 0x0304
@@ -51,23 +53,57 @@ def fatal_alerts(st, direction: int | None = None) -> list:
     return out
 
 
-def close_signals(ctx: Context, st, direction: int) -> list[int]:
-    """Frames where ``direction`` sent a close_notify or what is most likely one: a readable
-    close_notify, an encrypted alert record (TLS <= 1.2), or, in TLS 1.3 without keys, an
-    alert-sized application-data record as the sender's last record."""
-    out = []
+@dataclass(frozen=True, slots=True)
+class CloseSign:
+    """One sign that a side closed the TLS session.  ``known``: a close_notify read in the clear
+    or decrypted with the key log; otherwise an encrypted record that is most likely one, and
+    ``seen`` says what was actually seen."""
+
+    frame: int
+    direction: int
+    known: bool
+    seen: str
+
+
+def close_evidence(ctx: Context, st, direction: int) -> list[CloseSign]:
+    """What ``direction`` sent that closes the session: a readable close_notify (known), an
+    encrypted alert record (TLS <= 1.2), or, in TLS 1.3 without keys, an alert-sized
+    application-data record as the sender's last record (both inferred)."""
+    out: list[CloseSign] = []
     for a in st.alerts:
         if a.direction != direction:
             continue
-        if a.description == 0 or a.level is None:
-            out.append(a.frame)
+        if a.description == 0:
+            how = "decrypted with the key log" if a.encrypted or _decrypted(ctx, a.frame, direction) else "in the clear"
+            out.append(CloseSign(a.frame, direction, True, f"a close_notify alert ({how}, frame {a.frame})"))
+        elif a.level is None:
+            rec = ctx.alert_record(a.frame, direction)
+            size = f"{rec.length}-byte " if rec is not None else ""
+            out.append(CloseSign(a.frame, direction, False,
+                                 f"a {size}encrypted alert record (frame {a.frame}), most likely close_notify "
+                                 "by its position at the end of the exchange"))
     last = st.last_record_frame[direction] if st.last_record_frame else None
-    if last and is_tls13(st) and last not in out:
+    if last and is_tls13(st) and all(c.frame != last for c in out):
         for r in ctx.records(last):
             if r.direction == direction and r.content_type == CT_APP_DATA and r.length in TLS13_ALERT_LENGTHS:
-                out.append(last)
+                out.append(CloseSign(last, direction, False,
+                                     f"a {r.length}-byte encrypted record (frame {last}), most likely an alert: "
+                                     "close_notify by its position at the end of the exchange"))
                 break
-    return sorted(out)
+    out.sort(key=lambda c: c.frame)
+    return out
+
+
+def _decrypted(ctx: Context, frame: int, direction: int) -> bool:
+    try:
+        return any(p is not None for r, p in ctx.tls.plaintexts(frame) if r.direction == direction)
+    except Exception:
+        return False
+
+
+def close_signals(ctx: Context, st, direction: int) -> list[int]:
+    """Frames of ``close_evidence`` (known or inferred closes of ``direction``)."""
+    return [c.frame for c in close_evidence(ctx, st, direction)]
 
 
 def alert_sized(r) -> bool:
@@ -155,3 +191,55 @@ def rejecting_alert(st, chain_direction: int, descs: tuple[int, ...] | None = No
         if descs is None or a.description in descs:
             return a
     return None
+
+
+def _stream_frames(ctx: Context, key) -> list[int]:
+    kind, stream = key
+    if kind == "tcp":
+        return ctx.tcp_frames(stream)
+    return stream_frames_before(ctx, key, ctx.total)
+
+
+def tls13_rejection(ctx: Context, key, st) -> int | None:
+    """The frame of an encrypted TLS 1.3 record that is most likely the server rejecting the
+    handshake: the server's first record after the client's encrypted flight (its Certificate and
+    Finished) is alert-sized, comes quickly, before the client closed, and the server sends nothing
+    larger after it.  Without keys the alert cannot be read; its position says what it is."""
+    if st.dtls or not is_tls13(st) or st.client_direction not in (0, 1) or not st.server_hellos:
+        return None
+    cdir = st.client_direction
+    sdir = 1 - cdir
+    client_first = st.first_app_data[cdir]
+    if client_first is None:
+        return None
+    server_recs = []
+    client_closed_at = None
+    for f in _stream_frames(ctx, key):
+        if f <= client_first:
+            continue
+        for r in ctx.records(f):
+            if r.direction == sdir and r.content_type == CT_APP_DATA:
+                server_recs.append(r)
+            elif r.direction == cdir and r.content_type == CT_ALERT and client_closed_at is None:
+                client_closed_at = f
+        if key[0] == "tcp" and client_closed_at is None:
+            cs = ctx.tcp_stream(key[1])
+            if cs is not None and cs.fin[cdir] and cs.fin[cdir] <= f:
+                client_closed_at = cs.fin[cdir]
+    if not server_recs or server_recs[0].length not in TLS13_ALERT_LENGTHS:
+        return None
+    if any(r.length not in TLS13_ALERT_LENGTHS for r in server_recs[1:]):
+        return None  # the server went on talking: not a rejection
+    alert = server_recs[0]
+    if client_closed_at is not None and client_closed_at <= alert.frame:
+        return None  # an answer to the client's own close
+    # Quickly: a rejection follows the client's flight within a few round trips; an idle
+    # timeout's close_notify comes seconds later.
+    try:
+        ch = st.client_hellos[0].frame if st.client_hellos else None
+        rtt = ctx.time(st.server_hellos[0].frame) - ctx.time(ch) if ch else 0.0
+        if ctx.time(alert.frame) - ctx.time(client_first) > max(0.5, 4 * max(rtt, 0.0)):
+            return None
+    except Exception:
+        pass
+    return alert.frame

@@ -366,7 +366,9 @@ class TlsAnalyzer:
         self._store(frame, _Rec(s, chunks, declared, ctx, None, sslv2_enc, plain))
         if dec.cut or not complete:
             info.incomplete_frames.append(frame)
-        if dec.malformed:
+        # After the sender's ChangeCipherSpec a handshake record is encrypted (a Finished): bytes that
+        # happen to read as a broken plaintext message are not a malformed record.
+        if dec.malformed and not (ct == CT_HANDSHAKE and plain is None and st.dirs[direction].ccs):
             info.malformed_frames.append(frame)
         self._learn(st, direction, frame, s, dec, rec, ver, plain.content_type if plain else ct)
 
@@ -565,6 +567,11 @@ class TlsAnalyzer:
     def records(self, frame: int) -> list[RecordSummary]:
         """Compact summaries of the records that complete in ``frame`` (in tree order)."""
         return [r.s for r in self._recs(frame)]
+
+    def plaintexts(self, frame: int) -> list[tuple[RecordSummary, object]]:
+        """(summary, decrypt.Decrypted or None) of the records completing in ``frame``: the
+        plaintext where a key log opened the record (findings ask what a record really is)."""
+        return [(r.s, r.plain) for r in self._recs(frame)]
 
     def _compact_range(self, frame: int) -> tuple[int, int]:
         cf = self._c_frame

@@ -20,8 +20,20 @@ def test_s07_reuse_after_close_notify():
     assert f.frames == [13, 15, 17, 18]
     assert f.severity == "error" and f.stream == 0
     assert "127.0.0.1:38394 → 127.0.0.1:443" in f.summary
-    assert "close_notify (frame 13)" in f.explanation and "RST (frame 18)" in f.explanation
-    assert "keep-alive" in f.explanation
+    assert "encrypted alert record (frame 13), most likely close_notify" in f.explanation
+    assert "RST (frame 18)" in f.explanation and "keep-alive" in f.explanation
+    assert "inferred from its size" in f.explanation  # no key log: what the record is, is inferred
+
+
+def test_s07_reuse_with_keys_reads_the_request():
+    from findings_support import capture_path
+    from craft import findings_of
+
+    path = capture_path("s07")
+    got = [f for f in findings_of(path, str(path.with_suffix(".keys"))) if f.kind == "tls.reuse_after_close_notify"]
+    assert len(got) == 1 and got[0].severity == "error"
+    assert "a close_notify alert (decrypted" in got[0].explanation
+    assert "(decrypted, frame 17)" in got[0].explanation and "inferred from its size" not in got[0].explanation
 
 
 def test_reuse_not_reported_for_normal_resets():

@@ -92,6 +92,7 @@ def check(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     tls = {key[1]: st for key, st in ctx.tls_streams.items() if key[0] == "tcp"}
     after_close: list[tuple[int, int]] = []
+    after_likely_close: list[tuple[int, int]] = []
     subsets: dict[str, dict[int, int]] = {}
     for ev in ("fast_retransmission", "spurious_retransmission"):
         counts: dict[int, int] = defaultdict(int)
@@ -110,7 +111,7 @@ def check(ctx: Context) -> list[Finding]:
         except (KeyError, AttributeError):
             continue
         if kind == "tcp.reset":
-            events, after_close = _split_resets(ctx, events, tls)
+            events, after_close, after_likely_close = _split_resets(ctx, events, tls)
         grouped = _group(events)
         if len(grouped) > STREAM_FINDINGS_PER_KIND:  # a port scan: a finding per stream would bury the rest
             keep = sorted(grouped, key=lambda s_: (-len(grouped[s_]), s_))[:STREAM_FINDINGS_PER_KIND]
@@ -149,33 +150,28 @@ def check(ctx: Context) -> list[Finding]:
                 summary=f"{plural(n, one, many)} in TCP stream {stream} ({ctx.peers('tcp', stream, cdir)})",
                 explanation=expl, frames=frames, stream=stream))
     if after_close:
-        frames = sorted(f for f, _ in after_close)
-        streams = sorted({s for _, s in after_close})
-        only = streams[0] if len(streams) == 1 else None
-        out.append(Finding(
-            kind="tcp.reset", severity="note",
-            summary=(f"{plural(len(frames), 'reset (RST)', 'resets (RST)')} after the TLS close in "
-                     + (f"TCP stream {only} ({ctx.peers('tcp', only)})" if only is not None
-                        else plural(len(streams), "stream"))),
-            explanation=(f"Frames {frame_list(frames)}: each RST comes from a side that had already sent its "
-                         "close_notify, and the peer sent nothing but its own close_notify after that. A "
-                         "client that closes its socket while the server's close_notify is still unread "
-                         "makes the kernel answer with RST (curl, openssl s_client do this). Harmless."),
-            frames=frames, stream=only))
+        out.append(_after_close(ctx, after_close, True))
+    if after_likely_close:
+        out.append(_after_close(ctx, after_likely_close, False))
     return out
 
 
-def _split_resets(ctx: Context, events, tls: dict) -> tuple[list, list]:
-    """(resets to report per stream, resets that only follow an orderly TLS close)."""
-    from ..tlsinfo import close_signals
+def _split_resets(ctx: Context, events, tls: dict) -> tuple[list, list, list]:
+    """(resets to report per stream, resets after a close known to be close_notify, resets after a
+    close that is most likely one: an encrypted alert-sized record)."""
+    from ..tlsinfo import close_evidence, tls13_rejection
 
-    keep, benign = [], []
+    keep, known, likely = [], [], []
+    rejected: dict[int, int | None] = {}
     for frame, stream in events:
         st = tls.get(stream)
         d = ctx.direction(frame)
         ok = False
-        if st is not None and d in (0, 1):
-            mine = [f for f in close_signals(ctx, st, d) if f < frame]
+        if st is not None and stream not in rejected:
+            rejected[stream] = tls13_rejection(ctx, ("tcp", stream), st)
+        if st is not None and d in (0, 1) and rejected.get(stream) is None:
+            signs = [c for c in close_evidence(ctx, st, d) if c.frame < frame]
+            mine = [c.frame for c in signs]
             if mine:
                 ok = True
                 for f in ctx.tcp_frames(stream):
@@ -184,8 +180,13 @@ def _split_resets(ctx: Context, events, tls: dict) -> tuple[list, list]:
                         if not recs or any(r.content_type != 21 for r in recs):
                             ok = False
                             break
-        (benign if ok else keep).append((frame, stream))
-    return keep, benign
+        if not ok:
+            keep.append((frame, stream))
+        elif signs[0].known:
+            known.append((frame, stream))
+        else:
+            likely.append((frame, stream))
+    return keep, known, likely
 
 
 def _resets_from_conversations(ctx: Context) -> list[Finding]:
@@ -199,3 +200,33 @@ def _resets_from_conversations(ctx: Context) -> list[Finding]:
                                explanation=f"First RST in frame {s.rst}. {meaning}",
                                frames=[s.rst], stream=s.number))
     return out
+
+
+def _after_close(ctx: Context, resets: list[tuple[int, int]], known: bool) -> Finding:
+    """One note for the resets that follow the sender's own TLS close: harmless only when that
+    close is known (plaintext or decrypted) to be close_notify."""
+    frames = sorted(f for f, _ in resets)
+    streams = sorted({s for _, s in resets})
+    only = streams[0] if len(streams) == 1 else None
+    where = (f"TCP stream {only} ({ctx.peers('tcp', only)})" if only is not None else plural(len(streams), "stream"))
+    resets_word = plural(len(frames), "reset (RST)", "resets (RST)")
+    if known:
+        return Finding(
+            kind="tcp.reset", severity="note",
+            summary=f"{resets_word} after the TLS close (close_notify) in {where}",
+            explanation=(f"Seen: frames {frame_list(frames)}: each RST comes from a side that had already sent a "
+                         "close_notify (read in the clear or decrypted), and the peer sent nothing but its own "
+                         "close_notify after that. A client that closes its socket while the server's "
+                         "close_notify is still unread makes the kernel answer with RST (curl, openssl s_client "
+                         "do this). Harmless."),
+            frames=frames, stream=only)
+    return Finding(
+        kind="tcp.reset", severity="note",
+        summary=f"{resets_word} after what is most likely the TLS close in {where}",
+        explanation=(f"Seen: frames {frame_list(frames)}: each RST comes from a side whose last TLS record before "
+                     "it was an encrypted alert-sized record, and the peer sent nothing after that but records of "
+                     "the same kind. Inferred: those records are most likely close_notify, and then the RST is "
+                     "the usual way a socket with unread data ends (curl, openssl s_client, browsers), which is "
+                     "harmless. Without keys this cannot be confirmed: if the connection failed, open the capture "
+                     "with the key log (--keylog) to read those alerts."),
+        frames=frames, stream=only)

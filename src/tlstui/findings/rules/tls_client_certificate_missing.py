@@ -47,9 +47,15 @@ def check(ctx: Context) -> list[Finding]:
             outcome = (f" The server then sent an encrypted alert (frame {encrypted_alert.frame}), most likely "
                        "certificate_required or handshake_failure.")
             sev = "error"
+        elif _server_carried_on(st, sdir, answer):
+            outcome = (" The server carried on without it (its ChangeCipherSpec/Finished or application data "
+                       "followed and no alert came), so client authentication is optional there and the "
+                       "application sees an anonymous client. That is a problem only if this client was "
+                       "meant to authenticate with a certificate.")
+            sev = "note"
         else:
-            outcome = (" The server went on without it (client authentication is optional there), so the "
-                       "application sees an anonymous client.")
+            outcome = (" Nothing from the server follows in the capture, so whether it accepts a client "
+                       "without a certificate cannot be told.")
             sev = "warning"
         ev = [cr.frame, answer] + ([alert.frame] if alert else []) + ([encrypted_alert.frame] if encrypted_alert and not alert else [])
         out.append(Finding(
@@ -64,3 +70,11 @@ def check(ctx: Context) -> list[Finding]:
                          "extended key usage does not allow client authentication."),
             frames=ev, stream=stream))
     return out
+
+
+def _server_carried_on(st, sdir: int, answer: int) -> bool:
+    """The server finished the handshake or sent data after the client's answer (no alert)."""
+    after = [f for f in st.ccs_frames[sdir] + st.finished_frames[sdir] if f > answer]
+    first = st.first_app_data[sdir]
+    return bool(after) or (first is not None and first > answer) or (
+        st.app_data_frames[sdir] > 0 and st.finished_frames[sdir] != [])

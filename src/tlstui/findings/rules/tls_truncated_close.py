@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..context import Context
 from ..model import Finding
-from ..tlsinfo import client_dir, close_signals, fatal_alerts, handshake_done
+from ..tlsinfo import client_dir, close_evidence, close_signals, fatal_alerts, handshake_done, tls13_rejection
 
 KINDS = ("tls.truncated_close",)
 
@@ -16,7 +16,7 @@ def check(ctx: Context) -> list[Finding]:
             continue
         if not (st.app_data_frames[0] or st.app_data_frames[1]):
             continue
-        if fatal_alerts(st):
+        if fatal_alerts(st) or tls13_rejection(ctx, key, st) is not None:
             continue  # ended by an alert: reported as such
         conv_st = ctx.tcp_stream(stream)
         if conv_st is None:
@@ -37,17 +37,19 @@ def check(ctx: Context) -> list[Finding]:
             if last is not None and any(f >= (last or 0) for f in st.incomplete_frames):
                 continue  # the last record was cut or lost: cannot tell
             # A peer that already closed: this side's RST is how sockets with unread data end.
-            peer_closed = close_signals(ctx, st, 1 - d)
+            peer_signs = close_evidence(ctx, st, 1 - d)
             role = "client" if d == cdir else "server"
             how = "FIN" if end == conv_st.fin[d] else "RST"
             sev = "warning"
             note = ""
             peer_fin = conv_st.fin[1 - d]
-            peer_first = min([f for f in peer_closed[:1] + [peer_fin] if f] or [0])
+            peer_first = min([f for f in [c.frame for c in peer_signs[:1]] + [peer_fin] if f] or [0])
             if peer_first and peer_first < end:
-                note = (f" The peer had already closed (frame {peer_first}), so the exchange itself was "
-                        "complete; this side just did not answer with its own close_notify, which is common "
-                        "and harmless.")
+                first_sign = peer_signs[0] if peer_signs and peer_signs[0].frame == peer_first else None
+                what = first_sign.seen if first_sign else f"FIN (frame {peer_first})"
+                note = (f" Seen: the peer had already closed, with {what}. Inferred: the exchange itself was "
+                        "most likely complete, and this side simply did not answer the peer's close with its "
+                        "own close_notify, which many stacks do.")
                 sev = "note"
             out.append(Finding(
                 kind="tls.truncated_close", severity=sev,
