@@ -68,7 +68,7 @@ def test_handshake_incomplete_only_without_another_explanation(fresh_session):
     s.tls.streams()[("tcp", 0)].alerts[:] = []  # a server that just closes after the ClientHello
     got = tls_handshake_incomplete.check(Context(s))
     assert len(got) == 1 and got[0].frames[0] == 4 and got[0].severity == "warning"
-    assert "FIN/RST in frame 8" in got[0].explanation
+    assert "the server ended the connection with FIN (frame 8) without an alert" in got[0].explanation
 
 
 def test_s11_sslv2_client_hello():
