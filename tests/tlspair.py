@@ -74,7 +74,8 @@ class _Splitter:
 def record_connection(ciphers: str | None = None, version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2,
                       cert: str = "rsa", requests: tuple[bytes, ...] = (b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",),
                       responses: tuple[bytes, ...] = (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",),
-                      close: bool = True, options: int = 0) -> Recording:
+                      close: bool = True, options: int = 0, alpn: tuple[str, ...] = (),
+                      server_hostname: str | None = "localhost") -> Recording:
     """One connection: handshake, each request answered by its response, close_notify both ways."""
     certfile, keyfile = cert_files(cert)
     keylog = Path(tempfile.mkdtemp(prefix="tlstui-keylog-")) / "keys.log"
@@ -91,8 +92,11 @@ def record_connection(ciphers: str | None = None, version: ssl.TLSVersion = ssl.
     if ciphers:
         for c in (cctx, sctx):
             c.set_ciphers(ciphers + ":@SECLEVEL=0")
+    if alpn:
+        for c in (cctx, sctx):
+            c.set_alpn_protocols(list(alpn))
     c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = cctx.wrap_bio(c_in, c_out, server_hostname="localhost")
+    client = cctx.wrap_bio(c_in, c_out, server_hostname=server_hostname)  # an IP address: no SNI sent
     server = sctx.wrap_bio(s_in, s_out, server_side=True)
     rec = Recording()
     split = (_Splitter(), _Splitter())

@@ -177,7 +177,7 @@ def _split_resets(ctx: Context, events, tls: dict) -> tuple[list, list, list]:
                 for f in ctx.tcp_frames(stream):
                     if mine[0] < f < frame and ctx.direction(f) == 1 - d and ctx.tcp_payload_len(f) > 0:
                         recs = [r for r in ctx.records(f) if r.direction == 1 - d]
-                        if not recs or any(r.content_type != 21 for r in recs):
+                        if not recs or not all(_close_sized(st, r) for r in recs):
                             ok = False
                             break
         if not ok:
@@ -200,6 +200,15 @@ def _resets_from_conversations(ctx: Context) -> list[Finding]:
                                explanation=f"First RST in frame {s.rst}. {meaning}",
                                frames=[s.rst], stream=s.number))
     return out
+
+
+def _close_sized(st, r) -> bool:
+    """An alert record, or in TLS 1.3 an application-data record the size of an alert."""
+    from ..context import CT_ALERT, CT_APP_DATA, TLS13_ALERT_LENGTHS
+    from ..tlsinfo import is_tls13
+
+    return r.content_type == CT_ALERT or (
+        r.content_type == CT_APP_DATA and is_tls13(st) and r.length in TLS13_ALERT_LENGTHS)
 
 
 def _after_close(ctx: Context, resets: list[tuple[int, int]], known: bool) -> Finding:

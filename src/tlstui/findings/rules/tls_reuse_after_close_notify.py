@@ -101,7 +101,8 @@ def check(ctx: Context) -> list[Finding]:
         if not marks:
             continue
         start = min(marks)
-        h2 = (st.alpn_selected or "") == "h2"
+        # TLS 1.3 hides the server's ALPN choice (EncryptedExtensions): offered h2 counts then.
+        h2 = st.alpn_selected == "h2" or (st.alpn_selected is None and "h2" in (st.alpn_offered or []))
         reuse = None
         for f in ctx.tcp_frames(stream):
             if f <= start or ctx.direction(f) != cdir or ctx.tcp_payload_len(f) <= 0:
