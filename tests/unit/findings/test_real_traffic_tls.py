@@ -177,19 +177,39 @@ def test_handshake_incomplete_warns_only_on_evidence_of_failure(tmp_path):
     assert len(got) == 1 and got[0].severity == "warning" and "gave up" in got[0].explanation
 
 
-@pytest.mark.parametrize("cipher", ["DES-CBC3-SHA"])
-def test_obsolete_version_and_weak_cipher(tmp_path, cipher):
-    try:
-        rec = record_connection(version=ssl.TLSVersion.TLSv1, ciphers=cipher)
-    except (ssl.SSLError, AssertionError) as e:  # an OpenSSL built without TLS 1.0 or 3DES
-        pytest.skip(f"this OpenSSL cannot make a TLS 1.0 {cipher} connection: {e}")
+def _with_server_cipher(rec, suite: int):
+    """The recording with its ServerHello's cipher suite replaced (OpenSSL 3 no longer speaks the
+    weak ones, so the choice is patched into a real ServerHello)."""
+    out = []
+    for d, r in rec.records:
+        if d == 1 and r[0] == 22 and r[5] == 2:
+            p = 5 + 4 + 2 + 32
+            p += 1 + r[p]
+            r = r[:p] + suite.to_bytes(2, "big") + r[p + 2:]
+        out.append((d, r))
+    rec.records = out
+    return rec
+
+
+def test_obsolete_version_negotiated(tmp_path):
     t = TcpTalk()
     t.open()
-    t.replay(rec)
+    t.replay(record_connection(version=ssl.TLSVersion.TLSv1, ciphers="ECDHE-RSA-AES128-SHA"))
     k = kinds(findings_of(write(tmp_path / "old.pcap", t)))
-    assert [f.summary.split(" negotiated")[0] for f in k["tls.obsolete_version"]] == ["TLS 1.0"]
-    weak = k["tls.weak_cipher"]
-    assert len(weak) == 1 and "3DES" in weak[0].summary and weak[0].severity == "warning"
+    got = k["tls.obsolete_version"]
+    assert [f.summary.split(" negotiated")[0] for f in got] == ["TLS 1.0"] and got[0].severity == "warning"
+    assert "tls.weak_cipher" not in k
+
+
+@pytest.mark.parametrize("suite,word", [(0x000A, "3DES"), (0x0005, "RC4"), (0x0002, "NULL"), (0x0003, "EXPORT"),
+                                        (0x0034, "anonymous")])
+def test_weak_cipher_negotiated(tmp_path, suite, word):
+    t = TcpTalk()
+    t.open()
+    t.replay(_with_server_cipher(record_connection(version=TLS12, ciphers="AES128-SHA"), suite))
+    got = kinds(findings_of(write(tmp_path / "weak.pcap", t)))["tls.weak_cipher"]
+    assert len(got) == 1 and got[0].severity == "warning" and f"0x{suite:04x}" in got[0].explanation
+    assert word in got[0].explanation
 
 
 def test_modern_negotiation_has_no_version_or_cipher_finding_and_missing_sni_is_a_note(tmp_path):
