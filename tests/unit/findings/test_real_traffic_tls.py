@@ -223,3 +223,22 @@ def test_modern_negotiation_has_no_version_or_cipher_finding_and_missing_sni_is_
     t.replay(record_connection(version=TLS13, server_hostname="127.0.0.1"))  # an address: no SNI
     got = kinds(findings_of(write(tmp_path / "ip.pcap", t)))["tls.missing_sni"]
     assert len(got) == 1 and got[0].severity == "note" and got[0].frames == [4]
+
+
+def test_truncated_close_note_for_fin_warning_for_a_server_abort(tmp_path):
+    # ndpi_teams, ndpi_mysql: FIN without close_notify is how many stacks end (a note); a server
+    # aborting with RST before the client closed may have cut a response short (a warning).
+    t = connection(TLS12)
+    t.records(True, [app_record(120)])
+    t.records(False, [app_record(900)])
+    t.fin(False)
+    t.fin(True)
+    t.ack(False)
+    got = kinds(findings_of(write(tmp_path / "fin.pcap", t)))["tls.truncated_close"]
+    assert {f.severity for f in got} == {"note"}
+    t = connection(TLS12)
+    t.records(True, [app_record(120)])
+    t.records(False, [app_record(900)], ack=False)
+    rst = t.rst(False)
+    got = kinds(findings_of(write(tmp_path / "rst.pcap", t)))["tls.truncated_close"]
+    assert len(got) == 1 and got[0].severity == "warning" and rst in got[0].frames and "RST" in got[0].summary

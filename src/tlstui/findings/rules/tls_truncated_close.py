@@ -40,7 +40,10 @@ def check(ctx: Context) -> list[Finding]:
             peer_signs = close_evidence(ctx, st, 1 - d)
             role = "client" if d == cdir else "server"
             how = "FIN" if end == conv_st.fin[d] else "RST"
-            sev = "warning"
+            # Closing without close_notify is common (HTTP/1.1 servers with Content-Length, database
+            # clients quitting, browsers dropping spare connections): a note.  A server aborting with
+            # RST while the client has not closed may have cut a response short: a warning.
+            sev = "warning" if role == "server" and how == "RST" else "note"
             note = ""
             peer_fin = conv_st.fin[1 - d]
             peer_first = min([f for f in [c.frame for c in peer_signs[:1]] + [peer_fin] if f] or [0])
@@ -58,8 +61,9 @@ def check(ctx: Context) -> list[Finding]:
                              f"frame {end}" + (f" after its last TLS record in frame {last}" if last else "")
                              + ", and sent no close_notify alert before. Without close_notify the receiver "
                                "cannot tell a complete response from one cut short (a truncation attack, or "
-                               "a crashed process, an idle timeout or a proxy dropping the connection). If "
-                               "responses are short or clients report incomplete downloads, check the "
-                               "sender's logs and any device in between." + note),
+                               "a crashed process, an idle timeout or a proxy dropping the connection); many "
+                               "stacks close this way when the application protocol already marks the end "
+                               "(Content-Length, a QUIT command). If responses are short or clients report "
+                               "incomplete downloads, check the sender's logs and any device in between." + note),
                 frames=[f for f in (last, end) if f], stream=stream))
     return out
