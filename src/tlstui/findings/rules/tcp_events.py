@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ...limits import STREAM_FINDINGS_PER_KIND
-from ..context import Context, frame_list, plural
+from ..context import TH_FIN, TH_SYN, Context, frame_list, plural
+
+TH_ACK = 0x10
 from ..model import Finding
 
 # kind -> (analyzer event, singular, plural, severity from this many events on (else note),
@@ -145,8 +147,15 @@ def check(ctx: Context) -> list[Finding]:
                         sub.append(f"{k} {label}")
                 if sub:
                     expl += " Of these, " + " and ".join(sub) + " (listed separately as well)."
+            severity = "warning" if n >= warn_from else "note"
+            if kind == "tcp.retransmission":
+                sorts = _retransmission_sorts(ctx, stream, frames)
+                expl += _sorts_text(sorts)
+                data = len(sorts["data"])
+                severity = "warning" if data >= warn_from or sorts["syn_unanswered"] or len(sorts["syn_late"]) >= 2 \
+                    else "note"
             out.append(Finding(
-                kind=kind, severity="warning" if n >= warn_from else "note",
+                kind=kind, severity=severity,
                 summary=f"{plural(n, one, many)} in TCP stream {stream} ({ctx.peers('tcp', stream, cdir)})",
                 explanation=expl, frames=frames, stream=stream))
     if after_close:
@@ -239,3 +248,74 @@ def _after_close(ctx: Context, resets: list[tuple[int, int]], known: bool) -> Fi
                      "harmless. Without keys this cannot be confirmed: if the connection failed, open the capture "
                      "with the key log (--keylog) to read those alerts."),
         frames=frames, stream=only)
+
+
+DUPLICATE_GAP_S = 0.0005  # a resend this soon after the original is the capture seeing a packet twice
+
+
+def _retransmission_sorts(ctx: Context, stream: int, frames: list[int]) -> dict[str, list[int]]:
+    """Retransmissions of one stream by what they are: capture duplicates (the same segment again
+    within half a millisecond: no TCP stack resends that fast), SYNs never answered, SYN-ACKs the
+    client never completed, bare FINs the peer no longer acknowledges, and data."""
+    out: dict[str, list[int]] = {"duplicate": [], "syn_unanswered": [], "syn_late": [], "synack_unanswered": [], "fin": [],
+                                 "data": []}
+    all_frames = ctx.tcp_frames(stream)
+    pos = {f: i for i, f in enumerate(all_frames)}
+    seq = ctx.conv.rel_seq
+    cs = ctx.tcp_stream(stream)
+    for f in frames:
+        flags = ctx.tcp_flags(f)
+        plen = ctx.tcp_payload_len(f)
+        d = ctx.direction(f)
+        i = pos.get(f, 0)
+        dup = False
+        for g in reversed(all_frames[max(0, i - 4):i]):
+            if ctx.direction(g) == d and seq[g - 1] == seq[f - 1] and ctx.tcp_payload_len(g) == plen \
+                    and ctx.tcp_flags(g) == flags:
+                try:
+                    dup = ctx.time(f) - ctx.time(g) < DUPLICATE_GAP_S
+                except Exception:
+                    dup = False
+                break
+        if dup:
+            out["duplicate"].append(f)
+        elif flags & TH_SYN and not flags & TH_ACK:
+            answered = any(ctx.direction(g) != d and ctx.tcp_flags(g) & TH_SYN for g in all_frames)
+            out["syn_late" if answered else "syn_unanswered"].append(f)
+        elif flags & TH_SYN:
+            completed = any(ctx.direction(g) != d and ctx.tcp_payload_len(g) > 0 for g in all_frames)
+            out["data" if completed else "synack_unanswered"].append(f)
+        elif flags & TH_FIN and plen == 0:
+            out["fin"].append(f)
+        else:
+            out["data"].append(f)
+    return out
+
+
+def _sorts_text(sorts: dict[str, list[int]]) -> str:
+    parts = []
+    if sorts["duplicate"]:
+        parts.append(f" {plural(len(sorts['duplicate']), 'of them is', 'of them are')} the same packet captured "
+                     f"twice within half a millisecond (frames {frame_list(sorts['duplicate'])}): no TCP stack "
+                     "resends that fast, so the capture point saw each packet twice (a mirror/SPAN port "
+                     "copying both directions, capturing on two interfaces, a bridge or VPN interface); "
+                     "these are not losses.")
+    if sorts["syn_unanswered"]:
+        parts.append(f" The connection attempt was never answered: the SYN was sent again in frames "
+                     f"{frame_list(sorts['syn_unanswered'])} and no SYN-ACK came. The server is down, the port "
+                     "is filtered by a firewall that drops instead of rejecting, or the route is broken; the "
+                     "client sees a connect timeout.")
+    if sorts["syn_late"]:
+        parts.append(f" The connection attempt was answered late: the SYN was sent again in frames "
+                     f"{frame_list(sorts['syn_late'])} before a SYN-ACK came, so connecting took "
+                     f"{plural(len(sorts['syn_late']) + 1, 'attempt')}: SYNs or SYN-ACKs lost on the path, or a "
+                     "server whose listen queue was full.")
+    if sorts["synack_unanswered"]:
+        parts.append(f" The server resent its SYN-ACK (frames {frame_list(sorts['synack_unanswered'])}) and the "
+                     "client never completed the connection: a half-open connection, typical of a SYN scan, a "
+                     "SYN flood, or a client that gave up; nothing to fix on the server unless it is unexpected.")
+    if sorts["fin"]:
+        parts.append(f" Frames {frame_list(sorts['fin'])} resend only a FIN that the peer does not acknowledge: "
+                     "the peer has most likely already forgotten the connection (it closed or reset it, or a "
+                     "NAT or firewall timed it out); not a loss of data.")
+    return "".join(parts)
