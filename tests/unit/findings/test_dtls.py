@@ -57,3 +57,37 @@ def test_stalled_when_the_last_flight_gets_no_answer(fresh_session):
 def test_retransmission_rule_silent_without_dtls():
     for prefix in ("s01", "s08a"):
         assert rule_output(prefix, dtls_handshake_retransmission) == []
+
+
+def _udp_frame(sport: int, dport: int, payload: bytes) -> bytes:
+    import struct
+
+    from craft import _ipv4
+
+    udp = struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload
+    return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + _ipv4(bytes([10, 9, 9, 1]), bytes([10, 9, 9, 2]), 17, udp)
+
+
+def _stall_then(tmp_path, name: str, gap_s: float, more: int):
+    """s10a's ClientHello, HelloVerifyRequest and second ClientHello, then other UDP traffic:
+    ``more`` datagrams a second apart, starting ``gap_s`` after the ClientHello."""
+    from craft import findings_of
+    from factory import pcap, real_frames
+
+    frames = real_frames("s10a_dtls12_fragmented.pcap")[:3]
+    t = frames[-1][0]
+    for i in range(more):
+        f = _udp_frame(5000, 6000, b"other traffic")
+        frames.append((t + int((gap_s + i) * 1e9), f, len(f)))
+    p = tmp_path / name
+    p.write_bytes(pcap(frames))
+    return [f for f in findings_of(p) if f.kind == "dtls.handshake_stalled"]
+
+
+def test_stall_is_an_error_only_when_the_capture_kept_running(tmp_path):
+    # the capture goes on (other traffic for 10 s) and the ClientHello is never resent: stalled
+    got = _stall_then(tmp_path, "running.pcap", 0.5, 10)
+    assert len(got) == 1 and got[0].severity == "error" and got[0].frames == [3]
+    # ndpi_stun: the next frame is years later (captures joined): cannot be judged
+    got = _stall_then(tmp_path, "joined.pcap", 86400 * 400, 3)
+    assert len(got) == 1 and got[0].severity == "note" and "gap of" in got[0].explanation

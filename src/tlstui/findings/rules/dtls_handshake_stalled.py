@@ -32,11 +32,12 @@ def check(ctx: Context) -> list[Finding]:
         cdir = client_dir(st)
         waiting = "server" if last_dir == cdir else "client"
         sender = "client" if last_dir == cdir else "server"
-        try:
-            idle = ctx.time(ctx.total) - ctx.time(last_frame)
-        except Exception:
-            idle = None
-        if idle is not None and idle < INITIAL_TIMER_S:
+        idle, hole = _covered_after(ctx, last_frame)
+        if idle is not None and idle < INITIAL_TIMER_S and hole:
+            sev, tail = "note", (f" The capture holds only {idle:.2f} s of traffic after it and then has a gap of "
+                                 f"{hole:.0f} s (several captures joined, or a capture that was paused), so whether "
+                                 "the flight was resent cannot be seen.")
+        elif idle is not None and idle < INITIAL_TIMER_S:
             sev, tail = "note", (f" The capture ends only {idle:.2f} s later, before a retransmission timer "
                                  "would fire: it may just have been stopped too early.")
         else:
@@ -66,3 +67,21 @@ def _datagrams_after(ctx: Context, stream: int, frame: int, direction: int, limi
         if us[i] == stream and dirs[i] == direction:
             return True
     return False
+
+
+CAPTURE_HOLE_S = 30.0  # no frame at all for this long: the capture was not running (joined files, a pause)
+
+
+def _covered_after(ctx: Context, frame: int, limit: int = 200_000) -> tuple[float | None, float | None]:
+    """(seconds of capture after ``frame`` before the first hole or the end, the hole's length or None)."""
+    try:
+        t0 = prev = ctx.time(frame)
+        end = min(ctx.total, frame + limit)
+        for f in range(frame + 1, end + 1):
+            t = ctx.time(f)
+            if t - prev > CAPTURE_HOLE_S:
+                return prev - t0, t - prev
+            prev = t
+        return prev - t0, None
+    except Exception:
+        return None, None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..alerts import alert_label, alert_meaning, alert_name
 from ..context import Context, frame_list, plural
 from ..model import Finding
-from ..tlsinfo import client_dir, handshake_done, tls13_rejection
+from ..tlsinfo import client_dir, handshake_done, handshake_started, tls13_rejection
 
 KINDS = ("tls.encrypted_alert",)
 
@@ -60,7 +60,8 @@ def check(ctx: Context) -> list[Finding]:
                     frames=[a.frame], stream=stream))
                 continue
             mine, peer = _own_app_data_before(ctx, key, st, a.frame, a.direction)
-            in_handshake = not _finished_before(st, a.frame) and not (mine or peer)
+            # A capture that starts mid-connection shows no handshake: nothing says the alert is in one.
+            in_handshake = handshake_started(st) and not _finished_before(st, a.frame) and not (mine or peer)
             if in_handshake and a.direction != cdir and st.client_direction is not None and any(
                     f < a.frame for f in st.finished_frames[cdir]):
                 out.append(Finding(
@@ -78,9 +79,10 @@ def check(ctx: Context) -> list[Finding]:
                     frames=[min(st.finished_frames[cdir]), a.frame], stream=stream))
                 continue
             if in_handshake:
-                why = ("it comes before the handshake finished in both directions, where a close_notify "
-                       "makes no sense: it is almost certainly a fatal alert (for example decrypt_error, "
-                       "bad_certificate or handshake_failure after the peer's encrypted Finished)")
+                why = ("it comes before the handshake finished in both directions: most likely a fatal alert "
+                       "(decrypt_error, bad_record_mac or handshake_failure after the peer's encrypted Finished); "
+                       "a client that only wanted the handshake (a scanner or a certificate checker) also ends "
+                       "this way, with a close_notify right after its Finished")
             elif peer and not mine:
                 why = ("it comes right after the peer's first application data, in place of an answer: the "
                        "usual story is a record the sender could not decrypt or verify (bad_record_mac), "
