@@ -15,8 +15,9 @@ from pathlib import Path
 from factory import pcap
 from tcpfactory import ACK, CLIENT, FIN, PSH, RST, SERVER, SYN, Conn, _csum, mss
 
-__all__ = ["TcpTalk", "write", "open_session", "findings_of", "icmp_frag_needed", "ACK", "FIN", "PSH", "RST",
-           "SYN", "CLIENT", "SERVER"]
+__all__ = ["TcpTalk", "TcpTalk6", "write", "open_session", "findings_of", "icmp_frag_needed", "icmpv6_too_big",
+           "icmp_unreachable", "tcp6_frame", "ip_packet", "ACK", "FIN", "PSH", "RST", "SYN", "CLIENT", "SERVER",
+           "CLIENT6", "SERVER6"]
 
 
 class TcpTalk(Conn):
@@ -87,10 +88,15 @@ class TcpTalk(Conn):
         return firsts
 
 
-def write(path: Path, *conns, extra: list[tuple[int, bytes, int]] | None = None, snaplen: int = 262144) -> Path:
-    """A pcap of several connections' frames (and ``extra`` frames), merged by time."""
+def write(path: Path, *conns, extra: list[tuple[int, bytes, int]] | None = None, snaplen: int = 262144,
+          linktype: int = 1, convert=None) -> Path:
+    """A pcap of several connections' frames (and ``extra`` frames), merged by time.
+    ``convert`` (e.g. factory.to_sll with ``linktype=113``) rewrites each Ethernet frame for another
+    link type; a frame's wire length keeps what it lacked in captured bytes."""
     frames = sorted([f for c in conns for f in c.frames] + list(extra or []), key=lambda f: f[0])
-    Path(path).write_bytes(pcap(frames, snaplen=snaplen))
+    if convert is not None:
+        frames = [(t, convert(b), o - len(b) + len(convert(b))) for t, b, o in frames]
+    Path(path).write_bytes(pcap(frames, snaplen=snaplen, linktype=linktype))
     return Path(path)
 
 
@@ -120,3 +126,64 @@ def icmp_frag_needed(router: bytes, to: bytes, quoted_ip: bytes, mtu: int) -> by
     body = struct.pack(">BBHHH", 3, 4, 0, 0, mtu) + quoted_ip[:28]
     body = body[:2] + struct.pack(">H", _csum(body)) + body[4:]
     return b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x09" + b"\x08\x00" + _ipv4(router, to, 1, body)
+
+
+CLIENT6 = bytes.fromhex("20010db8000000000000000000000001")
+SERVER6 = bytes.fromhex("20010db8000000000000000000000002")
+
+
+def ip_packet(frame: bytes) -> bytes:
+    """The IP packet of an Ethernet frame (what an ICMP error quotes)."""
+    return frame[14:]
+
+
+def icmp_unreachable(router: bytes, to: bytes, quoted_ip: bytes, code: int = 3) -> bytes:
+    """An Ethernet frame: ICMP type 3 with another code (3: port unreachable), quoting ``quoted_ip``."""
+    body = struct.pack(">BBHI", 3, code, 0, 0) + quoted_ip[:28]
+    body = body[:2] + struct.pack(">H", _csum(body)) + body[4:]
+    return b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x09" + b"\x08\x00" + _ipv4(router, to, 1, body)
+
+
+def _ipv6(src: bytes, dst: bytes, nxt: int, payload: bytes, hlim: int = 64) -> bytes:
+    return struct.pack(">IHBB", 6 << 28, len(payload), nxt, hlim) + src + dst + payload
+
+
+def icmpv6_too_big(router: bytes, to: bytes, quoted_ip: bytes, mtu: int) -> bytes:
+    """An Ethernet frame: ICMPv6 Packet Too Big (type 2) from ``router`` quoting ``quoted_ip`` (as much of it
+    as fits in 1280 bytes, as RFC 4443 asks)."""
+    quote = quoted_ip[:1280 - 48]
+    body = struct.pack(">BBHI", 2, 0, 0, mtu) + quote
+    pseudo = router + to + struct.pack(">IxxxB", len(body), 58)
+    body = body[:2] + struct.pack(">H", _csum(pseudo + body)) + body[4:]
+    return b"\x02\0\0\0\0\x01" + b"\x02\0\0\0\0\x09" + b"\x86\xdd" + _ipv6(router, to, 58, body)
+
+
+def tcp6_frame(src: bytes, dst: bytes, sport: int, dport: int, seq: int, ack: int, flags: int,
+               win: int = 65535, payload: bytes = b"", opts: bytes = b"", hlim: int = 64) -> bytes:
+    """One Ethernet/IPv6/TCP frame with a correct TCP checksum."""
+    opts += b"\0" * (-len(opts) % 4)
+    hl = 20 + len(opts)
+    tcp = struct.pack(">HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, (hl // 4) << 4, flags,
+                      win, 0, 0) + opts + payload
+    pseudo = src + dst + struct.pack(">IxxxB", len(tcp), 6)
+    tcp = tcp[:16] + struct.pack(">H", _csum(pseudo + tcp)) + tcp[18:]
+    return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x86\xdd" + _ipv6(src, dst, 6, tcp, hlim)
+
+
+class TcpTalk6(TcpTalk):
+    """``TcpTalk`` over IPv6 (default addresses 2001:db8::1 and 2001:db8::2)."""
+
+    def __init__(self, *a, client: bytes = CLIENT6, server: bytes = SERVER6, **kw) -> None:
+        super().__init__(*a, client=client, server=server, **kw)
+
+    def send(self, from_client: bool, seq: int, ack: int, flags: int, payload: bytes = b"", win: int = 65535,
+             opts: bytes = b"", dt_us: int = 1000, **kw) -> int:
+        self.t += dt_us * 1000
+        if from_client:
+            f = tcp6_frame(self.client, self.server, self.sport, self.dport, self.cisn + seq, self.sisn + ack, flags,
+                           win, payload, opts)
+        else:
+            f = tcp6_frame(self.server, self.client, self.dport, self.sport, self.sisn + seq, self.cisn + ack, flags,
+                           win, payload, opts)
+        self.frames.append((self.t, f, len(f)))
+        return len(self.frames)

@@ -22,10 +22,13 @@ from its second pass (the stream's iRTT) are the final ones.
 **What Wireshark misses** (filterable under ``tlstui.``):
 
 * ``tlstui.tcp.retransmission_mismatch`` (+ ``.first_diff_offset``, ``.original_frame``,
-  ``.length_differs``): a retransmitted segment whose bytes differ from what was first sent
-  at those sequence numbers, or that starts where an earlier segment started with another
-  length.  Found by the reassembler (``Reassembler.conflicts``), which keeps the first-sent
-  bytes.
+  ``.length_differs``): a retransmitted segment some of whose bytes differ from what was first
+  sent at those sequence numbers.  Candidates come from the reassembler
+  (``Reassembler.conflicts``, which keeps the first-sent bytes); ``finish`` keeps those whose
+  captured overlapping bytes really differ.  A copy of another length whose overlapping bytes
+  are equal (re-segmentation: a shorter resend after ICMP fragmentation needed, a resend that
+  spans two segments) is not a mismatch; ``length_differs`` only qualifies a real one.  Nor are
+  the zero bytes of a minimum-size packet whose IP length counts the Ethernet padding.
 * ``tlstui.tcp.synack_without_options``: a SYN-ACK whose TCP header has no options at all.
 * ``tlstui.ip.middlebox_signature`` (+ ``.ttl``, ``.sources``, ``.group``): IPv4 packets
   from two or more source addresses that share one TTL and one incrementing ip.id
@@ -46,7 +49,8 @@ in small dicts; per-stream state only while the pass runs.
         # 'middlebox_signature'
     a.mismatches -> list[Mismatch]                  # frame, original_frame, stream, rel_seq,
                                                     # first_diff (offset in the frame's payload),
-                                                    # length_differs, length, original_length
+                                                    # length_differs, length, original_length,
+                                                    # differing (bytes that differ)
     a.synacks_without_options -> list[(frame, stream)]
     a.middlebox_groups -> list[MiddleboxGroup]      # ttl, first/last ip.id, sources, frames
     a.resets(stream) -> list[int]                   # RST frames of one stream
@@ -198,7 +202,8 @@ class Mismatch:
     length_differs: bool
     length: int = 0
     original_length: int = 0
-    bytes_differ: bool = True  # False: only the length differs (an identical, shorter copy)
+    bytes_differ: bool = True  # always True now: an identical copy of another length is no mismatch
+    differing: int = 0  # how many of the overlapping (captured) bytes differ
 
 
 @dataclass(slots=True)
@@ -590,8 +595,17 @@ class TcpAnalyzer:
         for c in getattr(reasm, "conflicts", []) if reasm is not None else []:
             if c.frame <= 0 or c.frame > total or c.frame in self._mismatch_by_frame:
                 continue
-            m = Mismatch(c.frame, c.original_frame, conv.tcp_stream[c.frame - 1], c.rel_seq, c.first_diff,
-                         c.length_differs, c.length, c.original_length, c.bytes_differ)
+            if not c.bytes_differ or not 0 < c.original_frame <= total:
+                continue  # an identical copy of another length: re-segmentation, not a rewrite
+            if (self.flags[c.frame - 1] | self.flags[c.original_frame - 1]) & (KEEP_ALIVE | ZERO_WINDOW_PROBE) \
+                    and min(c.length or 1, c.original_length or 1) <= 1:
+                continue  # a keep-alive's or window probe's one byte: stacks send any byte there
+            got = self._overlap_diff(c.frame, c.original_frame)
+            if got is None:
+                continue  # the overlapping bytes that were captured are equal (or padding, see there)
+            first_diff, ndiff = got
+            m = Mismatch(c.frame, c.original_frame, conv.tcp_stream[c.frame - 1], c.rel_seq, first_diff,
+                         c.length_differs, c.length, c.original_length, True, ndiff)
             self.mismatches.append(m)
             self._mismatch_by_frame[c.frame] = m
             self.flags[c.frame - 1] |= MISMATCH
@@ -604,6 +618,41 @@ class TcpAnalyzer:
                 self.flags[f - 1] |= MIDDLEBOX
         self._chains = _IpIdChains()
         self.finished = True
+
+    def _captured_payload(self, number: int):
+        """(Transport, captured payload bytes) of a TCP frame, or None."""
+        cap = self.session.capture
+        i = number - 1
+        off, cl = cap.index.offset[i], cap.index.cap_len[i]
+        t = fast.parse_transport(cap.data, off, cl, cap.interfaces[cap.index.interface[i]].linktype)
+        if t is None or t.proto != 6:
+            return None
+        n = max(0, min(t.payload_len, off + cl - t.payload_off))
+        return t, bytes(cap.data[t.payload_off:t.payload_off + n])
+
+    def _overlap_diff(self, frame: int, original: int) -> tuple[int, int] | None:
+        """(offset in ``frame``'s payload of the first byte that differs from ``original`` at the same
+        sequence number, how many differ) over the bytes both captured; None when all are equal.
+
+        Only differing bytes make a mismatch: a resend that is shorter (after an ICMP fragmentation
+        needed, 1452 of 1460 bytes), longer or cut elsewhere, with equal overlapping bytes, is the
+        sender re-segmenting.  Nor do the trailing zeros of a minimum-size packet whose IP length
+        counts the Ethernet padding (see ``_padding_from``)."""
+        a, b = self._captured_payload(frame), self._captured_payload(original)
+        if a is None or b is None:
+            return None
+        (ta, new), (tb, old) = a, b
+        pad_new, pad_old = _padding_from(ta, new), _padding_from(tb, old)
+        rel = self.session.conv.rel_seq
+        shift = ((rel[original - 1] - rel[frame - 1] + HALF) & M32) - HALF  # old's start in new's offsets
+        lo, hi = max(0, shift), min(len(new), shift + len(old))
+        first, n = -1, 0
+        for k in range(lo, hi):
+            if new[k] != old[k - shift] and k < pad_new and k - shift < pad_old:
+                n += 1
+                if first < 0:
+                    first = k
+        return (first, n) if n else None
 
     # --- answers -------------------------------------------------------------------------
     def flags_of(self, number: int) -> int:
@@ -692,7 +741,9 @@ class TcpAnalyzer:
                                     f"[RTO based on delta from frame: {rto_frame}]"))
         if fl & MISMATCH:
             m = self._mismatch_by_frame[number]
-            what = ("length and bytes" if m.bytes_differ else "length") if m.length_differs else "bytes"
+            what = f"{m.differing} byte{'s' if m.differing != 1 else ''}" if m.differing else "bytes"
+            if m.length_differs:
+                what += f"; and {m.length} bytes long instead of {m.original_length}"
             mf = make("tlstui.tcp.retransmission_mismatch", None, pos, 0,
                       f"[Retransmission differs from the original in frame {m.original_frame} ({what}); "
                       f"first differing byte at payload offset {m.first_diff}]")
@@ -722,6 +773,26 @@ class TcpAnalyzer:
         off = cap.index.offset[i]
         t = fast.parse_transport(cap.data, off, cap.index.cap_len[i], cap.interfaces[cap.index.interface[i]].linktype)
         return t.l4_off - off if t is not None else 0
+
+
+ETH_MIN_PAYLOAD = 46  # an Ethernet frame's payload is padded to 46 bytes
+
+
+def _padding_from(t, payload: bytes) -> int:
+    """Where Ethernet padding counted in the IP length may start in a segment's payload.
+
+    Some devices (nDPI's "TCP ACK payload" heuristic describes them) write an IP total length
+    that includes the Ethernet padding of short frames: a bare ACK, SYN-ACK or FIN then carries
+    2-6 zero "payload" bytes, and a 3-byte segment carries 3 more.  Such a packet is exactly as
+    long as Ethernet's minimum; its trailing zero bytes may be padding, which a later segment at
+    the same sequence numbers overwrites with the real data: not a rewrite."""
+    n = len(payload)
+    if not n or n > 6 or t.payload_off - t.ip_off + t.payload_len > ETH_MIN_PAYLOAD:
+        return n
+    k = n
+    while k and payload[k - 1] == 0:
+        k -= 1
+    return k
 
 
 def _secs(ns: int) -> str:

@@ -1,5 +1,9 @@
-"""tcp.retransmission_mismatch: a retransmitted segment whose bytes (or length) differ from what
-was first sent at that sequence number: something in the path rewrites data."""
+"""tcp.retransmission_mismatch: a retransmitted segment whose bytes differ from what was first sent
+at the same sequence numbers: something in the path rewrites data.
+
+Only differing overlapping bytes count (``TcpAnalyzer.mismatches`` keeps no other): a resend that
+is shorter, longer or cut at other boundaries with equal bytes is the sender re-segmenting (after
+an ICMP fragmentation needed, or when it coalesces segments), which TCP allows."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -11,34 +15,17 @@ from ..model import Finding
 KINDS = ("tcp.retransmission_mismatch",)
 
 
-def _payload(ctx: Context, frame: int) -> bytes:
-    try:
-        view = ctx.session.view(frame)
-        t = view.transport()
-        data = view.data()
-        return bytes(data[t.payload_off:t.payload_off + t.payload_len])
-    except Exception:
-        return b""
-
-
 def _describe(ctx: Context, m, irtt: float | None, dupacks: list[int]) -> str:
-    seq = ctx.conv.rel_seq
-    new, old = _payload(ctx, m.frame), _payload(ctx, m.original_frame)
-    new_len = m.length or ctx.tcp_payload_len(m.frame) or len(new)
-    old_len = m.original_length or ctx.tcp_payload_len(m.original_frame) or len(old)
-    # Compare byte for byte where the two segments overlap in sequence space.
-    shift = (seq[m.frame - 1] - seq[m.original_frame - 1]) & 0xFFFFFFFF
-    diff = 0
-    if new and old and shift < len(old):
-        a, b = new, old[shift:]
-        diff = sum(1 for x, y in zip(a, b) if x != y)
+    new_len = m.length or ctx.tcp_payload_len(m.frame)
+    old_len = m.original_length or ctx.tcp_payload_len(m.original_frame)
+    ndiff = getattr(m, "differing", 0)
     parts = [f"frame {m.frame} resends seq {m.rel_seq} first sent in frame {m.original_frame}"]
-    if m.length_differs or new_len != old_len:
-        parts.append(f"{new_len} bytes instead of {old_len}")
-    if diff:
-        parts.append(f"{diff} of the overlapping bytes differ, the first at payload offset {m.first_diff}")
-    elif not (m.length_differs or new_len != old_len):
+    if ndiff:
+        parts.append(f"{ndiff} of the overlapping bytes differ, the first at payload offset {m.first_diff}")
+    else:
         parts.append(f"bytes differ from payload offset {m.first_diff}")
+    if new_len and old_len and new_len != old_len:
+        parts.append(f"and it is {new_len} bytes long instead of {old_len}")
     try:
         dt = ctx.time(m.frame) - ctx.time(m.original_frame)
         timing = f"{dt * 1000:.1f} ms after the original"
@@ -57,9 +44,11 @@ def check(ctx: Context) -> list[Finding]:
     tcp = ctx.tcp
     mismatches = list(getattr(tcp, "mismatches", []) or []) if tcp is not None else []
     if not mismatches and tcp is None:
-        # Without the TCP analysis layer, the reassembler's conflicts are the same evidence.
+        # Without the TCP analysis layer, the reassembler's conflicts whose bytes differ.
         reasm = getattr(ctx.session, "reassembler", None)
         for c in getattr(reasm, "conflicts", []) or []:
+            if not getattr(c, "bytes_differ", True):
+                continue
             mismatches.append(SimpleNamespace(
                 frame=c.frame, original_frame=c.original_frame, stream=ctx.conv.tcp_stream[c.frame - 1],
                 rel_seq=c.rel_seq, first_diff=c.first_diff, length_differs=c.length_differs,
@@ -92,9 +81,10 @@ def check(ctx: Context) -> list[Finding]:
             kind="tcp.retransmission_mismatch", severity="error",
             summary=f"{plural(len(ms), 'retransmission')} with different bytes than the original in "
                     f"TCP stream {stream} ({ctx.peers('tcp', stream, cdir)})",
-            explanation=(f"Sent by {who}: {details}. A real TCP stack resends exactly the bytes it sent "
-                         "before; a retransmission that differs in content or length means something between "
-                         "the endpoints rewrote or regenerated the data (a proxy or middlebox with its own TCP "
+            explanation=(f"Sent by {who}: {details}. A real TCP stack resends the bytes it sent before "
+                         "(it may cut them at other boundaries, but never changes them); a retransmission whose "
+                         "overlapping bytes differ means something between the endpoints rewrote or regenerated "
+                         "the data (a proxy or middlebox with its own TCP "
                          "stack, a broken NIC offload, a NAT rewriting payload)." + tls_note
                          + path_device_sentence(ctx, "mismatch")
                          + " Filter: tcp.seq == <seq> and tcp.len > 0 to see both copies."),
