@@ -53,6 +53,7 @@ class Recording:
     version: str = ""
     server_got: bytes = b""
     client_got: bytes = b""
+    error: str = ""  # why the handshake failed (allow_failure=True), '' when it finished
 
 
 class _Splitter:
@@ -75,23 +76,32 @@ def record_connection(ciphers: str | None = None, version: ssl.TLSVersion = ssl.
                       cert: str = "rsa", requests: tuple[bytes, ...] = (b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",),
                       responses: tuple[bytes, ...] = (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",),
                       close: bool = True, options: int = 0, alpn: tuple[str, ...] = (),
-                      server_hostname: str | None = "localhost") -> Recording:
-    """One connection: handshake, each request answered by its response, close_notify both ways."""
-    certfile, keyfile = cert_files(cert)
+                      server_hostname: str | None = "localhost", certfile: tuple[str, str] | None = None,
+                      verify: str | None = None, allow_failure: bool = False) -> Recording:
+    """One connection: handshake, each request answered by its response, close_notify both ways.
+
+    ``certfile``: (PEM chain, key) the server presents instead of the self-signed 'localhost'
+    certificate (the chain file may hold the leaf and its intermediates).  ``verify``: a CA file
+    the client checks the server's chain against (it then rejects a chain that does not verify,
+    with an alert); ``allow_failure``: a handshake that fails is recorded (``error``), not raised."""
+    certfile, keyfile = certfile or cert_files(cert)
     keylog = Path(tempfile.mkdtemp(prefix="tlstui-keylog-")) / "keys.log"
     cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     cctx.check_hostname = False
     cctx.verify_mode = ssl.CERT_NONE
+    if verify:
+        cctx.verify_mode = ssl.CERT_REQUIRED
+        cctx.load_verify_locations(cafile=verify)
     cctx.minimum_version = cctx.maximum_version = version
     cctx.keylog_filename = str(keylog)
     sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    sctx.load_cert_chain(certfile, keyfile)
     sctx.minimum_version = sctx.maximum_version = version
     sctx.options |= options
     cctx.options |= options
     if ciphers:
         for c in (cctx, sctx):
             c.set_ciphers(ciphers + ":@SECLEVEL=0")
+    sctx.load_cert_chain(certfile, keyfile)  # after the security level: a weak certificate loads at level 0
     if alpn:
         for c in (cctx, sctx):
             c.set_alpn_protocols(list(alpn))
@@ -126,8 +136,16 @@ def record_connection(ciphers: str | None = None, version: ssl.TLSVersion = ssl.
                     done[i] = True
                 except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
                     pass
-        if not pump() and all(done):
+                except ssl.SSLError as e:
+                    if not allow_failure:
+                        raise
+                    rec.error = rec.error or f"{'client' if i == CLIENT else 'server'}: {e}"
+        if not pump() and (all(done) or rec.error):
             break
+    if rec.error:
+        pump()
+        rec.keylog = keylog.read_text() if keylog.exists() else ""
+        return rec
     assert all(done), "handshake did not finish"
     rec.cipher, rec.version = client.cipher()[0], client.version()
     for req, resp in zip(requests, responses):

@@ -44,6 +44,18 @@ def _open(path: str, keylog: str | None, upper_layers: bool = True, tcp_analysis
     return session
 
 
+def _check_ca_file(path: str | None) -> str | None:
+    """Why --ca-file cannot be used (None when it can be read); its certificates load when needed."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as e:
+        return f"{escape_text(path)}: cannot read CA file: {e.strerror or e}"
+    return None
+
+
 def cmd_fields(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="tlstui fields", description="Print fields per frame, as tshark -T fields.")
     ap.add_argument("-r", dest="file", required=True, help="capture file ('-' for standard input)")
@@ -98,11 +110,17 @@ def cmd_findings(argv: list[str]) -> int:
     ap.add_argument("file")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--keylog")
+    ap.add_argument("--ca-file", dest="ca_file",
+                    help="PEM file of trusted CA certificates for the certificate findings (default: the system store)")
     args = ap.parse_args(argv)
+    problem = _check_ca_file(args.ca_file)
+    if problem:
+        return _fail(problem)
     try:
         session = _open(args.file, args.keylog)
     except CaptureError as e:
         return _fail(str(e))
+    session.ca_file = args.ca_file
     from .findings import find_all, render_json, render_text, exit_code
 
     found = find_all(session)
@@ -118,7 +136,16 @@ def cmd_tui(argv: list[str]) -> int:
     ap.add_argument("--theme", help="colour theme (tlstui-dark, tlstui-light, or a Textual theme name)")
     ap.add_argument("--follow", action="store_true",
                     help="keep reading a capture that is still being written (tcpdump -w FILE)")
+    ap.add_argument("--ca-file", dest="ca_file",
+                    help="PEM file of trusted CA certificates for the certificate findings (default: the system store)")
     args = ap.parse_args(argv)
+    problem = _check_ca_file(args.ca_file)
+    if problem:
+        return _fail(problem)
+    if args.ca_file:
+        from .findings.trust import set_default_ca_file
+
+        set_default_ca_file(args.ca_file)  # every session the app opens checks chains against it
     from .ui.app import run_app
 
     return run_app(args.file, args.keylog, theme=args.theme, follow=args.follow)

@@ -155,6 +155,7 @@ class Session:
         ``tcp_analysis=False`` keeps reassembly and TLS but leaves out the tcp.analysis fields."""
         self.capture = capture
         self.keylog = keylog
+        self.ca_file: str | None = None  # --ca-file: the trust store of the certificate findings (None: system)
         self.conv = ConversationTracker()
         self.limits = Limits()  # the resource bounds the pass hit (limits.py)
         self.decryption = CaptureDecryption.create(keylog, capture.secrets) if upper_layers else None

@@ -149,6 +149,10 @@ class CertInfo:
     is_ca: bool | None = None
     error: str = ""  # why cryptography refused it, if it did
     der_len: int = 0
+    der: bytes = b""  # the certificate itself (signature checks in findings/trust.py)
+    key_usage: tuple[str, ...] | None = None  # keyUsage bits set ('digital_signature', ...); None: no extension
+    ext_key_usage: tuple[str, ...] | None = None  # extendedKeyUsage OIDs (dotted); None: no extension
+    sig_hash: str = ""  # the signature's hash ('sha1', 'md5', 'sha256'; '' when none or unknown)
 
 
 def _ts(d: _dt.datetime) -> float:
@@ -163,7 +167,7 @@ def cert_info(der: bytes) -> CertInfo:
 
     Cached: a server sends the same chain on every connection.  Treat the result as read-only.
     """
-    info = CertInfo(der_len=len(der))
+    info = CertInfo(der_len=len(der), der=der)
     try:
         from cryptography import x509 as cx
         from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
@@ -190,6 +194,12 @@ def cert_info(der: bytes) -> CertInfo:
             info.is_ca = bc.ca
         except Exception:
             pass
+        info.key_usage, info.ext_key_usage = _usages(c)
+        try:
+            h = c.signature_hash_algorithm
+            info.sig_hash = h.name if h is not None else ""
+        except Exception:  # an algorithm cryptography does not know (md2, GOST ...): the OID name says
+            info.sig_hash = ""
         try:
             info.sig_alg = c.signature_algorithm_oid._name  # noqa: SLF001
         except Exception:
@@ -209,6 +219,29 @@ def cert_info(der: bytes) -> CertInfo:
     except Exception as e:
         info.error = str(e) or e.__class__.__name__
     return info
+
+
+KEY_USAGE_BITS = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+                  "key_agreement", "key_cert_sign", "crl_sign")
+
+
+def _usages(c) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """(keyUsage bits set, extendedKeyUsage dotted OIDs); None where the extension is absent
+    (or does not decode: then nothing can be said about it)."""
+    from cryptography import x509 as cx
+
+    ku = eku = None
+    try:
+        v = c.extensions.get_extension_for_class(cx.KeyUsage).value
+        ku = tuple(b for b in KEY_USAGE_BITS if getattr(v, b))
+    except Exception:
+        pass
+    try:
+        v = c.extensions.get_extension_for_class(cx.ExtendedKeyUsage).value
+        eku = tuple(o.dotted_string for o in v)
+    except Exception:
+        pass
+    return ku, eku
 
 
 @functools.lru_cache(maxsize=512)
