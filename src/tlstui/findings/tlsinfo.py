@@ -201,6 +201,14 @@ def _stream_frames(ctx: Context, key) -> list[int]:
 
 
 def tls13_rejection(ctx: Context, key, st) -> int | None:
+    """See ``_tls13_rejection``; asked by several rules, decided once per stream."""
+    memo = ctx.__dict__.setdefault("_tls13_rejection", {})
+    if key not in memo:
+        memo[key] = _tls13_rejection(ctx, key, st)
+    return memo[key]
+
+
+def _tls13_rejection(ctx: Context, key, st) -> int | None:
     """The frame of an encrypted TLS 1.3 record that is most likely the server rejecting the
     handshake: the server's first record after the client's encrypted flight (its Certificate and
     Finished) is alert-sized, comes quickly, before the client closed, and the server sends nothing
@@ -217,6 +225,8 @@ def tls13_rejection(ctx: Context, key, st) -> int | None:
     for f in _stream_frames(ctx, key):
         if f <= client_first:
             continue
+        if len(server_recs) > 8 or any(r.length not in TLS13_ALERT_LENGTHS for r in server_recs[:1]):
+            break  # the server's first record after the flight is not an alert, or it went on: decided
         for r in ctx.records(f):
             if r.direction == sdir and r.content_type == CT_APP_DATA:
                 server_recs.append(r)

@@ -162,7 +162,15 @@ def test_handshake_incomplete_warns_only_on_evidence_of_failure(tmp_path):
         t.replay(rec, until=1)
         t.fin(True, dt_us=50_000)
     got = _hello_only(tmp_path, "b.pcap", spare)
-    assert len(got) == 1 and got[0].severity == "note" and "before the server answered" in got[0].explanation
+    assert len(got) == 1 and got[0].severity == "note" and "before the server's answer was complete" in got[0].explanation
+    # ndpi_reddit stream 13: the client closes 2 ms after the ServerHello, before the Certificate
+    def raced(t, rec):
+        t.replay(rec, until=2)  # the ClientHello and the server's first record (ServerHello) only
+        t.fin(True, dt_us=2_000)
+        t.records(False, [r for _, r in rec.records[2:5]], ack=False)
+        t.rst(True)
+    got = _hello_only(tmp_path, "b2.pcap", raced)
+    assert len(got) == 1 and got[0].severity == "note", got[0].explanation
     # the server closes after the ClientHello without an alert
     def refused(t, rec):
         t.replay(rec, until=1)

@@ -57,6 +57,15 @@ _KINDS: dict[str, tuple[str | tuple[str, ...], str, str, int, str]] = {
 KINDS = tuple(_KINDS)
 
 
+def _one_direction(ctx: Context) -> set:
+    from ..oneway import one_direction_streams
+
+    try:
+        return one_direction_streams(ctx)
+    except Exception:
+        return set()
+
+
 def _group(events) -> dict[int, list[int]]:
     by_stream: dict[int, list[int]] = defaultdict(list)
     for frame, stream in events:
@@ -104,6 +113,7 @@ def check(ctx: Context) -> list[Finding]:
         except (KeyError, AttributeError):
             pass
         subsets[ev] = counts
+    one_way = {s_ for k_, s_ in _one_direction(ctx) if k_ == "tcp"}
     for kind, (event, one, many, warn_from, meaning) in _KINDS.items():
         try:
             if isinstance(event, tuple):
@@ -148,12 +158,19 @@ def check(ctx: Context) -> list[Finding]:
                 if sub:
                     expl += " Of these, " + " and ".join(sub) + " (listed separately as well)."
             severity = "warning" if n >= warn_from else "note"
+            oneway = stream in one_way
             if kind == "tcp.retransmission":
                 sorts = _retransmission_sorts(ctx, stream, frames)
                 expl += _sorts_text(sorts)
-                data = len(sorts["data"])
+                data = len(sorts["data"]) - subsets["spurious_retransmission"].get(stream, 0)
                 severity = "warning" if data >= warn_from or sorts["syn_unanswered"] or len(sorts["syn_late"]) >= 2 \
                     else "note"
+            if oneway:
+                # The captured side's own resends are still evidence (a SYN sent again was not answered,
+                # at least not in time); what cannot be judged is everything that needs the other side.
+                expl += (" Only one direction of this connection was captured (capture.one_direction): the "
+                         "events above are what the captured side sent, but whether the other side's ACKs "
+                         "arrived cannot be seen, so the fast/spurious classification is unreliable here.")
             out.append(Finding(
                 kind=kind, severity=severity,
                 summary=f"{plural(n, one, many)} in TCP stream {stream} ({ctx.peers('tcp', stream, cdir)})",

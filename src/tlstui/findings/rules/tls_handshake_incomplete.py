@@ -23,10 +23,8 @@ CAUSES = ("Common causes: the server is not speaking TLS on this port, a firewal
 
 
 def _one_direction(ctx: Context) -> set:
-    try:
-        from ..oneway import one_direction_streams
-    except ImportError:
-        return set()
+    from ..oneway import one_direction_streams
+
     try:
         return one_direction_streams(ctx)
     except Exception:
@@ -81,10 +79,11 @@ def _tcp_ending(ctx: Context, stream: int, cdir: int, st, first: int) -> tuple[s
         return ("warning", f" Then the server ended the connection with {how} (frame {frame}) without an alert: "
                 "a server (or a device in front of it) refusing the connection without saying why. Check the "
                 "server's log and any firewall or load balancer in between.", [frame])
-    if sh is None or sh > frame:
+    if sh is None or sh > frame or not _server_flight_before(ctx, stream, st, sdir, frame):
         if waited < GAVE_UP_AFTER_S:
             return ("note", f" The client itself closed the connection with {how} (frame {frame}) "
-                    f"{waited * 1000:.0f} ms after its ClientHello, before the server answered. Inferred: a "
+                    f"{waited * 1000:.0f} ms after its ClientHello, before the server's answer was complete. "
+                    "Inferred: a "
                     "connection the client opened in advance and then did not need (browsers do this), or a "
                     "client that lost interest; not a server failure.", [frame])
         return ("warning", f" The client gave up with {how} (frame {frame}) after waiting {waited:.1f} s for an "
@@ -94,6 +93,25 @@ def _tcp_ending(ctx: Context, stream: int, cdir: int, st, first: int) -> tuple[s
             f"with {how} (frame {frame}) instead of continuing the handshake, without an alert. Inferred: the "
             "client rejected something in the server's answer without saying so (often its certificate: "
             "some Java and embedded clients close without an alert), or the user cancelled.", [frame])
+
+
+SERVER_HELLO_DONE = 14
+
+
+def _server_flight_before(ctx: Context, stream: int, st, sdir: int, frame: int) -> bool:
+    """Had the server's whole first flight arrived before ``frame``: its ServerHelloDone (TLS 1.2),
+    its Finished (resumption) or its encrypted flight (TLS 1.3)?"""
+    if any(f < frame for f in st.finished_frames[sdir]):
+        return True
+    first = st.first_app_data[sdir]
+    if first is not None and first < frame:
+        return True
+    for f in ctx.tcp_frames(stream):
+        if f >= frame:
+            break
+        if any(r.direction == sdir and SERVER_HELLO_DONE in r.handshake_types for r in ctx.records(f)):
+            return True
+    return False
 
 
 def check(ctx: Context) -> list[Finding]:
