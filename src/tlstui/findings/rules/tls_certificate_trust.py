@@ -195,8 +195,9 @@ def _make(ctx: Context, g: dict) -> Finding:
                   f"{chain_text(ctx, certs, extra)})" if extra else "")
     unchecked = (f" {len(v.unchecked)} signature{'s' if len(v.unchecked) != 1 else ''} could not be checked "
                  f"(algorithm not supported here); names were matched instead." if v.unchecked else "")
-    holds = (f"{msg} hold{'s' if len(set(g['frames'])) == 1 else ''} {len(certs)} "
-             f"certificate{'s' if len(certs) != 1 else ''}; the path from the leaf: {chain_part}{extra_text}.")
+    verb = f"hold{'s' if len(set(g['frames'])) == 1 else ''}"
+    holds = (f"{msg} {verb} one certificate, {chain_part}." if len(certs) == 1 else
+             f"{msg} {verb} {len(certs)} certificates; the path from the leaf: {chain_part}{extra_text}.")
     if status == "self_signed":
         top = certs[v.anchor_index]
         name = ctx.esc(top.subject) or "?"
