@@ -7,12 +7,24 @@ The tree is walked from the DER itself, so every field covers its bytes; the mea
 from __future__ import annotations
 
 import functools
+import warnings
 
 import datetime as _dt
 from dataclasses import dataclass, field
 
 from ..field import FRAME, Field
 from .reader import mk
+
+# Certificates from captures break RFC 5280 in small ways (a negative serial number...), and
+# cryptography says so with a DeprecationWarning per parse.  Printed, it lands on stderr in the
+# middle of `tlstui fields` output or the TUI's screen; the certificate is shown as it is instead.
+warnings.filterwarnings("ignore", module=r"tlstui\.tls\.x509", category=DeprecationWarning)
+try:
+    from cryptography.utils import CryptographyDeprecationWarning as _CDW
+
+    warnings.filterwarnings("ignore", category=_CDW)
+except ImportError:  # pragma: no cover
+    pass
 
 OID_NAMES = {
     "2.5.4.3": "CN", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.10": "O", "2.5.4.11": "OU",
