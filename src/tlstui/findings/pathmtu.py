@@ -1,6 +1,7 @@
 """Path-MTU evidence shared by ``ip.fragmentation_needed`` and ``tcp.pmtu_blackhole``.
 
-    too_big_messages(ctx) -> list[TooBig]    # ICMP frag-needed / ICMPv6 Packet Too Big, matched to streams
+    icmp_errors(ctx) -> list[TooBig]         # every ICMP/ICMPv6 error, matched to the stream it quotes
+    too_big_messages(ctx) -> list[TooBig]    # those that are frag-needed / ICMPv6 Packet Too Big
     segments(ctx, stream) -> list[Segment]   # one TCP stream's frames with lengths (for the blackhole rule)
 
 Both cached on the Context (``ctx.__dict__``).  ICMP frames are the frames the analysis pass
@@ -107,6 +108,13 @@ def _quoted_frame(ctx: Context, kind: str, stream: int, direction: int, q, frame
 
 
 def too_big_messages(ctx: Context) -> list[TooBig]:
+    """The path-MTU messages among ``icmp_errors``."""
+    return [m for m in icmp_errors(ctx) if m.icmp.message.too_big]
+
+
+def icmp_errors(ctx: Context) -> list[TooBig]:
+    """Every ICMP/ICMPv6 error in the capture (unreachable, too big, time exceeded...), each matched
+    to the stream of the packet it quotes where the capture has it."""
     got = ctx.__dict__.get(_ICMP_KEY)
     if got is not None:
         return got
@@ -121,7 +129,7 @@ def too_big_messages(ctx: Context) -> list[TooBig]:
         if ts[i] >= 0 or us[i] >= 0:
             continue
         fr = locate(data, idx.offset[i], idx.cap_len[i], linktypes[idx.interface[i]])
-        if fr is None or not fr.message.too_big:
+        if fr is None or not fr.message.is_error:
             continue
         q = fr.message.quoted
         kind, stream, d, how = _match(ctx, q, i + 1)

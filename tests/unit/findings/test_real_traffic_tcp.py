@@ -73,3 +73,21 @@ def test_lost_data_resent_three_times_is_still_a_warning(tmp_path):
     t.ack(True)
     got = retransmissions(tmp_path, t)
     assert len(got) == 1 and got[0].severity == "warning" and first not in got[0].frames and len(got[0].frames) == 3
+
+
+def test_syn_rejected_by_icmp_names_the_firewall(tmp_path):
+    # ja4_ssh2 stream 18: each SYN answered by ICMP "communication administratively filtered"
+    from craft import icmp_unreachable, ip_packet
+
+    t = TcpTalk()
+    extra = []
+    for dt in (1000, 1_000_000, 2_000_000, 4_000_000):
+        n = t.send(True, 0, 0, SYN, opts=mss(), dt_us=dt)
+        syn = t.frames[n - 1][1]
+        icmp = icmp_unreachable(bytes([10, 0, 0, 254]), t.client, ip_packet(syn), code=13)
+        extra.append((t.frames[n - 1][0] + 2_000_000, icmp, len(icmp)))
+    got = [f for f in findings_of(write(tmp_path / "c.pcap", t, extra=extra)) if f.kind == "tcp.retransmission"]
+    assert len(got) == 1 and got[0].severity == "warning"
+    e = got[0].explanation
+    assert "10.0.0.254 answered with ICMP Destination unreachable (Communication administratively filtered)" in e
+    assert "packet loss" not in e  # no data was lost: the general story is not told

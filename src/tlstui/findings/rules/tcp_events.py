@@ -161,6 +161,8 @@ def check(ctx: Context) -> list[Finding]:
             oneway = stream in one_way
             if kind == "tcp.retransmission":
                 sorts = _retransmission_sorts(ctx, stream, frames)
+                if not sorts["data"]:  # none of them is a lost data segment: the general story does not apply
+                    expl = f"{plural(n, one, many)} ({senders}) in frames {frame_list(frames)}."
                 expl += _sorts_text(sorts)
                 data = len(sorts["data"]) - subsets["spurious_retransmission"].get(stream, 0)
                 severity = "warning" if data >= warn_from or sorts["syn_unanswered"] or len(sorts["syn_late"]) >= 2 \
@@ -306,6 +308,10 @@ def _retransmission_sorts(ctx: Context, stream: int, frames: list[int]) -> dict[
             out["fin"].append(f)
         else:
             out["data"].append(f)
+    if out["syn_unanswered"]:
+        from ..pathmtu import icmp_errors
+
+        out["icmp"] = [m for m in icmp_errors(ctx) if m.kind == "tcp" and m.stream == stream]  # type: ignore[assignment]
     return out
 
 
@@ -318,10 +324,21 @@ def _sorts_text(sorts: dict[str, list[int]]) -> str:
                      "copying both directions, capturing on two interfaces, a bridge or VPN interface); "
                      "these are not losses.")
     if sorts["syn_unanswered"]:
-        parts.append(f" The connection attempt was never answered: the SYN was sent again in frames "
-                     f"{frame_list(sorts['syn_unanswered'])} and no SYN-ACK came. The server is down, the port "
-                     "is filtered by a firewall that drops instead of rejecting, or the route is broken; the "
-                     "client sees a connect timeout.")
+        icmp = sorts.get("icmp") or []
+        if icmp:
+            m = icmp[0]
+            from ..context import fmt_addr
+
+            parts.append(f" The connection attempt failed: the SYN was sent again in frames "
+                         f"{frame_list(sorts['syn_unanswered'])} and no SYN-ACK came; instead "
+                         f"{fmt_addr(m.icmp.src)} answered with ICMP {m.icmp.message.describe()} (frame {m.frame}"
+                         f"{f' and {len(icmp) - 1} more' if len(icmp) > 1 else ''}). A router or firewall on the "
+                         "path rejects this connection: check its rules for this address and port.")
+        else:
+            parts.append(f" The connection attempt was never answered: the SYN was sent again in frames "
+                         f"{frame_list(sorts['syn_unanswered'])} and no SYN-ACK came. The server is down, the "
+                         "port is filtered by a firewall that drops instead of rejecting, or the route is "
+                         "broken; the client sees a connect timeout.")
     if sorts["syn_late"]:
         parts.append(f" The connection attempt was answered late: the SYN was sent again in frames "
                      f"{frame_list(sorts['syn_late'])} before a SYN-ACK came, so connecting took "
