@@ -250,3 +250,33 @@ def test_truncated_close_note_for_fin_warning_for_a_server_abort(tmp_path):
     rst = t.rst(False)
     got = kinds(findings_of(write(tmp_path / "rst.pcap", t)))["tls.truncated_close"]
     assert len(got) == 1 and got[0].severity == "warning" and rst in got[0].frames and "RST" in got[0].summary
+
+
+def test_tor_link_certificate_name_is_a_note(tmp_path):
+    # ndpi_tor: random SNI, a lone certificate for another random name issued by a third one
+    import datetime as dt
+
+    from certkit import Made, capture, findings
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    def cn(n):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, n)])
+
+    leaf_key, id_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2))
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(cn("www.g6ghvisevf3ibuu5.net"))
+            .issuer_name(cn("www.xkgk7fdx362yyyxib.com")).public_key(leaf_key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=60)).sign(id_key, hashes.SHA256()))
+    found = findings(capture(tmp_path, [Made(cert, leaf_key)], server_hostname="www.gfu7hbxpfp.com"))
+    got = [f for f in found if f.kind == "tls.certificate_name_mismatch"]
+    assert len(got) == 1 and got[0].severity == "note" and "Tor" in got[0].explanation
+    # an ordinary certificate for another name stays a warning
+    from certkit import make
+
+    found = findings(capture(tmp_path, [make("other.example")], server_hostname="www.example.com", name_="o.pcap"))
+    got = [f for f in found if f.kind == "tls.certificate_name_mismatch"]
+    assert len(got) == 1 and got[0].severity == "warning"

@@ -6,6 +6,7 @@ import ipaddress
 
 from ..alerts import alert_label
 from ..context import Context
+from ..certs import tor_link_chain
 from ..model import Finding
 from ..tlsinfo import chains, client_dir, rejecting_alert
 
@@ -58,6 +59,19 @@ def check(ctx: Context) -> list[Finding]:
         shown = ", ".join(ctx.esc(n) for n in names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
         sni = ctx.esc(st.sni)
         ch = st.client_hellos[0].frame if st.client_hellos else None
+        if tor_link_chain(chain) and alert is None:
+            out.append(Finding(
+                kind="tls.certificate_name_mismatch", severity="note",
+                summary=(f"SNI {sni} differs from the certificate's name, as Tor's link handshakes do, in "
+                         f"{ctx.where(kind, stream, cdir)}"),
+                explanation=(f"Seen: the client asked for {sni}" + (f" (frame {ch})" if ch else "") + f" and got a "
+                             f"lone certificate for {shown} (frame {chain.frame}), both random "
+                             "'www.<random>.net|com' names, and the handshake went on. Inferred: a Tor relay's link "
+                             "handshake, where both names are made up on purpose and the relay's identity is "
+                             "proved inside Tor's own protocol, not by TLS. Expected for Tor; a policy question "
+                             "if Tor is not allowed on this network."),
+                frames=[f for f in (ch, chain.frame) if f], stream=stream))
+            continue
         out.append(Finding(
             kind="tls.certificate_name_mismatch", severity="error" if alert else "warning",
             summary=f"SNI {sni} is not covered by the server certificate's names in {ctx.where(kind, stream, cdir)}",
