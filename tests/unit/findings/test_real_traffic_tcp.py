@@ -31,6 +31,7 @@ def test_unanswered_syn_is_a_warning_that_says_connect_timeout(tmp_path):
     got = retransmissions(tmp_path, t)
     assert len(got) == 1 and got[0].severity == "warning" and got[0].frames == frames[1:]
     assert "never answered" in got[0].explanation and "connect timeout" in got[0].explanation
+    assert got[0].summary.startswith("connection attempt never answered (SYN sent 4 times)")
 
 
 def test_syn_answered_late_is_a_warning(tmp_path):
@@ -42,7 +43,7 @@ def test_syn_answered_late_is_a_warning(tmp_path):
     t.send(True, 1, 1, ACK)
     got = retransmissions(tmp_path, t)
     assert len(got) == 1 and got[0].severity == "warning" and "answered late" in got[0].explanation
-    assert "4 attempts" in got[0].explanation
+    assert "4 attempts" in got[0].explanation and got[0].summary.startswith("connection answered only after 4 SYNs")
 
 
 def test_half_open_and_unacknowledged_fin_are_notes(tmp_path):
@@ -91,3 +92,4 @@ def test_syn_rejected_by_icmp_names_the_firewall(tmp_path):
     e = got[0].explanation
     assert "10.0.0.254 answered with ICMP Destination unreachable (Communication administratively filtered)" in e
     assert "packet loss" not in e  # no data was lost: the general story is not told
+    assert got[0].summary.startswith("connection attempt rejected by ICMP")

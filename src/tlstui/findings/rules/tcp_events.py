@@ -173,10 +173,13 @@ def check(ctx: Context) -> list[Finding]:
                 expl += (" Only one direction of this connection was captured (capture.one_direction): the "
                          "events above are what the captured side sent, but whether the other side's ACKs "
                          "arrived cannot be seen, so the fast/spurious classification is unreliable here.")
+            summary = f"{plural(n, one, many)} in TCP stream {stream} ({ctx.peers('tcp', stream, cdir)})"
+            if kind == "tcp.retransmission" and not sorts["data"]:
+                what = _sorts_headline(sorts)
+                if what:
+                    summary = f"{what} in TCP stream {stream} ({ctx.peers('tcp', stream, cdir)})"
             out.append(Finding(
-                kind=kind, severity=severity,
-                summary=f"{plural(n, one, many)} in TCP stream {stream} ({ctx.peers('tcp', stream, cdir)})",
-                explanation=expl, frames=frames, stream=stream))
+                kind=kind, severity=severity, summary=summary, explanation=expl, frames=frames, stream=stream))
     if after_close:
         out.append(_after_close(ctx, after_close, True))
     if after_likely_close:
@@ -313,6 +316,22 @@ def _retransmission_sorts(ctx: Context, stream: int, frames: list[int]) -> dict[
 
         out["icmp"] = [m for m in icmp_errors(ctx) if m.kind == "tcp" and m.stream == stream]  # type: ignore[assignment]
     return out
+
+
+def _sorts_headline(sorts: dict) -> str:
+    """The summary when no resend is a lost data segment: what the resends are instead."""
+    if sorts["syn_unanswered"]:
+        how = "rejected by ICMP" if sorts.get("icmp") else "never answered"
+        return f"connection attempt {how} (SYN sent {len(sorts['syn_unanswered']) + 1} times)"
+    if sorts["syn_late"]:
+        return f"connection answered only after {len(sorts['syn_late']) + 1} SYNs"
+    if sorts["synack_unanswered"]:
+        return f"half-open connection (SYN-ACK sent {len(sorts['synack_unanswered']) + 1} times)"
+    if sorts["duplicate"] and not sorts["fin"]:
+        return f"{plural(len(sorts['duplicate']), 'packet')} captured twice (not resends)"
+    if sorts["fin"] and not sorts["duplicate"]:
+        return f"FIN resent {plural(len(sorts['fin']), 'time')} to a peer that no longer answers"
+    return ""
 
 
 def _sorts_text(sorts: dict[str, list[int]]) -> str:
