@@ -43,12 +43,39 @@ def _gt(a: int, b: int) -> bool:
 
 
 def _candidate_streams(ctx: Context) -> list[int]:
-    got = set()
+    """Streams worth reading segment by segment: a full-size segment resent twice at the same
+    sequence number, or resent and then smaller resends at it (re-cut), or a full-size resend among
+    the stream's last frames (it ended waiting).  Read from the retransmission events alone, so a
+    capture full of ordinary losses is not parsed frame by frame (1M frames: 5 s before)."""
+    by_seq: dict[tuple[int, int, int], list[int]] = {}
+    full_resends: dict[int, list[int]] = {}
+    seq = ctx.conv.rel_seq
     for kind in ("retransmission", "fast_retransmission"):
         try:
-            got.update(s for _, s in ctx.tcp_events(kind) if s >= 0)
+            events = ctx.tcp_events(kind)
         except (KeyError, AttributeError):
-            pass
+            continue
+        for f, s in events:
+            if s < 0:
+                continue
+            n = ctx.tcp_payload_len(f)
+            by_seq.setdefault((s, ctx.direction(f), seq[f - 1]), []).append(n)
+            if n >= MIN_FULL:
+                full_resends.setdefault(s, []).append(f)
+    got = {s for (s, _d, _q), lens in by_seq.items() if len(lens) >= 2 and max(lens) >= MIN_FULL}
+    prev = ctx.conv.prev_in_stream
+    for s, frames in full_resends.items():
+        if s in got:
+            continue
+        st = ctx.tcp_stream(s)
+        tail, f = set(), st.last_frame if st is not None else 0
+        for _ in range(6):
+            if not f:
+                break
+            tail.add(f)
+            f = prev[f - 1]
+        if tail & set(frames):
+            got.add(s)
     return sorted(got)
 
 
