@@ -55,6 +55,14 @@ def needs_tcp_analysis(names) -> bool:  # noqa: ANN001 - any iterable of field n
     return any(name.startswith(_TCP_ANALYSIS_FIELDS) for name in names)
 
 
+def _lower_only(name: str) -> bool:
+    """A field of the link, network or transport headers alone (what ``dissect_frame(upper=False)``
+    builds): not TCP analysis or reassembly, not a protocol list, not a layer others may claim."""
+    head = name.split(".", 1)[0]
+    return (head in _LOWER_PROTOCOLS and head not in ("data", "tcp", "udp", "frame") or
+            (head in ("tcp", "udp") and "." in name and not name.startswith(_UPPER_TCP)))
+
+
 _NO_TRANSPORT = object()
 _UPPER_SKIP = _SHARED_PROTOCOLS | _LOWER_PROTOCOLS
 
@@ -112,6 +120,9 @@ class FrameView:
             got = extract(name, self)
             if got is not None:
                 return got
+            if _lower_only(name):
+                # Link/IP/TCP/UDP header fields: those layers alone, without TCP analysis or TLS.
+                return dissect_frame(self.session, self.number, upper=False).fields(name)
             if name.split(".", 1)[0] not in _UPPER_SKIP:
                 if self._upper is None:
                     # Most frames carry no record, or whole application-data records only: those
@@ -412,6 +423,16 @@ class Session:
         if self.tls is not None and self.finished and self.tls.segment_of_pdu(number):
             return " [TCP segment of a reassembled PDU]"
         return ""
+
+    @property
+    def columns(self):
+        """Every field as a column (``columns.ColumnStore``), built on first use; after ``analyze``."""
+        store = self.__dict__.get("_columns")
+        if store is None:
+            from .columns import ColumnStore
+
+            store = self.__dict__["_columns"] = ColumnStore(self)
+        return store
 
     def view(self, number: int) -> FrameView:
         """Fields of one frame on demand (fast for common fields); use after ``analyze``."""

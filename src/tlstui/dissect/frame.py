@@ -62,20 +62,31 @@ def format_abs_time(time_ns: int) -> str:
     return time.strftime("%b %d, %Y %H:%M:%S", time.gmtime(secs)) + f".{ns:09d} UTC"
 
 
-def dissect_frame(src: FrameSource, number: int) -> FrameTree:
+def _has_interfaces(src: FrameSource) -> bool:
+    """Whether the file records interfaces (pcapng), as tshark's frame title tells."""
+    capture = getattr(src, "capture", None)
+    return getattr(capture, "format", "") == "pcapng"
+
+
+def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTree:
+    """The frame's tree.  ``upper=False``: link, network and transport headers only (no TCP
+    analysis, no TLS/DTLS/HTTP layers, no Protocol/Info of theirs), for the fields of those
+    layers alone; frame.protocols then lists only those layers."""
     data = src.frame_bytes(number)
     cap_len, orig_len, time_ns, iface, linktype = src.frame_meta(number)
     prev_ns = src.frame_meta(number - 1)[2] if number > 1 else time_ns
     rel = (time_ns - src.first_time_ns()) / 1e9
     layers: list[Field] = []
     protos: list[str] = []
-    frame = make("frame", None, 0, cap_len,
-                 f"Frame {number}: {orig_len} bytes on wire ({orig_len * 8} bits), "
-                 f"{cap_len} bytes captured ({cap_len * 8} bits)")
+    name = src.interface_name(iface)
+    title = (f"Frame {number}: {orig_len} bytes on wire ({orig_len * 8} bits), "
+             f"{cap_len} bytes captured ({cap_len * 8} bits)")
+    if _has_interfaces(src):  # pcapng names its interfaces; tshark's title says which one
+        title += f" on interface {name or 'unknown'}, id {iface}"
+    frame = make("frame", None, 0, cap_len, title)
     layers.append(frame)
     encap = WTAP_ENCAP.get(linktype, -1)
     frame.add(make("frame.interface_id", iface, 0, 0))
-    name = src.interface_name(iface)
     if name:
         frame.add(make("frame.interface_name", name, 0, 0))
     frame.add(make("frame.encap_type", encap, 0, 0,
@@ -119,23 +130,24 @@ def dissect_frame(src: FrameSource, number: int) -> FrameTree:
         ctx = src.stream_context(number)
         info, payload_off, payload_len = dissect_tcp(data, l4, wire_end, ctx, layers, protos)
         protocol = "TCP"
-        analysis, prefix = src.tcp_analysis(number)
-        if analysis:
-            layers[-1].children.extend(analysis)
-        info = prefix + info + src.info_suffix(number)
+        if upper:
+            analysis, prefix = src.tcp_analysis(number)
+            if analysis:
+                layers[-1].children.extend(analysis)
+            info = prefix + info + src.info_suffix(number)
     elif l4 >= 0 and l4proto == 17:
         ctx = src.stream_context(number)
         info, payload_off, payload_len = dissect_udp(data, l4, wire_end, ctx.stream, layers, protos)
         protocol = "UDP"
     sources = {FRAME: data}
-    upper, extra = src.upper_layers(number, data)
-    if upper:
-        layers.extend(upper)
+    above, extra = src.upper_layers(number, data) if upper else ([], {})
+    if above:
+        layers.extend(above)
         sources.update(extra)
-        for f in upper:
+        for f in above:
             if f.name and f.name not in protos and "." not in f.name:
                 protos.append(f.name)
-    col = src.upper_column(number)
+    col = src.upper_column(number) if upper else None
     if col:
         protocol, info = col
     if cap_len < orig_len:

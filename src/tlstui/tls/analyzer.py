@@ -627,6 +627,17 @@ class TlsAnalyzer:
         i = bisect_left(cf, frame)
         return self.APPLICATION_DATA_ONLY if i < len(cf) and cf[i] == frame else self.NO_TLS
 
+    def frames_with_tls(self, app_data: bool = True):
+        """Frame numbers (a NumPy array, ascending) where TLS/DTLS records complete or continue:
+        the only frames a tls.*/dtls.* field can be on.  ``app_data=False`` leaves out the frames
+        whose records are all whole application data (they hold only APP_DATA_FIELDS)."""
+        import numpy as np
+
+        rich = set(self._by_frame) | set(self._cont)
+        if app_data and len(self._c_frame):
+            rich.update(np.frombuffer(self._c_frame, dtype=np.uint32).tolist())
+        return np.asarray(sorted(rich), dtype=np.int64)
+
     def only_application_data(self, frame: int) -> bool:
         return self.frame_content(frame) == self.APPLICATION_DATA_ONLY
 
