@@ -128,6 +128,86 @@ def cmd_findings(argv: list[str]) -> int:
     return exit_code(found)
 
 
+def cmd_stats(argv: list[str]) -> int:
+    """tlstui stats conv|phs|io FILE: tshark's -z conv,*, -z io,phs and -z io,stat numbers."""
+    class _Usage(Exception):
+        pass
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # one line, exit 2 (not argparse's usage block)
+            raise _Usage(message)
+
+    ap = _Parser(prog="tlstui stats", description="Statistics as tshark -z conv / io,phs / io,stat.")
+    ap.add_argument("kind", help="conv, phs or io")
+    ap.add_argument("file", nargs="?", help="capture file ('-' for standard input)")
+    ap.add_argument("-r", dest="read", help="capture file (as -r in tshark)")
+    ap.add_argument("-Y", dest="filter", help="display filter: count only the frames it keeps")
+    ap.add_argument("-i", dest="interval", default="1", help="io: interval in seconds (0: the whole capture)")
+    ap.add_argument("--type", dest="types", default="tcp,udp,tls",
+                    help="conv: tables to show, of eth,ip,ipv6,tcp,udp,tls (default tcp,udp,tls)")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--keylog", help="SSLKEYLOGFILE for decryption (known close_notify, filters on decrypted fields)")
+    try:
+        args = ap.parse_intermixed_args(argv)
+    except _Usage as e:
+        return _fail(f"stats: {e}")
+    if args.kind not in ("conv", "phs", "io"):
+        return _fail(f"stats: unknown statistic '{escape_text(args.kind)}' (choose conv, phs or io)")
+    path = args.read or args.file
+    if not path or (args.read and args.file):
+        return _fail("stats: give one capture file")
+    from . import stats
+
+    types = [t.strip() for t in args.types.split(",") if t.strip()]
+    bad = [t for t in types if t not in stats.CONV_KINDS + ("tls",)]
+    if args.kind == "conv" and (bad or not types):
+        return _fail(f"stats: unknown conversation type '{escape_text(bad[0] if bad else args.types)}' "
+                     f"(choose from {','.join(stats.CONV_KINDS + ('tls',))})")
+    interval = precision = 0
+    if args.kind == "io":
+        try:
+            interval, precision = stats.parse_interval(args.interval)
+        except ValueError as e:
+            return _fail(f"stats: -i: {e}")
+    from .session import needs_tcp_analysis, needs_upper_layers
+
+    display_filter = None
+    wanted: set[str] = set()
+    if args.filter:
+        from .filter import FilterError, compile_filter
+
+        try:
+            display_filter = compile_filter(args.filter)
+        except FilterError as e:
+            return _fail(f"stats: -Y: {escape_text(str(e))}")
+        wanted = set(display_filter.fields)
+    upper = needs_upper_layers(wanted) or args.kind == "phs" or (args.kind == "conv" and "tls" in types)
+    try:
+        session = _open(path, args.keylog, upper_layers=upper or bool(args.keylog),
+                        tcp_analysis=needs_tcp_analysis(wanted))
+    except CaptureError as e:
+        return _fail(str(e))
+    from .stats import render
+
+    mask = stats.frame_mask(session, display_filter)
+    ftext = args.filter or None
+    if args.kind == "conv":
+        tables = [stats.conversations(session, t, mask, ftext) for t in types if t != "tls"]
+        conns = stats.tls_connections(session, mask) if "tls" in types else None
+        if args.json:
+            print(render.conv_json(tables, conns))
+        else:
+            parts = [render.conv_text(t) for t in tables] + ([render.tls_text(conns)] if conns is not None else [])
+            print("\n".join(parts))
+    elif args.kind == "phs":
+        root = stats.protocol_hierarchy(session, mask)
+        print(render.phs_json(root, ftext) if args.json else render.phs_text(root, ftext))
+    else:
+        st = stats.io_stat(session, interval, precision, mask, ftext)
+        print(render.io_json(st) if args.json else render.io_text(st))
+    return 0
+
+
 def cmd_tui(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="tlstui", description="Terminal capture explorer for TLS and DTLS.",
                                  epilog="Headless: tlstui fields -r FILE -e FIELD ... | tlstui findings FILE")
@@ -158,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_fields(argv[1:])
         if argv and argv[0] == "findings":
             return cmd_findings(argv[1:])
+        if argv and argv[0] == "stats":
+            return cmd_stats(argv[1:])
         return cmd_tui(argv)
     except BrokenPipeError:
         return 0
