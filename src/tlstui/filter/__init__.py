@@ -50,12 +50,21 @@ class FrameView(Protocol):
 class DisplayFilter:
     """A compiled filter.  ``matches(view)`` is the predicate itself (no per-call dispatch)."""
 
-    __slots__ = ("text", "fields", "matches")
+    __slots__ = ("text", "fields", "matches", "tree", "registry")
 
-    def __init__(self, text: str, fields: frozenset[str], predicate) -> None:  # noqa: ANN001
+    def __init__(self, text: str, fields: frozenset[str], predicate, tree=None,  # noqa: ANN001
+                 registry: Registry = REGISTRY) -> None:
         self.text = text
         self.fields = fields
         self.matches = predicate
+        self.tree = tree  # the parsed filter (None: the empty filter), for whole-column evaluation
+        self.registry = registry
+
+    def select(self, columns, n_frames: int, view):  # noqa: ANN001
+        """The matching frames as a NumPy bool array indexed by frame number (``filter.vector``)."""
+        from .vector import select
+
+        return select(self, columns, n_frames, view)
 
     def __call__(self, view: FrameView) -> bool:
         return bool(self.matches(view))
@@ -81,7 +90,7 @@ def compile_filter(text: str, registry: Registry = REGISTRY) -> DisplayFilter:
     except Exception as e:  # a bug must still reach the user as a filter error, not a traceback
         raise FilterError(f"Internal error compiling the filter: {type(e).__name__}: {e}", 0,
                           len(text), text) from e
-    return DisplayFilter(text, frozenset(compiler.names), _guarded(predicate))
+    return DisplayFilter(text, frozenset(compiler.names), _guarded(predicate), tree, registry)
 
 
 def _guarded(predicate):  # noqa: ANN001, ANN202

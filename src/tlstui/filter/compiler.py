@@ -190,6 +190,77 @@ class Compiler:
             return lambda x: search(x.decode("latin-1")) is not None
         return lambda x: search(x) is not None
 
+    # --- the same relations, in parts, for whole-column evaluation (filter.vector) --------------
+
+    def relation_parts(self, node: Compare) -> tuple[str, Callable[[Any], bool], str, Any, Any] | None:
+        """(field, per-value test, quantifier, operator function, constant) of a plain field
+        compared with a literal; None for any other shape (functions, slices, two fields...).
+        The test is the one ``compare`` applies to each occurrence, so the semantics are its own;
+        the operator and constant are given (else None) when the test is just ``opf(x, c)``."""
+        left, right = node.left, node.right
+        if not isinstance(left, Word) or self.is_literal(left) or not self.is_literal(right):
+            return None
+        spec = self.registry.get(left.text)
+        if spec is None or spec.ftype is FieldType.PROTOCOL:
+            return None
+        val = self.field_value(spec, left)
+        self.check_op(val, node.op, node)
+        op = node.op
+        quant = node.quantifier or ("all" if op in _DEFAULT_ALL else "any")
+        if op == "matches":
+            return spec.name, self.regex_elem(val, right), quant, None, None
+        if op == "contains":
+            c = self.constant(right, val, allow_mask=False)
+            return spec.name, (lambda x, c=c: c in x), quant, None, None
+        c = self.constant(right, val, allow_mask=True)
+        opf = _OPS[op]
+        if isinstance(c, L.Masked):
+            return spec.name, _masked_elem(val.kind, c, opf), quant, None, None
+        if val.kind == "bytes" and op in _ORDERING:
+            kc = _bytes_key(c)
+            return spec.name, (lambda x, kc=kc, opf=opf: opf((len(x), x), kc)), quant, None, None
+        return spec.name, (lambda x, c=c, opf=opf: opf(x, c)), quant, opf, c
+
+    def membership_parts(self, node: In) -> tuple[str, Callable[[Any], bool], frozenset] | None:
+        """(field, per-value membership test, the exact constants) of a plain field in a set of
+        constants; None when the set holds fields or the operand is not a plain field."""
+        operand = node.operand
+        if not isinstance(operand, Word) or self.is_literal(operand):
+            return None
+        if any(not isinstance(i, Range) and not self.is_literal(i) for i in node.items):
+            return None
+        spec = self.registry.get(operand.text)
+        if spec is None or spec.ftype is FieldType.PROTOCOL:
+            return None
+        pred_any = self.membership(In(node.pos, node.end, operand, node.items, False))
+        name = spec.name
+
+        class _One:  # a one-occurrence view: the membership test of one value, as compiled
+            __slots__ = ("value",)
+
+        one, holder = _One(), [None]
+
+        class _View:
+            __slots__ = ()
+
+            def fields(self, n: str) -> list:
+                return holder
+
+            def field_bytes(self, f: Any) -> bytes:  # pragma: no cover - not for plain fields
+                raise TypeError
+
+        view = _View()
+
+        def member(x: Any) -> bool:
+            one.value = x
+            holder[0] = one
+            return bool(pred_any(view))
+
+        exact = frozenset(self.set_const(i, self.field_value(spec, operand)) for i in node.items
+                          if not isinstance(i, Range))
+        return name, member, exact if all(not isinstance(i, Range) for i in node.items) and not any(
+            isinstance(e, L.Masked) for e in exact) else frozenset()
+
     # --- comparisons between two values ----------------------------------------------------
 
     def compare_values(self, a: Val, b: Val, op: str, quant: str, node: Compare) -> Pred:
