@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from .capture.reader import CaptureError
-from .registry import REGISTRY, format_value
+from .registry import REGISTRY, FieldType, format_field
 from .safe_text import escape_text
 
 EXIT_USAGE = 2
@@ -88,18 +88,24 @@ def cmd_fields(argv: list[str]) -> int:
                         tcp_analysis=needs_tcp_analysis(wanted))
     except CaptureError as e:
         return _fail(str(e))
+    from .dissect.extract import FAST_FIELDS
+
     specs = [REGISTRY.get(n) for n in args.fields]
+    # A protocol's cell is its tree text, which only the dissector writes: the fast extractors give
+    # the same Field without it, so those protocols (frame, tcp, udp) are read from the frame's tree.
+    from_tree = [spec.ftype is FieldType.PROTOCOL and name in FAST_FIELDS for name, spec in zip(args.fields, specs)]
+    valueless = (FieldType.NONE, FieldType.PROTOCOL)
     out = sys.stdout
     write = out.write
     for number in range(1, len(session) + 1):
-        tree = session.view(number)
-        if display_filter is not None and not display_filter.matches(tree):
+        view = session.view(number)
+        if display_filter is not None and not display_filter.matches(view):
             continue
         cells = []
-        for name, spec in zip(args.fields, specs):
-            vals = tree.fields(name)
-            cells.append(",".join(escape_text(format_value(spec, f.value)) for f in vals if f.value is not None
-                                  or spec.ftype.value in ("none", "protocol")) if vals else "")
+        for name, spec, whole in zip(args.fields, specs, from_tree):
+            vals = view.tree().fields(name) if whole else view.fields(name)
+            cells.append(",".join(escape_text(format_field(spec, f, view.field_bytes)) for f in vals
+                                  if f.value is not None or spec.ftype in valueless) if vals else "")
         write("\t".join(cells) + "\n")
     out.flush()
     return 0

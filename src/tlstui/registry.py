@@ -10,7 +10,10 @@ import bisect
 import enum
 import socket
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from .field import Field
 
 
 class FieldType(enum.Enum):
@@ -124,8 +127,49 @@ def default_label(name: str, value: object) -> str:
     return f"{title}: {shown}"
 
 
+# Protocol items that Wireshark marks generated: the tree shows their text in brackets, tshark prints it bare.
+_GENERATED_PROTOCOLS = frozenset({"_ws.expert"})
+
+
+def format_field(spec: FieldSpec | None, f: "Field", field_bytes: "Callable[[Field], bytes] | None" = None) -> str:
+    """One occurrence of a field as ``tshark -T fields`` prints it (tshark 4.0, epan/print.c).
+
+    Beyond the value types of ``format_value``, tshark's rule for fields without a value:
+    - FT_NONE (a presence flag or a subtree heading: tcp.analysis.retransmission, tls.record,
+      tls.handshake.ciphersuites): ``1``;
+    - FT_PROTOCOL: the item's text when the dissector wrote one (``tcp`` -> "Transmission Control
+      Protocol, Src Port: 443, ..."), else the protocol's abbreviation (``tls`` -> "tls"); a hidden
+      item has no text.  Our tree labels a protocol whose dissector writes no text with the
+      protocol's name, which is how such items are told apart;
+    - ``data`` (undissected bytes) is printed as a field, not a protocol: its bytes in hex.
+    ``field_bytes`` gives a field's bytes (only ``data`` needs them).
+    """
+    if spec is None:
+        return "" if f.value is None else str(f.value)
+    t = spec.ftype
+    if t is FieldType.PROTOCOL:
+        if spec.name == "data":
+            if field_bytes is not None:
+                return field_bytes(f).hex()
+            return f.value.hex() if isinstance(f.value, (bytes, bytearray)) else ""
+        if f.hidden:
+            return spec.name
+        label = f.label
+        if spec.name in _GENERATED_PROTOCOLS and label.startswith("[") and label.endswith("]"):
+            label = label[1:-1]  # the tree brackets a generated item; its text has no brackets
+        return spec.name if not label or label == spec.description else label
+    return format_value(spec, f.value)
+
+
 def format_value(spec: FieldSpec | None, value: object) -> str:
-    """A value as ``tshark -T fields`` prints it (tshark 4.0)."""
+    """A value as ``tshark -T fields`` prints it (tshark 4.0).
+
+    A value alone cannot say all: a protocol's cell is its tree text (``format_field``); here a
+    protocol gives its abbreviation and a valueless FT_NONE field its presence, ``1``."""
+    if spec is not None and spec.ftype is FieldType.NONE:
+        return "1"
+    if spec is not None and spec.ftype is FieldType.PROTOCOL:
+        return spec.name
     if value is None:
         return ""
     if spec is None:

@@ -126,8 +126,8 @@ def decode_tls(rec: bytes, declared: int, base: int, src: str, ctx: hs.Ctx, tls1
                 title = "Handshake Protocol: " + ", ".join(names) if names else title
             else:
                 d.encrypted = True
-                top.add(Field("", "Handshake Protocol: Encrypted Handshake Message", None, base + 5, max(0, declared - 5),
-                              source=src))
+                top.add(Field("tls.handshake", "Handshake Protocol: Encrypted Handshake Message", None, base + 5,
+                              max(0, declared - 5), source=src))  # an item of its own in tshark too
                 d.info.append("Encrypted Handshake Message")
                 title = "Handshake Protocol: Encrypted Handshake Message"
         elif ct == CT_ALERT:
@@ -311,7 +311,8 @@ def decode_dtls(rec: bytes, base: int, src: str, ctx: hs.Ctx, frag: DtlsFragment
             top.label += f": Handshake Protocol: {nm}"
         elif ct == CT_HANDSHAKE:
             d.encrypted = True
-            top.add(Field("", "Handshake Protocol: Encrypted Handshake Message", None, base + 13, ln, source=src))
+            top.add(Field("dtls.handshake", "Handshake Protocol: Encrypted Handshake Message", None, base + 13, ln,
+                          source=src))
             d.info.append("Encrypted Handshake Message")
         elif ct == CT_ALERT:
             node = r.node(top, "alert_message", ln, "Alert Message")
