@@ -16,7 +16,7 @@ from .capture.reader import Capture, open_capture
 from .dissect import fast
 from .dissect.extract import extract
 from .dissect.frame import dissect_frame
-from .dissect.transport import StreamContext, parse_options
+from .dissect.transport import StreamContext
 from .dissect.tree import FrameTree
 from .field import Field
 from .limits import Limits
@@ -25,6 +25,7 @@ from .tcp.reassembly import Reassembler
 
 from .tcp import offload
 from .tcp.analysis import TcpAnalyzer
+from .tcp.framepass import feed_frames
 from .tcp.offload import Offload
 from .tls import TlsAnalyzer
 from .tls.analyzer import APP_DATA_FIELDS
@@ -53,6 +54,9 @@ _TCP_ANALYSIS_FIELDS = ("tcp.analysis", "tlstui.tcp.", "tlstui.ip.", "_ws.")
 def needs_tcp_analysis(names) -> bool:  # noqa: ANN001 - any iterable of field names
     """True if any of these fields comes from the TCP analysis (or may: columns and expert info)."""
     return any(name.startswith(_TCP_ANALYSIS_FIELDS) for name in names)
+
+
+_TCP_ANALYSIS_ONLY = ("tcp.analysis", "tlstui.tcp.", "tlstui.ip.middlebox")
 
 
 def _lower_only(name: str) -> bool:
@@ -123,6 +127,10 @@ class FrameView:
             if _lower_only(name):
                 # Link/IP/TCP/UDP header fields: those layers alone, without TCP analysis or TLS.
                 return dissect_frame(self.session, self.number, upper=False).fields(name)
+            if name.startswith(_TCP_ANALYSIS_ONLY):
+                # The TCP analysis layer alone: the very Fields the tree puts under tcp.
+                analysis, _prefix = self.session.tcp_analysis(self.number)
+                return FrameTree(self.number, analysis, {}).fields(name) if analysis else []
             if name.split(".", 1)[0] not in _UPPER_SKIP:
                 if self._upper is None:
                     # Most frames carry no record, or whole application-data records only: those
@@ -262,49 +270,8 @@ class Session:
 
     def _analyze_range(self, start: int, stop: int) -> None:
         """The pass over frames start+1 .. stop (0-based indexes start .. stop-1)."""
-        cap = self.capture
-        data = cap.data
-        idx = cap.index
-        offsets, caps, times, ifaces = idx.offset, idx.cap_len, idx.time_ns, idx.interface
-        linktypes = [i.linktype for i in cap.interfaces]
-        conv = self.conv
-        reasm = self.reassembler
-        tls = self.tls
         tcpa = self.tcp_analyzer if self._offload is None else None
-        parse = fast.parse_transport
-        for i in range(start, stop):
-            number = i + 1
-            off = offsets[i]
-            t = parse(data, off, caps[i], linktypes[ifaces[i]])
-            if t is None:
-                conv.skip()
-                if tcpa:
-                    tcpa.skip(number)
-                continue
-            end = off + caps[i]
-            if t.proto == 6:
-                wscale = -2
-                if t.flags & 0x02:
-                    for kind, o, ln in parse_options(data, t.l4_off + 20, min(t.payload_off, end)):
-                        if kind == 3 and ln == 3:
-                            wscale = min(data[o + 2], 14)
-                stream, d = conv.feed_tcp(number, times[i], t, wscale)
-                if tcpa:
-                    tcpa.feed(number, times[i], t, stream, d)
-                if reasm is None:
-                    continue
-                captured = max(0, min(t.payload_len, end - t.payload_off))
-                payload = bytes(data[t.payload_off:t.payload_off + captured]) if captured else b""
-                reasm.segment(stream.number, d, number, conv.rel_seq[i], t.flags, payload,
-                              t.payload_off - off, t.payload_len, t.sport, t.dport)
-            else:
-                ustream, d = conv.feed_udp(number, t)
-                if tls and t.payload_len:
-                    captured = max(0, min(t.payload_len, end - t.payload_off))
-                    tls.on_udp(ustream.number, d, number, bytes(data[t.payload_off:t.payload_off + captured]),
-                               t.payload_off - off, t.sport, t.dport)
-                if tcpa:
-                    tcpa.skip(number)
+        feed_frames(self.capture, start, stop, self.conv, tcpa, self.reassembler, self.tls)
 
     def _start_offload(self) -> None:
         cap = self.capture

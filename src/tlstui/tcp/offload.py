@@ -7,7 +7,9 @@ same file on its own (the conversation pass is deterministic, so both processes 
 and streams alike), and loads the analyzer's state from it when its own half is done.
 
 The child is a fresh interpreter (not a fork: the UI process has threads), started with
-``python -m tlstui.tcp.offload FILE``; it writes one pickle to stdout:
+``python -m tlstui.tcp.offload FILE``.  It runs the pass of ``tcp.framepass`` (the same one the
+session runs) with the conversation tracker and the analyzer alone, and never imports the
+session: the session sits above this module.  It writes one pickle to stdout:
 ``(frames_analysed, file offset of the last one, TcpAnalyzer state, its heap in kB)``.  Anything that goes wrong there makes the
 session run the TCP analysis itself, so the offload can only change the time taken.
 """
@@ -82,18 +84,20 @@ def _child(path: str) -> int:
     import gc
 
     gc.disable()  # a short-lived process full of long-lived objects (see Session.analyze)
-    from ..session import Session
+    from ..capture.reader import open_capture
     from .analysis import TcpAnalyzer
     from .conversations import ConversationTracker
+    from .framepass import LowerSource, feed_frames
 
-    session = Session.open(path, upper_layers=False)
-    session.conv = ConversationTracker(per_frame=False)  # the analysis reads the streams only
-    session.tcp_analyzer = TcpAnalyzer(session)
-    n = len(session)
-    session._analyze_range(0, n)
+    capture = open_capture(path, lazy=True)
+    capture.index_all()
+    source = LowerSource(capture, ConversationTracker(per_frame=False))  # the analysis reads the streams only
+    analyzer = TcpAnalyzer(source)
+    n = len(capture.index)
+    feed_frames(capture, 0, n, source.conv, analyzer)
     out = sys.stdout.buffer
-    state = session.tcp_analyzer.__getstate__()
-    last_offset = session.capture.index.offset[n - 1] if n else 0
+    state = analyzer.__getstate__()
+    last_offset = capture.index.offset[n - 1] if n else 0
     pickle.dump((n, last_offset, state, heap_kb()), out, protocol=pickle.HIGHEST_PROTOCOL)
     out.flush()
     return 0
