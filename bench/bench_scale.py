@@ -22,8 +22,15 @@ from pathlib import Path
 
 from common import ensure_capture, measure, tlstui_cmd, tshark_cmd
 
-FILTERS = ["tcp.stream eq 7", "ip.addr == 10.0.0.0/8 and tcp.len > 0", "tcp.flags.reset == 1",
-           "tls.handshake.type == 1"]
+# The filters people type (issue 15's list), every one timed and printed in every run.
+FILTERS = ["tcp.analysis.flags", "tcp.analysis.retransmission", "tcp.analysis.duplicate_ack", "tls.alert_message",
+           "frame.time_delta > 0.2", "tcp.window_size < 1000", "tcp.options.mss_val < 1400",
+           'tls.handshake.extensions_server_name contains "example"', "x509sat.uTF8String",
+           "tls.handshake.type == 1", "ip.addr == 10.0.0.0/8 and tcp.len > 0", "tcp.stream eq 7",
+           "tcp.flags.reset == 1"]
+# `fields` with 13 L2-L4 fields and no filter.
+L234 = ["frame.number", "frame.time_relative", "frame.len", "eth.src", "ip.src", "ip.dst", "ip.ttl", "tcp.stream",
+        "tcp.srcport", "tcp.dstport", "tcp.seq", "tcp.ack", "tcp.len"]
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 
 CHILD = r"""
@@ -95,6 +102,16 @@ def run_size(packets: int, capture: Path | None, shark: list[str] | None, filter
             ws, wm, _ = measure(shark + ["-2", "-n", "-r", str(cap), "-Y", flt, "-T", "fields", "-e", "frame.number"])
         print(f"{flt:44} {ts:7.1f}s {ws:7.1f}s {ts / ws if ws else 0:6.2f} {tm / 1024:9.0f} {wm / 1024:9.0f}")
         rows.append(f"| `fields -Y '{flt}'` | {ts:.1f} s | {ws:.1f} s | {ts / ws if ws else 0:.2f} | "
+                    f"{tm / 1024:.0f} MB peak RSS* | {wm / 1024:.0f} MB | |")
+    if filters:
+        e = [a for f in L234 for a in ("-e", f)]
+        ts, tm, rc = measure(tlstui_cmd() + ["fields", "-r", str(cap), "-2"] + e)
+        ws = wm = 0.0
+        if shark:
+            ws, wm, _ = measure(shark + ["-2", "-n", "-r", str(cap), "-T", "fields"] + e)
+        label = "fields, 13 L2-L4 fields, no filter"
+        print(f"{label:44} {ts:7.1f}s {ws:7.1f}s {ts / ws if ws else 0:6.2f} {tm / 1024:9.0f} {wm / 1024:9.0f}")
+        rows.append(f"| {label} | {ts:.1f} s | {ws:.1f} s | {ts / ws if ws else 0:.2f} | "
                     f"{tm / 1024:.0f} MB peak RSS* | {wm / 1024:.0f} MB | |")
     print(f"({frames} frames; tlstui peak MB for fields includes mapped file pages)")
     return [f"**{frames:,} frames** ({cap.stat().st_size / 1e6:.0f} MB)", "",

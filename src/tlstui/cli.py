@@ -97,10 +97,15 @@ def cmd_fields(argv: list[str]) -> int:
     valueless = (FieldType.NONE, FieldType.PROTOCOL)
     out = sys.stdout
     write = out.write
-    for number in range(1, len(session) + 1):
+    if display_filter is not None:
+        # The filter over whole columns (filter.vector): the matching frames, then their cells.
+        import numpy as np
+
+        frames = np.nonzero(display_filter.select(session.columns, len(session), session.view))[0].tolist()
+    else:
+        frames = range(1, len(session) + 1)
+    for number in frames:
         view = session.view(number)
-        if display_filter is not None and not display_filter.matches(view):
-            continue
         cells = []
         for name, spec, whole in zip(args.fields, specs, from_tree):
             vals = view.tree().fields(name) if whole else view.fields(name)
