@@ -20,6 +20,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
@@ -527,8 +528,11 @@ class TlsTuiApp(App[int]):
 
     # --- the selected frame -> tree and hex ----------------------------------------------
     def on_frame_list_cursor_moved(self, message: FrameList.CursorMoved) -> None:
-        self._request_details(message.number)
-        self._update_status()
+        try:
+            self._request_details(message.number)
+            self._update_status()
+        except NoMatches:  # a move delivered while the app tears its widgets down (seen under load)
+            pass
 
     DETAILS_DELAY = 0.06  # while keys repeat, the tree and bytes wait for a pause this long
     DETAILS_MAX_STALE = 0.3  # ... but never lag the list by more than this
