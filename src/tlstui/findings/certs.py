@@ -122,3 +122,14 @@ def messages(g: dict) -> str:
 
 def evidence_frames(g: dict) -> list[int]:
     return list(g["frames"]) + [a.frame for a in g["alerts"]]
+
+
+def judged_chains(ctx: Context):
+    """(stream key, StreamTls, client direction, chain, its certificates, 'server'/'client') for every
+    Certificate message whose leaf parsed: what the certificate rules look at."""
+    for key, st in ctx.tls_streams.items():
+        cdir = client_dir(st)
+        for chain in st.certificates:
+            certs = chain.certs
+            if certs and not certs[0].error:
+                yield key, st, cdir, chain, certs, owner(st, chain)

@@ -10,6 +10,7 @@ from ..context import TH_FIN, TH_SYN, Context, frame_list, plural
 
 TH_ACK = 0x10
 from ..model import Finding
+from ..oneway import one_direction_streams
 
 # kind -> (analyzer event, singular, plural, severity from this many events on (else note),
 #          what it usually means and what to check)
@@ -55,15 +56,6 @@ _KINDS: dict[str, tuple[str | tuple[str, ...], str, str, int, str]] = {
         "connection, or data sent on a socket the peer already closed."),
 }
 KINDS = tuple(_KINDS)
-
-
-def _one_direction(ctx: Context) -> set:
-    from ..oneway import one_direction_streams
-
-    try:
-        return one_direction_streams(ctx)
-    except Exception:
-        return set()
 
 
 def _group(events) -> dict[int, list[int]]:
@@ -113,7 +105,7 @@ def check(ctx: Context) -> list[Finding]:
         except (KeyError, AttributeError):
             pass
         subsets[ev] = counts
-    one_way = {s_ for k_, s_ in _one_direction(ctx) if k_ == "tcp"}
+    one_way = {s_ for k_, s_ in one_direction_streams(ctx) if k_ == "tcp"}
     for kind, (event, one, many, warn_from, meaning) in _KINDS.items():
         try:
             if isinstance(event, tuple):
@@ -284,7 +276,6 @@ def _retransmission_sorts(ctx: Context, stream: int, frames: list[int]) -> dict[
     all_frames = ctx.tcp_frames(stream)
     pos = {f: i for i, f in enumerate(all_frames)}
     seq = ctx.conv.rel_seq
-    cs = ctx.tcp_stream(stream)
     for f in frames:
         flags = ctx.tcp_flags(f)
         plen = ctx.tcp_payload_len(f)

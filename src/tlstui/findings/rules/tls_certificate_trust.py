@@ -14,11 +14,10 @@ note -- except a self-signed server leaf and a bad signature, which stay warning
 """
 from __future__ import annotations
 
-from ..certs import (Groups, chain_text, dtls_srtp_peers, evidence_frames, messages, owner, reaction, receiver,
+from ..certs import (judged_chains, Groups, chain_text, dtls_srtp_peers, evidence_frames, messages, reaction, receiver,
                      tor_link_chain, where)
 from ..context import Context
 from ..model import Finding
-from ..tlsinfo import client_dir
 from ..trust import ca_file_of, canon, chain_verdict, store_description
 from . import tls_certificate_chain_incomplete as incomplete
 
@@ -54,63 +53,57 @@ def _client_ca_check(st, chain, verdict) -> str | None:
 def check(ctx: Context) -> list[Finding]:
     groups = Groups()
     explicit = ca_file_of(ctx.session) is not None
-    for key, st in ctx.tls_streams.items():
-        cdir = client_dir(st)
-        for chain in st.certificates:
-            certs = chain.certs
-            if not certs or certs[0].error:
-                continue
-            who = owner(st, chain)
-            if who == "client" and st.cert_request is not None and st.cert_request.ca_names:
-                verdict = chain_verdict(ctx, chain)
-                missing = _client_ca_check(st, chain, verdict)
-                if missing is None:
-                    continue  # the server named a CA of this chain: it has it
-                said, alert, accepted = reaction(st, chain, TRUST_ALERTS)
-                sev = _severity(alert, accepted, strict=False, explicit=False)
-                if sev is None:
-                    continue
-                groups.add(("tls.certificate_untrusted", "ca_list", who, canon(missing), sev), key, chain, alert,
-                           status="ca_list", who=who, cdir=cdir, said=said, sev=sev, missing=missing,
-                           verdict=verdict, certs=certs, cr=st.cert_request)
-                continue
-            if tor_link_chain(chain):
-                said, alert, accepted = reaction(st, chain, TRUST_ALERTS)
-                groups.add(("tls.certificate_untrusted", "tor", who, "error" if alert else "note"), key, chain, alert,
-                           status="tor", who=who, cdir=cdir, said=said, sev="error" if alert else "note",
-                           certs=certs)
-                continue
-            if incomplete.covers(ctx, st, chain):
-                continue  # a missing intermediate: that rule says so
+    for key, st, cdir, chain, certs, who in judged_chains(ctx):
+        if who == "client" and st.cert_request is not None and st.cert_request.ca_names:
             verdict = chain_verdict(ctx, chain)
-            if verdict is None or verdict.status in ("trusted", "unparsable"):
-                continue
-            if verdict.status == "self_signed" and verdict.anchor_index == 0 and dtls_srtp_peers(st):
-                if who == "client":
-                    continue  # one note per connection, on the server's certificate
-                said, alert, accepted = reaction(st, chain, TRUST_ALERTS)
-                sev = "error" if alert else "note"
-                groups.add(("tls.certificate_self_signed", "dtls_srtp", sev), key, chain, alert, status="dtls_srtp",
-                           who=who, cdir=cdir, said=said, sev=sev, certs=certs, verdict=verdict, st=st)
-                continue
-            if verdict.status == "self_signed":
-                leaf = verdict.anchor_index == 0
-                said, alert, accepted = reaction(st, chain, TRUST_ALERTS)
-                sev = _severity(alert, accepted, strict=leaf and who == "server", explicit=explicit)
-                kind_ = "tls.certificate_self_signed"
-            elif verdict.status == "bad_signature":
-                said, alert, accepted = reaction(st, chain, SIGNATURE_ALERTS)
-                sev = _severity(alert, accepted, strict=True, explicit=explicit)
-                kind_ = "tls.certificate_untrusted"
-            else:
-                said, alert, accepted = reaction(st, chain, TRUST_ALERTS)
-                sev = _severity(alert, accepted, strict=False, explicit=explicit)
-                kind_ = "tls.certificate_untrusted"
+            missing = _client_ca_check(st, chain, verdict)
+            if missing is None:
+                continue  # the server named a CA of this chain: it has it
+            said, alert, accepted = reaction(st, chain, TRUST_ALERTS)
+            sev = _severity(alert, accepted, strict=False, explicit=False)
             if sev is None:
                 continue
-            path_names = tuple(canon(certs[i].subject) for i in verdict.path)
-            groups.add((kind_, verdict.status, who, path_names, verdict.bad, sev), key, chain, alert,
-                       status=verdict.status, who=who, cdir=cdir, said=said, sev=sev, verdict=verdict, certs=certs)
+            groups.add(("tls.certificate_untrusted", "ca_list", who, canon(missing), sev), key, chain, alert,
+                       status="ca_list", who=who, cdir=cdir, said=said, sev=sev, missing=missing,
+                       verdict=verdict, certs=certs, cr=st.cert_request)
+            continue
+        if tor_link_chain(chain):
+            said, alert, accepted = reaction(st, chain, TRUST_ALERTS)
+            groups.add(("tls.certificate_untrusted", "tor", who, "error" if alert else "note"), key, chain, alert,
+                       status="tor", who=who, cdir=cdir, said=said, sev="error" if alert else "note",
+                       certs=certs)
+            continue
+        if incomplete.covers(ctx, st, chain):
+            continue  # a missing intermediate: that rule says so
+        verdict = chain_verdict(ctx, chain)
+        if verdict is None or verdict.status in ("trusted", "unparsable"):
+            continue
+        if verdict.status == "self_signed" and verdict.anchor_index == 0 and dtls_srtp_peers(st):
+            if who == "client":
+                continue  # one note per connection, on the server's certificate
+            said, alert, accepted = reaction(st, chain, TRUST_ALERTS)
+            sev = "error" if alert else "note"
+            groups.add(("tls.certificate_self_signed", "dtls_srtp", sev), key, chain, alert, status="dtls_srtp",
+                       who=who, cdir=cdir, said=said, sev=sev, certs=certs, verdict=verdict, st=st)
+            continue
+        if verdict.status == "self_signed":
+            leaf = verdict.anchor_index == 0
+            said, alert, accepted = reaction(st, chain, TRUST_ALERTS)
+            sev = _severity(alert, accepted, strict=leaf and who == "server", explicit=explicit)
+            kind_ = "tls.certificate_self_signed"
+        elif verdict.status == "bad_signature":
+            said, alert, accepted = reaction(st, chain, SIGNATURE_ALERTS)
+            sev = _severity(alert, accepted, strict=True, explicit=explicit)
+            kind_ = "tls.certificate_untrusted"
+        else:
+            said, alert, accepted = reaction(st, chain, TRUST_ALERTS)
+            sev = _severity(alert, accepted, strict=False, explicit=explicit)
+            kind_ = "tls.certificate_untrusted"
+        if sev is None:
+            continue
+        path_names = tuple(canon(certs[i].subject) for i in verdict.path)
+        groups.add((kind_, verdict.status, who, path_names, verdict.bad, sev), key, chain, alert,
+                   status=verdict.status, who=who, cdir=cdir, said=said, sev=sev, verdict=verdict, certs=certs)
     return groups.findings(lambda g: _make(ctx, g))
 
 

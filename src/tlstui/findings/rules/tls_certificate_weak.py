@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from ..certs import Groups, evidence_frames, messages, owner, reaction, receiver, where
+from ..certs import judged_chains, Groups, evidence_frames, messages, reaction, receiver, where
 from ..context import Context, fmt_time
 from ..model import Finding
-from ..tlsinfo import client_dir
 from ..trust import ca_file_of, chain_verdict, store_description
 
 KINDS = ("tls.certificate_weak",)
@@ -76,54 +75,48 @@ def problems(c, i: int, who: str, trusted, check_signature: bool = True) -> list
 def check(ctx: Context) -> list[Finding]:
     groups = Groups()
     explicit = ca_file_of(ctx.session) is not None
-    for key, st in ctx.tls_streams.items():
-        cdir = client_dir(st)
-        for chain in st.certificates:
-            certs = chain.certs
-            if not certs or certs[0].error:
+    for key, st, cdir, chain, certs, who in judged_chains(ctx):
+        found = []
+
+        def trusted(chain=chain) -> bool:
+            v = chain_verdict(ctx, chain)
+            return v is not None and v.status == "trusted"
+
+        def on_path(i: int, chain=chain) -> bool:
+            """Whether the signature of certificate ``i`` matters: it is on the verified path and
+            is not its anchor (a root sent along, or one the store holds)."""
+            if i == 0:
+                return True
+            v = chain_verdict(ctx, chain)
+            if v is None or not v.path:
+                return True
+            return i in v.path and i != v.anchor_index
+
+        for i, c in enumerate(certs):
+            if c.error:
                 continue
-            who = owner(st, chain)
-            found = []
-
-            def trusted(chain=chain) -> bool:
-                v = chain_verdict(ctx, chain)
-                return v is not None and v.status == "trusted"
-
-            def on_path(i: int, chain=chain) -> bool:
-                """Whether the signature of certificate ``i`` matters: it is on the verified path and
-                is not its anchor (a root sent along, or one the store holds)."""
-                if i == 0:
-                    return True
-                v = chain_verdict(ctx, chain)
-                if v is None or not v.path:
-                    return True
-                return i in v.path and i != v.anchor_index
-
-            for i, c in enumerate(certs):
-                if c.error:
-                    continue
-                p = problems(c, i, who, trusted, check_signature=not _weak_hash(c) or on_path(i))
-                if p:
-                    found.append((i, c, p))
-            try:
-                when = ctx.time(chain.frame)
-            except Exception:
-                when = None
-            for i, c, p in found:
-                said, alert, _ = reaction(st, chain, WEAK_ALERTS)
-                # Refused by clients at the capture's time: a warning; weak only by later standards: a note.
-                current = when is None or any(when >= REFUSED_SINCE[t][0] for t, _s, _l in p)
-                if alert is not None:
-                    sev = "error"
-                elif not current:
-                    sev = "note"
-                elif all(t == "validity" for t, _s, _l in p) and explicit:
-                    sev = "note"
-                else:
-                    sev = "warning"
-                groups.add((who, _role(i, len(certs)), c.subject, c.issuer, c.serial, sev), key, chain, alert,
-                           who=who, cdir=cdir, cert=c, role=_role(i, len(certs)), problems=p, said=said, sev=sev,
-                           when=when, validity=any(t == "validity" for t, _s, _l in p))
+            p = problems(c, i, who, trusted, check_signature=not _weak_hash(c) or on_path(i))
+            if p:
+                found.append((i, c, p))
+        try:
+            when = ctx.time(chain.frame)
+        except Exception:
+            when = None
+        for i, c, p in found:
+            said, alert, _ = reaction(st, chain, WEAK_ALERTS)
+            # Refused by clients at the capture's time: a warning; weak only by later standards: a note.
+            current = when is None or any(when >= REFUSED_SINCE[t][0] for t, _s, _l in p)
+            if alert is not None:
+                sev = "error"
+            elif not current:
+                sev = "note"
+            elif all(t == "validity" for t, _s, _l in p) and explicit:
+                sev = "note"
+            else:
+                sev = "warning"
+            groups.add((who, _role(i, len(certs)), c.subject, c.issuer, c.serial, sev), key, chain, alert,
+                       who=who, cdir=cdir, cert=c, role=_role(i, len(certs)), problems=p, said=said, sev=sev,
+                       when=when, validity=any(t == "validity" for t, _s, _l in p))
     return groups.findings(lambda g: _make(ctx, g))
 
 

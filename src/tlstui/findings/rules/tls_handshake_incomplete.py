@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..context import Context
 from ..model import Finding
+from ..oneway import one_direction_streams
 from ..tlsinfo import client_dir, fatal_alerts, handshake_done, handshake_started, tls13_rejection
 
 KINDS = ("tls.handshake_incomplete",)
@@ -20,15 +21,6 @@ GAVE_UP_AFTER_S = 3.0  # a client closing later than this after its ClientHello 
 CAUSES = ("Common causes: the server is not speaking TLS on this port, a firewall or IPS dropping the "
           "flow after inspecting the ClientHello (SNI filtering), a client that gave up (timeout, "
           "certificate rejected without sending an alert), or packet loss that the capture does not show.")
-
-
-def _one_direction(ctx: Context) -> set:
-    from ..oneway import one_direction_streams
-
-    try:
-        return one_direction_streams(ctx)
-    except Exception:
-        return set()
 
 
 def _tcp_ending(ctx: Context, stream: int, cdir: int, st, first: int) -> tuple[str, str, list[int]]:
@@ -134,7 +126,7 @@ def check(ctx: Context) -> list[Finding]:
         else:
             stalled_note = ""
         if oneway is None:
-            oneway = _one_direction(ctx)
+            oneway = one_direction_streams(ctx)
         cdir = client_dir(st)
         first = st.client_hellos[0].frame if st.client_hellos else st.sslv2_client_hello
         last = max([f for f in st.last_record_frame if f] or [first])
