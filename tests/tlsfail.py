@@ -12,7 +12,7 @@ import ssl
 import tempfile
 from pathlib import Path
 
-from tlspair import CLIENT, SERVER, Recording, _Splitter, cert_files
+from tlspair import Recording, cert_files, wire
 
 
 def record_rejected_client(version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3, optional: bool = False,
@@ -29,21 +29,8 @@ def record_rejected_client(version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3, opt
     sctx.minimum_version = sctx.maximum_version = version
     sctx.verify_mode = ssl.CERT_OPTIONAL if optional else ssl.CERT_REQUIRED
     sctx.load_verify_locations(certfile)  # the CA list the CertificateRequest names
-    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = cctx.wrap_bio(c_in, c_out, server_hostname="localhost")
-    server = sctx.wrap_bio(s_in, s_out, server_side=True)
     rec = Recording()
-    split = (_Splitter(), _Splitter())
-
-    def pump() -> bool:
-        moved = False
-        for src, dst, d in ((c_out, s_in, CLIENT), (s_out, c_in, SERVER)):
-            data = src.read()
-            if data:
-                moved = True
-                dst.write(data)
-                rec.records.extend((d, r) for r in split[d].feed(data))
-        return moved
+    client, server, pump = wire(cctx, sctx, rec)
 
     failed = False
     done = [False, False]

@@ -72,6 +72,27 @@ class _Splitter:
         return out
 
 
+def wire(cctx: ssl.SSLContext, sctx: ssl.SSLContext, rec: Recording, server_hostname: str | None = "localhost"):
+    """A client and a server joined through memory BIOs, and ``pump()``: move what each side wrote
+    to the other, recording it into ``rec.records`` as TLS records; True if anything moved."""
+    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = cctx.wrap_bio(c_in, c_out, server_hostname=server_hostname)  # an IP address: no SNI sent
+    server = sctx.wrap_bio(s_in, s_out, server_side=True)
+    split = (_Splitter(), _Splitter())
+
+    def pump() -> bool:
+        moved = False
+        for src, dst, d in ((c_out, s_in, CLIENT), (s_out, c_in, SERVER)):
+            data = src.read()
+            if data:
+                moved = True
+                dst.write(data)
+                rec.records.extend((d, r) for r in split[d].feed(data))
+        return moved
+
+    return client, server, pump
+
+
 def record_connection(ciphers: str | None = None, version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2,
                       cert: str = "rsa", requests: tuple[bytes, ...] = (b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",),
                       responses: tuple[bytes, ...] = (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",),
@@ -105,21 +126,8 @@ def record_connection(ciphers: str | None = None, version: ssl.TLSVersion = ssl.
     if alpn:
         for c in (cctx, sctx):
             c.set_alpn_protocols(list(alpn))
-    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = cctx.wrap_bio(c_in, c_out, server_hostname=server_hostname)  # an IP address: no SNI sent
-    server = sctx.wrap_bio(s_in, s_out, server_side=True)
     rec = Recording()
-    split = (_Splitter(), _Splitter())
-
-    def pump() -> bool:
-        moved = False
-        for src, dst, d in ((c_out, s_in, CLIENT), (s_out, c_in, SERVER)):
-            data = src.read()
-            if data:
-                moved = True
-                dst.write(data)
-                rec.records.extend((d, r) for r in split[d].feed(data))
-        return moved
+    client, server, pump = wire(cctx, sctx, rec, server_hostname)
 
     def step(obj, fn, *a):
         try:
