@@ -88,6 +88,8 @@ def cmd_fields(argv: list[str]) -> int:
                         tcp_analysis=needs_tcp_analysis(wanted))
     except CaptureError as e:
         return _fail(str(e))
+    import numpy as np
+
     from .dissect.extract import FAST_FIELDS
 
     specs = [REGISTRY.get(n) for n in args.fields]
@@ -99,19 +101,32 @@ def cmd_fields(argv: list[str]) -> int:
     write = out.write
     if display_filter is not None:
         # The filter over whole columns (filter.vector): the matching frames, then their cells.
-        import numpy as np
-
-        frames = np.nonzero(display_filter.select(session.columns, len(session), session.view))[0].tolist()
+        frames = np.nonzero(display_filter.select(session.columns, len(session), session.view))[0]
     else:
-        frames = range(1, len(session) + 1)
-    for number in frames:
-        view = session.view(number)
-        cells = []
-        for name, spec, whole in zip(args.fields, specs, from_tree):
-            vals = view.tree().fields(name) if whole else view.fields(name)
-            cells.append(",".join(escape_text(format_field(spec, f, view.field_bytes)) for f in vals
-                                  if f.value is not None or spec.ftype in valueless) if vals else "")
-        write("\t".join(cells) + "\n")
+        frames = np.arange(1, len(session) + 1)
+    # Fields whose column is whole-column work are written from it; the others frame by frame.
+    from .columns.build import has_bulk_column
+    from .columns.cells import column_cells
+
+    columns = [column_cells(session.columns.get(name), spec, frames)
+               if has_bulk_column(name) and not whole and spec.ftype is not FieldType.PROTOCOL else None
+               for name, spec, whole in zip(args.fields, specs, from_tree)]
+    numbers = frames.tolist()
+    if all(c is not None for c in columns):
+        for row in zip(*columns):
+            write("\t".join(row) + "\n")
+    else:
+        for k, number in enumerate(numbers):
+            view = session.view(number)
+            cells = []
+            for name, spec, whole, col in zip(args.fields, specs, from_tree, columns):
+                if col is not None:
+                    cells.append(col[k])
+                    continue
+                vals = view.tree().fields(name) if whole else view.fields(name)
+                cells.append(",".join(escape_text(format_field(spec, f, view.field_bytes)) for f in vals
+                                      if f.value is not None or spec.ftype in valueless) if vals else "")
+            write("\t".join(cells) + "\n")
     out.flush()
     return 0
 

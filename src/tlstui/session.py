@@ -20,7 +20,7 @@ from .dissect.transport import StreamContext
 from .dissect.tree import FrameTree
 from .field import Field
 from .limits import Limits
-from .tcp.conversations import ConversationTracker
+from .tcp.conversations import ConversationTracker, window_shift
 from .tcp.reassembly import Reassembler
 
 from .tcp import offload
@@ -113,6 +113,11 @@ class FrameView:
         if s < 0:
             return conv.udp_stream[i], 0, 0
         return s, conv.rel_seq[i], conv.rel_ack[i]
+
+    def window_shift(self) -> int:
+        conv = self.session.conv
+        s = conv.tcp_stream[self.number - 1]
+        return window_shift(conv.tcp_streams[s], conv.direction[self.number - 1]) if s >= 0 else -1
 
     def tree(self) -> FrameTree:
         if self._tree is None:
@@ -249,6 +254,11 @@ class Session:
 
     def _analyze(self, progress: ProgressCallback | None, cancel: threading.Event | None, batch: int) -> None:
         cap = self.capture
+        if self.tls is None and self.tcp_analyzer is None and self.analyzed == 0:
+            self._analyze_lower_in_bulk()
+            if progress:
+                progress(len(cap.index), len(cap.index))
+            return
         self._start_offload()
         while True:
             if self.analyzed >= len(cap.index) and not cap.index_more():
@@ -267,6 +277,26 @@ class Session:
         self._finish_pass()
         if progress:
             progress(len(cap.index), len(cap.index))
+
+    def _analyze_lower_in_bulk(self) -> None:
+        """The conversation pass alone (no TCP analysis, reassembly or TLS) over whole columns:
+        the transport headers read with NumPy, then ``conversations_bulk.track``, which leaves
+        what feeding the frames one by one would."""
+        import numpy as np
+
+        from .columns.build import transport_columns
+        from .tcp.conversations_bulk import track
+
+        cap = self.capture
+        cap.index_all()
+        idx = cap.index
+        t, _ = transport_columns(self, with_streams=False)
+        n = len(idx)
+        self.conv = track(cap.data, np.frombuffer(idx.offset, dtype=np.int64)[:n] if n else [],
+                          np.frombuffer(idx.cap_len, dtype=np.uint32)[:n] if n else [],
+                          np.frombuffer(idx.time_ns, dtype=np.int64)[:n] if n else [], t)
+        self.analyzed = n
+        self._finish_pass()
 
     def _analyze_range(self, start: int, stop: int) -> None:
         """The pass over frames start+1 .. stop (0-based indexes start .. stop-1)."""
@@ -348,15 +378,7 @@ class Session:
         if s >= 0:
             st = conv.tcp_streams[s]
             d = conv.direction[i]
-            ws = st.wscale
-            if ws[0] == -1 or ws[1] == -1:
-                shift = -1 if not (st.saw_syn[0] or st.saw_syn[1]) else -2
-                if ws[0] >= 0 or ws[1] >= 0:
-                    shift = -1
-            elif ws[0] == -2 or ws[1] == -2:
-                shift = -2
-            else:
-                shift = ws[d]
+            shift = window_shift(st, d)
             times = self.capture.index.time_ns
             prev = conv.prev_in_stream[i]
             return StreamContext(

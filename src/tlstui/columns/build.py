@@ -71,6 +71,114 @@ def stream_column(session, name: str) -> Column | None:
     return Column(name, n, frames, arr[sel].astype(np.int64))
 
 
+class StreamColumns:
+    """The stream facts of every frame as arrays (what ``FrameView.stream``/``window_shift`` give
+    one frame), for the header rules of ``dissect.extract``."""
+
+    def __init__(self, session) -> None:
+        from ..tcp.conversations import window_shift
+
+        conv = session.conv
+        n = len(session)
+        tcp = _np(conv.tcp_stream, np.int32)[:n].astype(np.int64)
+        udp = _np(conv.udp_stream, np.int32)[:n].astype(np.int64)
+        self.stream = np.where(tcp >= 0, tcp, udp)
+        self.rel_seq = _np(conv.rel_seq, np.uint32)[:n].astype(np.int64)
+        self.rel_ack = _np(conv.rel_ack, np.uint32)[:n].astype(np.int64)
+        shifts = np.array([[window_shift(st, 0), window_shift(st, 1)] for st in conv.tcp_streams] or [[-1, -1]],
+                          dtype=np.int64)
+        direction = np.maximum(_np(conv.direction, np.int8)[:n].astype(np.int64), 0)
+        self.win_shift = np.where(tcp >= 0, shifts[np.maximum(tcp, 0), direction], -1)
+
+
+def transport_columns(session, with_streams: bool = True):
+    """(``fast.TransportColumns``, ``StreamColumns`` or None) of every frame, read once per session
+    (NumPy over the memory map); the stream facts need the conversation pass to have run."""
+    got = session.__dict__.get("_transport_columns")
+    if got is None:
+        from ..dissect.fast import parse_transport_bulk
+
+        cap = session.capture
+        idx = cap.index
+        n = len(session)
+        linktypes = np.array([i.linktype for i in cap.interfaces] or [0], dtype=np.int64)
+        ifaces = np.asarray(idx.interface[:n], dtype=np.int64)
+        got = session.__dict__["_transport_columns"] = parse_transport_bulk(
+            cap.data, _np(idx.offset, np.int64)[:n], _np(idx.cap_len, np.uint32)[:n],
+            linktypes[ifaces] if n else ifaces)
+    if not with_streams:
+        return got, None
+    streams = session.__dict__.get("_stream_columns")
+    if streams is None:
+        streams = session.__dict__["_stream_columns"] = StreamColumns(session)
+    return got, streams
+
+
+_LAYER_TEST = {"tcp": lambda t: t.proto == 6, "udp": lambda t: t.proto == 17,
+               "ip4": lambda t: (t.proto > 0) & (t.ip_version == 4), "ip6": lambda t: (t.proto > 0) & (t.ip_version == 6)}
+
+
+def header_column(session, name: str, progress: ProgressFn | None = None) -> Column | None:
+    """A header field of ``dissect.extract.RULES`` for every frame at once: the rule's own
+    expressions over the transport columns; frames the transport reader gives up on (not TCP or
+    UDP: ICMP, ARP, fragments...) are read one by one as the extractor would (their tree)."""
+    from ..dissect.extract import RULES
+
+    rule = RULES.get(name)
+    if rule is None:
+        return None
+    t, s = transport_columns(session)
+    n = len(session)
+    sel = _LAYER_TEST[rule.layer](t)
+    if rule.when is not None:
+        sel &= np.asarray(rule.when(t, s), dtype=bool)
+    rows = np.nonzero(sel)[0]
+    frames_parts, values_parts, order_parts = [], [], []
+    for k, occ in enumerate(rule.parts):
+        vals = occ.value(t, s)
+        if vals is None:
+            vals = np.full(len(rows), None, dtype=object)
+        else:
+            vals = np.asarray(vals)
+            vals = vals[rows] if vals.ndim else np.full(len(rows), vals)
+            if vals.ndim == 2:  # 16-byte addresses: one bytes value each
+                vals = np.fromiter((bytes(r) for r in vals), dtype=object, count=len(vals))
+            elif vals.dtype != object:
+                vals = vals.astype(np.int64)
+        frames_parts.append(rows + 1)
+        values_parts.append(vals)
+        order_parts.append(np.full(len(rows), k, dtype=np.int64))
+    other = np.nonzero(t.proto == 0)[0] + 1  # no transport: the extractor sends these to the tree
+    if len(other):
+        view = session.view
+        of, ov = [], []
+        for k, f in enumerate(other.tolist()):
+            if progress is not None and k % 4096 == 0:
+                progress(k, len(other))
+            for fld in view(f).fields(name):
+                of.append(f)
+                ov.append(fld.value)
+        frames_parts.append(np.asarray(of, dtype=np.int64))
+        values_parts.append(as_array(ov) if ov else np.zeros(0, dtype=np.int64))
+        order_parts.append(np.arange(len(of), dtype=np.int64))
+    frames = np.concatenate(frames_parts) if frames_parts else np.zeros(0, dtype=np.int64)
+    kinds = {v.dtype.kind for v in values_parts if len(v)}
+    if len(kinds) > 1 or "O" in kinds:
+        values = np.concatenate([v.astype(object) for v in values_parts]) if values_parts else np.zeros(0, object)
+    else:
+        values = np.concatenate(values_parts) if values_parts else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((np.concatenate(order_parts), frames)) if len(frames) else np.zeros(0, dtype=np.int64)
+    return Column(name, n, frames[order], values[order])
+
+
+def has_bulk_column(name: str) -> bool:
+    """True if ``name``'s column comes from whole-column work (the index, the conversation
+    arrays, the header rules), so that building it costs little whatever the capture's size."""
+    from ..dissect.extract import RULES
+
+    return name in _INDEX_FIELDS or name in ("tcp.stream", "udp.stream") or name in RULES
+
+
 def candidates(session, name: str) -> np.ndarray | None:
     """Frame numbers that can hold ``name`` (ascending), or None for "any frame"."""
     n = len(session)
@@ -131,7 +239,7 @@ def _column_values_for(session, name: str, frames: np.ndarray) -> np.ndarray | N
 
 def build(session, name: str, progress: ProgressFn | None = None, cancel=None) -> Column:
     """The column of ``name`` for an analysed session."""
-    got = index_column(session, name) or stream_column(session, name)
+    got = index_column(session, name) or stream_column(session, name) or header_column(session, name, progress)
     if got is not None:
         return got
     n = len(session)

@@ -9,7 +9,10 @@ every extractor agrees with the tree on every test capture.
 """
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Any, Callable, NamedTuple, Protocol
+
+import numpy as np
+from numpy import maximum, where
 
 from ..field import Field
 from .fast import Transport
@@ -26,32 +29,11 @@ class FactsSource(Protocol):
     def meta(self) -> tuple[int, int, int, int, int]: ...  # cap_len, orig_len, time_ns, iface, linktype
     def rel_time(self) -> float: ...
     def stream(self) -> tuple[int, int, int]: ...  # stream index (-1 none), rel seq, rel ack
+    def window_shift(self) -> int: ...  # the stream's window-scale shift (-1 unknown, -2 not used)
 
 
 def _f(name: str, value: object, offset: int, length: int) -> list[Field]:
     return [Field(name, None, value, offset, length)]
-
-
-def _tcp(v: FactsSource) -> Transport | None:
-    """The TCP header if this frame is plainly TCP; raises _NotHere for 'ask the tree'."""
-    t = v.transport()
-    if t is None:
-        raise _NotHere
-    return t if t.proto == 6 else None
-
-
-def _udp(v: FactsSource) -> Transport | None:
-    t = v.transport()
-    if t is None:
-        raise _NotHere
-    return t if t.proto == 17 else None
-
-
-def _ip(v: FactsSource, version: int) -> Transport | None:
-    t = v.transport()
-    if t is None:
-        raise _NotHere
-    return t if t.ip_version == version else None
 
 
 class _NotHere(Exception):
@@ -84,146 +66,158 @@ def _frame_fields() -> dict[str, Extractor]:
             "frame.time_epoch": epoch, "frame.interface_id": iface, "frame": frame}
 
 
-def _ipv4_fields() -> dict[str, Extractor]:
-    def src(v):
-        t = _ip(v, 4)
-        return _f("ip.src", int.from_bytes(t.src, "big"), t.ip_off + 12, 4) if t else []
+class Occurrence(NamedTuple):
+    """One occurrence a rule gives: its value and where its bytes are.  ``value(t, s)`` and
+    ``offset(t)`` read a ``Transport`` and the frame's stream facts, or the same attributes as
+    whole columns (``fast.TransportColumns``, ``StreamColumns``): one expression serves both."""
 
-    def dst(v):
-        t = _ip(v, 4)
-        return _f("ip.dst", int.from_bytes(t.dst, "big"), t.ip_off + 16, 4) if t else []
-
-    def addr(v):
-        t = _ip(v, 4)
-        if not t:
-            return []
-        return [Field("ip.addr", None, int.from_bytes(t.src, "big"), t.ip_off + 12, 4, None, "frame", True),
-                Field("ip.addr", None, int.from_bytes(t.dst, "big"), t.ip_off + 16, 4, None, "frame", True)]
-
-    def ttl(v):
-        t = _ip(v, 4)
-        return _f("ip.ttl", t.ttl, t.ip_off + 8, 1) if t else []
-
-    def ip_id(v):
-        t = _ip(v, 4)
-        return _f("ip.id", t.ip_id, t.ip_off + 4, 2) if t else []
-
-    def proto(v):
-        t = _ip(v, 4)
-        return _f("ip.proto", t.proto, t.ip_off + 9, 1) if t else []
-
-    return {"ip.src": src, "ip.dst": dst, "ip.addr": addr, "ip.ttl": ttl, "ip.id": ip_id, "ip.proto": proto}
+    value: Callable[[Any, Any], Any]
+    offset: Callable[[Any], Any]
+    length: int | Callable[[Any], Any]
+    hidden: bool = False
 
 
-def _ipv6_fields() -> dict[str, Extractor]:
-    def src(v):
-        t = _ip(v, 6)
-        return _f("ipv6.src", t.src, t.ip_off + 8, 16) if t else []
+class Rule(NamedTuple):
+    """A header field read from the transport facts: on frames of ``layer`` ("ip4", "ip6", "tcp",
+    "udp") where ``when(t, s)`` holds (always if None), one Field per occurrence."""
 
-    def dst(v):
-        t = _ip(v, 6)
-        return _f("ipv6.dst", t.dst, t.ip_off + 24, 16) if t else []
-
-    def addr(v):
-        t = _ip(v, 6)
-        if not t:
-            return []
-        return [Field("ipv6.addr", None, t.src, t.ip_off + 8, 16, None, "frame", True),
-                Field("ipv6.addr", None, t.dst, t.ip_off + 24, 16, None, "frame", True)]
-
-    return {"ipv6.src": src, "ipv6.dst": dst, "ipv6.addr": addr}
+    name: str
+    layer: str
+    parts: tuple[Occurrence, ...]
+    when: Callable[[Any, Any], Any] | None = None
 
 
-_FLAG_FIELDS = {"tcp.flags.fin": 0x01, "tcp.flags.syn": 0x02, "tcp.flags.reset": 0x04, "tcp.flags.push": 0x08,
-                "tcp.flags.ack": 0x10, "tcp.flags.urg": 0x20, "tcp.flags.ece": 0x40, "tcp.flags.cwr": 0x80,
-                "tcp.flags.ae": 0x100}
+def _one(name, layer, value, offset, length, when=None) -> Rule:
+    return Rule(name, layer, (Occurrence(value, offset, length),), when)
 
 
-def _ports_and_stream(proto: str, header: Callable[[FactsSource], Transport | None]) -> dict[str, Extractor]:
+def _pair(name, layer, src, dst, src_off, length) -> Rule:
+    """A hidden field on both addresses or ports (ip.addr, tcp.port): source first."""
+    return Rule(name, layer, (Occurrence(src, src_off, length, True),
+                              Occurrence(dst, lambda t: src_off(t) + length, length, True)))
+
+
+def _ip_rules() -> list[Rule]:
+    return [
+        _one("ip.src", "ip4", lambda t, s: t.src4, lambda t: t.ip_off + 12, 4),
+        _one("ip.dst", "ip4", lambda t, s: t.dst4, lambda t: t.ip_off + 16, 4),
+        _pair("ip.addr", "ip4", lambda t, s: t.src4, lambda t, s: t.dst4, lambda t: t.ip_off + 12, 4),
+        _one("ip.ttl", "ip4", lambda t, s: t.ttl, lambda t: t.ip_off + 8, 1),
+        _one("ip.id", "ip4", lambda t, s: t.ip_id, lambda t: t.ip_off + 4, 2),
+        _one("ip.proto", "ip4", lambda t, s: t.proto, lambda t: t.ip_off + 9, 1),
+        _one("ipv6.src", "ip6", lambda t, s: t.src6, lambda t: t.ip_off + 8, 16),
+        _one("ipv6.dst", "ip6", lambda t, s: t.dst6, lambda t: t.ip_off + 24, 16),
+        _pair("ipv6.addr", "ip6", lambda t, s: t.src6, lambda t, s: t.dst6, lambda t: t.ip_off + 8, 16),
+    ]
+
+
+_FLAG_FIELDS = {"tcp.flags.fin": 0, "tcp.flags.syn": 1, "tcp.flags.reset": 2, "tcp.flags.push": 3,
+                "tcp.flags.ack": 4, "tcp.flags.urg": 5, "tcp.flags.ece": 6, "tcp.flags.cwr": 7,
+                "tcp.flags.ae": 8}
+
+
+def _port_rules(proto: str) -> list[Rule]:
     """srcport, dstport, the two hidden port fields and the stream index: the same for TCP and UDP."""
-
-    def srcport(v):
-        t = header(v)
-        return _f(f"{proto}.srcport", t.sport, t.l4_off, 2) if t else []
-
-    def dstport(v):
-        t = header(v)
-        return _f(f"{proto}.dstport", t.dport, t.l4_off + 2, 2) if t else []
-
-    def port(v):
-        t = header(v)
-        if not t:
-            return []
-        return [Field(f"{proto}.port", None, t.sport, t.l4_off, 2, None, "frame", True),
-                Field(f"{proto}.port", None, t.dport, t.l4_off + 2, 2, None, "frame", True)]
-
-    def stream(v):
-        t = header(v)
-        return _f(f"{proto}.stream", v.stream()[0], t.l4_off, 0) if t else []
-
-    return {f"{proto}.srcport": srcport, f"{proto}.dstport": dstport, f"{proto}.port": port,
-            f"{proto}.stream": stream}
+    return [
+        _one(f"{proto}.srcport", proto, lambda t, s: t.sport, lambda t: t.l4_off, 2),
+        _one(f"{proto}.dstport", proto, lambda t, s: t.dport, lambda t: t.l4_off + 2, 2),
+        _pair(f"{proto}.port", proto, lambda t, s: t.sport, lambda t, s: t.dport, lambda t: t.l4_off, 2),
+        _one(f"{proto}.stream", proto, lambda t, s: s.stream, lambda t: t.l4_off, 0),
+    ]
 
 
-def _tcp_fields() -> dict[str, Extractor]:
-    def proto(v):
-        t = _tcp(v)
-        return _f("tcp", None, t.l4_off, t.tcp_hdr_len) if t else []
+def _not_syn(t, s):
+    return (t.flags & 0x02) == 0
 
-    def seq(v):
-        t = _tcp(v)
-        return _f("tcp.seq", v.stream()[1], t.l4_off + 4, 4) if t else []
 
-    def ack(v):
-        t = _tcp(v)
-        return _f("tcp.ack", v.stream()[2], t.l4_off + 8, 4) if t else []
+def _scaled(t, s):
+    """The calculated window: scaled by the stream's shift once known, never on a SYN."""
+    return where((s.win_shift >= 0) & _not_syn(t, s), t.window << maximum(s.win_shift, 0), t.window)
 
-    def seq_raw(v):
-        t = _tcp(v)
-        return _f("tcp.seq_raw", t.seq, t.l4_off + 4, 4) if t else []
 
-    def ack_raw(v):
-        t = _tcp(v)
-        return _f("tcp.ack_raw", t.ack, t.l4_off + 8, 4) if t else []
-
-    def length(v):
-        t = _tcp(v)
-        return _f("tcp.len", t.payload_len, t.l4_off, 0) if t else []
-
-    def hdr_len(v):
-        t = _tcp(v)
-        return _f("tcp.hdr_len", t.tcp_hdr_len, t.l4_off + 12, 1) if t else []
-
-    def flags(v):
-        t = _tcp(v)
-        return _f("tcp.flags", t.flags, t.l4_off + 12, 2) if t else []
-
-    def window(v):
-        t = _tcp(v)
-        return _f("tcp.window_size_value", t.window, t.l4_off + 14, 2) if t else []
-
-    def flag(name: str, bit: int) -> Extractor:
-        def get(v):
-            t = _tcp(v)
-            return _f(name, 1 if t.flags & bit else 0, t.l4_off + 12, 2 if bit >= 0x100 else 1) if t else []
-        return get
-
-    out = {"tcp": proto, **_ports_and_stream("tcp", _tcp), "tcp.seq": seq, "tcp.ack": ack, "tcp.seq_raw": seq_raw,
-           "tcp.ack_raw": ack_raw, "tcp.len": length, "tcp.hdr_len": hdr_len, "tcp.flags": flags, "tcp.window_size_value": window}
-    out.update({name: flag(name, bit) for name, bit in _FLAG_FIELDS.items()})
+def _tcp_rules() -> list[Rule]:
+    out = [
+        _one("tcp", "tcp", lambda t, s: None, lambda t: t.l4_off, lambda t: t.tcp_hdr_len),
+        *_port_rules("tcp"),
+        _one("tcp.seq", "tcp", lambda t, s: s.rel_seq, lambda t: t.l4_off + 4, 4),
+        _one("tcp.ack", "tcp", lambda t, s: s.rel_ack, lambda t: t.l4_off + 8, 4),
+        _one("tcp.seq_raw", "tcp", lambda t, s: t.seq, lambda t: t.l4_off + 4, 4),
+        _one("tcp.ack_raw", "tcp", lambda t, s: t.ack, lambda t: t.l4_off + 8, 4),
+        _one("tcp.len", "tcp", lambda t, s: t.payload_len, lambda t: t.l4_off, 0),
+        _one("tcp.hdr_len", "tcp", lambda t, s: t.tcp_hdr_len, lambda t: t.l4_off + 12, 1),
+        _one("tcp.flags", "tcp", lambda t, s: t.flags, lambda t: t.l4_off + 12, 2),
+        _one("tcp.window_size_value", "tcp", lambda t, s: t.window, lambda t: t.l4_off + 14, 2),
+        _one("tcp.window_size", "tcp", _scaled, lambda t: t.l4_off + 14, 2),
+        _one("tcp.window_size_scalefactor", "tcp",
+             lambda t, s: where(s.win_shift >= 0, 1 << maximum(s.win_shift, 0), s.win_shift),
+             lambda t: t.l4_off + 14, 2, when=_not_syn),
+    ]
+    for name, bit in _FLAG_FIELDS.items():
+        out.append(_one(name, "tcp", lambda t, s, bit=bit: (t.flags >> bit) & 1, lambda t: t.l4_off + 12,
+                        2 if bit >= 8 else 1))
     return out
 
 
-def _udp_fields() -> dict[str, Extractor]:
-    def proto(v):
-        t = _udp(v)
-        return _f("udp", None, t.l4_off, 8) if t else []
-
-    return {"udp": proto, **_ports_and_stream("udp", _udp)}
+def _udp_rules() -> list[Rule]:
+    return [_one("udp", "udp", lambda t, s: None, lambda t: t.l4_off, 8), *_port_rules("udp")]
 
 
-FAST_FIELDS: dict[str, Extractor] = {**_frame_fields(), **_ipv4_fields(), **_ipv6_fields(), **_tcp_fields(),
-                                     **_udp_fields()}
+RULES: dict[str, Rule] = {r.name: r for r in _ip_rules() + _tcp_rules() + _udp_rules()}
+
+
+def _layer_matches(layer: str, t: Transport) -> bool:
+    if layer == "tcp":
+        return t.proto == 6
+    if layer == "udp":
+        return t.proto == 17
+    return t.ip_version == (4 if layer == "ip4" else 6)
+
+
+class _FrameFacts:
+    """The stream facts of one frame, read only when a rule asks."""
+
+    __slots__ = ("_v",)
+
+    def __init__(self, v: FactsSource) -> None:
+        self._v = v
+
+    @property
+    def stream(self) -> int:
+        return self._v.stream()[0]
+
+    @property
+    def rel_seq(self) -> int:
+        return self._v.stream()[1]
+
+    @property
+    def rel_ack(self) -> int:
+        return self._v.stream()[2]
+
+    @property
+    def win_shift(self) -> int:
+        return self._v.window_shift()
+
+
+def _scalar(x: Any) -> Any:
+    return x.item() if isinstance(x, (np.ndarray, np.generic)) else x
+
+
+def _rule_extractor(rule: Rule) -> Extractor:
+    def get(v: FactsSource) -> list[Field]:
+        t = v.transport()
+        if t is None:
+            raise _NotHere
+        if not _layer_matches(rule.layer, t):
+            return []
+        s = _FrameFacts(v)
+        if rule.when is not None and not rule.when(t, s):
+            return []
+        return [Field(rule.name, None, _scalar(o.value(t, s)), o.offset(t),
+                      o.length(t) if callable(o.length) else o.length, None, "frame", o.hidden) for o in rule.parts]
+    return get
+
+
+FAST_FIELDS: dict[str, Extractor] = {**_frame_fields(), **{name: _rule_extractor(r) for name, r in RULES.items()}}
 
 
 def extract(name: str, source: FactsSource) -> list[Field] | None:

@@ -91,6 +91,23 @@ class Transport(NamedTuple):
     ip_off: int = 0  # offset of the IP header in the frame buffer
     ip_version: int = 4
 
+    # The addresses as ``TransportColumns`` holds them, so one expression reads either.
+    @property
+    def src4(self) -> int:
+        return int.from_bytes(self.src, "big")
+
+    @property
+    def dst4(self) -> int:
+        return int.from_bytes(self.dst, "big")
+
+    @property
+    def src6(self) -> bytes:
+        return self.src
+
+    @property
+    def dst6(self) -> bytes:
+        return self.dst
+
 
 # Ethernet + IPv4 without options + TCP: most frames of most captures, read in one unpack.
 _eth_ip4_tcp = struct.Struct(">12xHBBHHHBBH4s4sHHIIBBHHH").unpack_from
@@ -158,3 +175,201 @@ def parse_transport_general(data, off: int, end: int, linktype: int) -> Transpor
         return Transport(17, src, dst, sport, dport, ttl, ip_id, l4, l4 + 8,
                          max(0, ulen - 8), 0, 0, 0, 0, 0, pos, 4 if ip_id >= 0 else 6)
     return None
+
+
+# --- the same reading for many frames at once --------------------------------------------
+#
+# ``parse_transport_bulk`` answers what ``parse_transport`` answers, for every frame of a
+# capture, with NumPy over the memory map: the layouts most frames have (Ethernet with up to two
+# VLAN tags, Linux cooked, raw IP; IPv4 with any header length, IPv6 without extension headers;
+# TCP, UDP) are read as whole columns, and every other frame is handed to ``parse_transport``
+# itself, so the two cannot disagree (tests/unit/dissect/test_fast_bulk.py checks it on every
+# test capture and on fuzzed frames).  Offsets are relative to the start of each frame.
+
+class TransportColumns:
+    """Transport facts per frame (index = frame number - 1), attribute names as ``Transport``:
+    ``proto`` (0 where ``parse_transport`` gives None), ``sport``, ``dport``, ``ttl``,
+    ``ip_id`` (-1 for IPv6), ``l4_off``, ``payload_off``, ``payload_len``, ``seq``, ``ack``,
+    ``flags``, ``window``, ``tcp_hdr_len``, ``ip_off``, ``ip_version``; ``src4``/``dst4`` (IPv4
+    addresses as integers) and ``src6``/``dst6`` (16-byte rows, zero for IPv4)."""
+
+    NAMES = ("proto", "sport", "dport", "ttl", "ip_id", "l4_off", "payload_off", "payload_len", "seq", "ack",
+             "flags", "window", "tcp_hdr_len", "ip_off", "ip_version", "src4", "dst4")
+    DTYPES = ("u1", "u2", "u2", "u1", "i4", "i4", "i4", "i8", "u4", "u4", "u2", "u2", "u1", "i4", "u1", "u4", "u4")
+
+    def __init__(self, n: int) -> None:
+        import numpy as np
+
+        for name, dt in zip(self.NAMES, self.DTYPES):
+            setattr(self, name, np.zeros(n, dtype=dt))
+        self.src6 = np.zeros((n, 16), dtype="u1")
+        self.dst6 = np.zeros((n, 16), dtype="u1")
+        self.n = n
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, k).nbytes for k in self.NAMES) + self.src6.nbytes + self.dst6.nbytes
+
+    def put(self, i: int, t: Transport, frame_off: int) -> None:
+        """Row ``i`` from a scalar ``Transport`` (whose offsets start at ``frame_off``)."""
+        self.proto[i], self.sport[i], self.dport[i], self.ttl[i], self.ip_id[i] = t.proto, t.sport, t.dport, t.ttl, t.ip_id
+        self.l4_off[i], self.payload_off[i], self.ip_off[i] = t.l4_off - frame_off, t.payload_off - frame_off, t.ip_off - frame_off
+        self.payload_len[i], self.seq[i], self.ack[i], self.flags[i] = t.payload_len, t.seq, t.ack, t.flags
+        self.window[i], self.tcp_hdr_len[i], self.ip_version[i] = t.window, t.tcp_hdr_len, t.ip_version
+        if t.ip_version == 4:
+            self.src4[i], self.dst4[i] = int.from_bytes(t.src, "big"), int.from_bytes(t.dst, "big")
+        else:
+            self.src6[i], self.dst6[i] = list(t.src), list(t.dst)
+
+
+_BULK_CHUNK = 1 << 18
+
+
+def parse_transport_bulk(data, offsets, cap_lens, linktypes) -> TransportColumns:
+    """``parse_transport`` for every frame: ``offsets``/``cap_lens`` per frame, ``linktypes`` per
+    frame (NumPy arrays or sequences).  ``data`` is the whole capture (mmap or bytes)."""
+    import numpy as np
+
+    offsets = np.asarray(offsets, dtype=np.int64)
+    cap_lens = np.asarray(cap_lens, dtype=np.int64)
+    linktypes = np.asarray(linktypes, dtype=np.int64)
+    n = len(offsets)
+    out = TransportColumns(n)
+    if n == 0:
+        return out
+    buf = np.frombuffer(data, dtype=np.uint8)
+    for lo in range(0, n, _BULK_CHUNK):
+        hi = min(n, lo + _BULK_CHUNK)
+        undecided = _bulk_chunk(buf, offsets[lo:hi], cap_lens[lo:hi], linktypes[lo:hi], out, lo)
+        for k in np.nonzero(undecided)[0].tolist():
+            i = lo + k
+            off = int(offsets[i])
+            t = parse_transport(data, off, int(cap_lens[i]), int(linktypes[i]))
+            if t is not None:
+                out.put(i, t, off)
+    return out
+
+
+def _bulk_chunk(buf, off, cap, lt, out: TransportColumns, lo: int):  # noqa: ANN001 - NumPy arrays
+    """Fill rows lo.. of ``out`` for the frames this reading decides; return the undecided mask."""
+    import numpy as np
+
+    n = len(off)
+    last = len(buf) - 1
+    end = off + cap
+
+    def u8(pos):
+        return buf[np.minimum(pos, last)].astype(np.int64)
+
+    def u16(pos):
+        return u8(pos) << 8 | u8(pos + 1)
+
+    def u32(pos):
+        return u16(pos) << 16 | u16(pos + 2)
+
+    undecided = np.zeros(n, dtype=bool)
+    pos = np.full(n, -1, dtype=np.int64)  # the network header; -1: not IP (None), unless undecided
+    etype = np.zeros(n, dtype=np.int64)
+    eth = lt == LINKTYPE_ETHERNET
+    ok = eth & (cap >= 14)
+    etype[ok] = u16(off[ok] + 12)
+    pos[ok] = off[ok] + 14
+    for _tag in range(2):
+        tagged = ok & np.isin(etype, VLAN_TYPES) & (pos + 4 <= end)
+        etype[tagged] = u16(pos[tagged] + 2)
+        pos[tagged] += 4
+    undecided |= ok & np.isin(etype, VLAN_TYPES) & (pos + 4 <= end)  # a third tag: the scalar loop
+    sll = (lt == LINKTYPE_LINUX_SLL) & (cap >= 16)
+    etype[sll] = u16(off[sll] + 14)
+    pos[sll] = off[sll] + 16
+    sll2 = (lt == LINKTYPE_LINUX_SLL2) & (cap >= 20)
+    etype[sll2] = u16(off[sll2])
+    pos[sll2] = off[sll2] + 20
+    raw = np.isin(lt, (LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6) + LINKTYPE_RAW_ALT) & (cap > 0)
+    ver = u8(off[raw]) >> 4
+    etype[raw] = np.where(ver == 4, ETH_IPV4, np.where(ver == 6, ETH_IPV6, 0))
+    pos[raw] = off[raw]
+    known_link = np.isin(lt, (LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW,
+                              LINKTYPE_IPV4, LINKTYPE_IPV6) + LINKTYPE_RAW_ALT)
+    undecided |= ~known_link  # BSD loopback and the rest: the scalar reader
+
+    proto = np.zeros(n, dtype=np.int64)
+    l4 = np.full(n, -1, dtype=np.int64)
+    ip_end = np.zeros(n, dtype=np.int64)
+    v4 = ~undecided & (etype == ETH_IPV4) & (pos >= 0) & (pos + 20 <= end)
+    vhl = u8(pos[v4])
+    ihl = (vhl & 15) * 4
+    frag = u16(pos[v4] + 6)
+    good4 = (vhl >> 4 == 4) & (ihl >= 20) & ((frag & 0x1FFF) == 0)
+    idx4 = np.nonzero(v4)[0][good4]
+    p4 = pos[idx4]
+    ihl4 = ihl[good4]
+    total4 = u16(p4 + 2)
+    proto[idx4] = u8(p4 + 9)
+    l4[idx4] = p4 + ihl4
+    ip_end[idx4] = np.where(total4 >= ihl4, p4 + total4, p4 + ihl4)
+    out.ip_id[lo + idx4] = u16(p4 + 4)
+    out.ttl[lo + idx4] = u8(p4 + 8)
+    out.src4[lo + idx4] = u32(p4 + 12)
+    out.dst4[lo + idx4] = u32(p4 + 16)
+    out.ip_version[lo + idx4] = 4
+    v6 = ~undecided & (etype == ETH_IPV6) & (pos >= 0) & (pos + 40 <= end)
+    idx6 = np.nonzero(v6)[0]
+    p6 = pos[idx6]
+    nxt = u8(p6 + 6)
+    ext = np.isin(nxt, (0, 43, 60))
+    undecided[idx6[ext]] = True  # extension headers: the scalar walk
+    idx6, p6, nxt = idx6[~ext], p6[~ext], nxt[~ext]
+    proto[idx6] = nxt
+    l4[idx6] = p6 + 40
+    ip_end[idx6] = p6 + 40 + u16(p6 + 4)
+    out.ip_id[lo + idx6] = -1
+    out.ttl[lo + idx6] = u8(p6 + 7)
+    out.ip_version[lo + idx6] = 6
+    if len(idx6):
+        cols = np.arange(16)
+        out.src6[lo + idx6] = buf[np.minimum(p6[:, None] + 8 + cols, last)]
+        out.dst6[lo + idx6] = buf[np.minimum(p6[:, None] + 24 + cols, last)]
+    ip = np.zeros(n, dtype=bool)
+    ip[idx4] = True
+    ip[idx6] = True
+    out.ip_off[lo:lo + n] = np.where(ip, pos - off, 0)
+
+    tcp = ip & (proto == 6) & (l4 + 20 <= end)
+    ti = np.nonzero(tcp)[0]
+    tl4 = l4[ti]
+    doff = u8(tl4 + 12)
+    hl = (doff >> 4) * 4
+    good = hl >= 20
+    ti, tl4, doff, hl = ti[good], tl4[good], doff[good], hl[good]
+    r = lo + ti
+    out.proto[r] = 6
+    out.sport[r] = u16(tl4)
+    out.dport[r] = u16(tl4 + 2)
+    out.seq[r] = u32(tl4 + 4)
+    out.ack[r] = u32(tl4 + 8)
+    out.flags[r] = u8(tl4 + 13) | (doff & 0x0F) << 8
+    out.window[r] = u16(tl4 + 14)
+    out.tcp_hdr_len[r] = hl
+    out.l4_off[r] = tl4 - off[ti]
+    out.payload_off[r] = tl4 + hl - off[ti]
+    out.payload_len[r] = np.maximum(0, ip_end[ti] - tl4 - hl)
+    udp = ip & (proto == 17) & (l4 + 8 <= end)
+    ui = np.nonzero(udp)[0]
+    ul4 = l4[ui]
+    r = lo + ui
+    out.proto[r] = 17
+    out.sport[r] = u16(ul4)
+    out.dport[r] = u16(ul4 + 2)
+    out.l4_off[r] = ul4 - off[ui]
+    out.payload_off[r] = ul4 + 8 - off[ui]
+    out.payload_len[r] = np.maximum(0, u16(ul4 + 4) - 8)
+    # A frame that is not TCP or UDP keeps proto 0 and the IP facts read above; clear them so
+    # that a row with proto 0 is all zeros, as ``parse_transport``'s None is.
+    none = ~undecided & (out.proto[lo:lo + n] == 0)
+    if none.any():
+        rows = lo + np.nonzero(none)[0]
+        for name in TransportColumns.NAMES:
+            getattr(out, name)[rows] = 0
+        out.src6[rows] = 0
+        out.dst6[rows] = 0
+    return undecided

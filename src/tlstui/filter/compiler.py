@@ -215,7 +215,9 @@ class Compiler:
         c = self.constant(right, val, allow_mask=True)
         opf = _OPS[op]
         if isinstance(c, L.Masked):
-            return spec.name, _masked_elem(val.kind, c, opf), quant, None, None
+            # An IPv4 column compares whole: ``opf(values & mask, net)``, the test below's own words.
+            vector = (opf, c) if val.kind == "ipv4" else (None, None)
+            return spec.name, _masked_elem(val.kind, c, opf), quant, *vector
         if val.kind == "bytes" and op in _ORDERING:
             kc = _bytes_key(c)
             return spec.name, (lambda x, kc=kc, opf=opf: opf((len(x), x), kc)), quant, None, None

@@ -18,6 +18,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 
 from .compiler import Compiler
+from .literals import Masked
 from .parser import Compare, Exists, In, Logic, Node, Not, Word
 
 _NUMPY_OPS = {operator.eq, operator.ne, operator.gt, operator.lt, operator.ge, operator.le}
@@ -68,6 +69,8 @@ class Vectorizer:
 
     def _occurrences(self, col, test: Callable[[Any], bool], opf, const) -> np.ndarray:
         vals = col.values
+        if opf in _NUMPY_OPS and vals.dtype != object and isinstance(const, Masked) and const.bits == 32:
+            return np.asarray(opf(vals & const.mask, const.value), dtype=bool)
         if opf in _NUMPY_OPS and vals.dtype != object and isinstance(const, (int, float)) \
                 and not isinstance(const, bool):
             return np.asarray(opf(vals, const), dtype=bool)

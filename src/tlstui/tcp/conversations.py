@@ -34,6 +34,17 @@ class TcpStream:
     first_time_ns: int = 0
 
 
+def window_shift(st: TcpStream, d: int) -> int:
+    """The window-scale shift for direction ``d`` of a stream, as Wireshark applies it: -1 while
+    unknown (no SYN, or one side's SYN only carried the option), -2 when either SYN had none."""
+    ws = st.wscale
+    if ws[0] == -1 or ws[1] == -1:
+        return -1 if (not (st.saw_syn[0] or st.saw_syn[1]) or ws[0] >= 0 or ws[1] >= 0) else -2
+    if ws[0] == -2 or ws[1] == -2:
+        return -2
+    return ws[d]
+
+
 @dataclass(slots=True)
 class UdpStream:
     number: int

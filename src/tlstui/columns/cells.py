@@ -1,0 +1,49 @@
+"""``tlstui fields`` cells from a column: what ``registry.format_field`` prints for each
+occurrence, joined with ',' per frame, for many frames at once.
+
+Each distinct value is formatted once (addresses, ports and flags repeat across millions of
+frames), then the texts are gathered per frame through the column's occurrence offsets.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..registry import FieldSpec, FieldType, format_value
+from ..safe_text import escape_text
+from .column import Column
+
+
+def column_cells(col: Column, spec: FieldSpec, frames: np.ndarray) -> list[str]:
+    """The cell of ``col``'s field on each of ``frames`` (frame numbers), as ``tlstui fields``
+    writes it.  Not for protocol fields, whose cell is their tree text."""
+    frames = np.asarray(frames, dtype=np.int64)
+    vals = col.values
+    if vals.dtype != object:
+        uniq, inverse = np.unique(vals, return_inverse=True)
+        texts = np.array([escape_text(format_value(spec, v)) for v in uniq.tolist()] + [""], dtype=object)
+        strs = texts[inverse]
+    else:
+        keep_none = spec.ftype is FieldType.NONE
+        seen: dict = {}
+        out = []
+        for v in vals.tolist():
+            if v is None and not keep_none:
+                out.append(None)  # a label without a value: tshark prints nothing for it
+                continue
+            key = (type(v), v)
+            got = seen.get(key)
+            if got is None:
+                got = seen[key] = escape_text(format_value(spec, v))
+            out.append(got)
+        strs = np.array(out, dtype=object)
+    starts = col.starts()
+    lo, hi = starts[frames], starts[frames + 1]
+    count = hi - lo
+    cells = np.full(len(frames), "", dtype=object)
+    one = count == 1
+    cells[one] = strs[lo[one]]
+    for k in np.nonzero(count > 1)[0].tolist():
+        cells[k] = ",".join(s for s in strs[lo[k]:hi[k]].tolist() if s is not None)
+    if vals.dtype == object:
+        cells[one & (cells == None)] = ""  # noqa: E711 - elementwise on an object array
+    return cells.tolist()

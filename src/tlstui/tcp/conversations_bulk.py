@@ -1,0 +1,238 @@
+"""The conversation pass over whole columns: tcp.stream, udp.stream, directions and relative
+sequence numbers for every frame at once, with NumPy.
+
+``ConversationTracker`` (conversations.py) is the definition: a per-frame state machine keyed by
+the address/port pair.  Each pair's machine is independent of the others, and for most pairs it
+is simple: one stream, whose base sequence number per direction is fixed by the first frame of
+that direction (or by the first ACK from the other side, when it comes earlier).  Those pairs are
+computed here as whole-column operations.  A pair whose machine can split it into several streams
+or re-base a direction (a SYN that is not the first frame of its direction, a SYN after the base
+was guessed from an ACK) is fed, frame by frame in file order, to a ``ConversationTracker`` of its
+own, so the result is the tracker's by construction.  tests/unit/tcp/test_conversations_bulk.py
+checks that both give the same arrays and streams on every test capture and on crafted traffic.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..dissect.fast import Transport, TransportColumns
+from ..dissect.transport import parse_options
+from .conversations import MOD32, TH_ACK, TH_FIN, TH_RST, TH_SYN, ConversationTracker, TcpStream, UdpStream
+
+_V6 = np.int64(1) << 50
+
+
+def _endpoints(t: TransportColumns, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An integer per (address, port) of each row's source and destination: IPv4 as
+    address << 16 | port, IPv6 as a number of its own (above every IPv4 code)."""
+    src = np.zeros(len(rows), dtype=np.int64)
+    dst = np.zeros(len(rows), dtype=np.int64)
+    v4 = t.ip_version[rows] == 4
+    r4 = rows[v4]
+    src[v4] = t.src4[r4].astype(np.int64) << 16 | t.sport[r4]
+    dst[v4] = t.dst4[r4].astype(np.int64) << 16 | t.dport[r4]
+    r6 = rows[~v4]
+    if len(r6):
+        m = len(r6)
+        raw = np.zeros((2 * m, 18), dtype=np.uint8)
+        raw[:m, :16], raw[m:, :16] = t.src6[r6], t.dst6[r6]
+        ports = np.concatenate((t.sport[r6], t.dport[r6])).astype(np.uint16)
+        raw[:, 16], raw[:, 17] = ports >> 8, ports & 0xFF
+        _, ids = np.unique(raw.view(f"V18").ravel(), return_inverse=True)
+        ids = ids.astype(np.int64) + _V6
+        src[~v4], dst[~v4] = ids[:m], ids[m:]
+    return src, dst
+
+
+def _groups(rows: np.ndarray, src: np.ndarray, dst: np.ndarray):
+    """Rows sorted by pair then frame; the group (pair) of each sorted row and group starts."""
+    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+    order = np.lexsort((rows, hi, lo))
+    lo_s, hi_s = lo[order], hi[order]
+    new = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        new[1:] = (lo_s[1:] != lo_s[:-1]) | (hi_s[1:] != hi_s[:-1])
+    group = np.cumsum(new) - 1
+    starts = np.nonzero(new)[0]
+    return order, group, starts
+
+
+def _first(mask: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the sorted position of its first row where ``mask`` holds (-1 if none)."""
+    out = np.full(n_groups, -1, dtype=np.int64)
+    pos = np.nonzero(mask)[0]
+    g = group[pos]
+    keep = np.ones(len(pos), dtype=bool)
+    keep[1:] = g[1:] != g[:-1]
+    out[g[keep]] = pos[keep]
+    return out
+
+
+def _addr(t: TransportColumns, row: int, source: bool) -> tuple[bytes, int]:
+    if t.ip_version[row] == 4:
+        a = int(t.src4[row] if source else t.dst4[row]).to_bytes(4, "big")
+    else:
+        a = bytes(t.src6[row] if source else t.dst6[row])
+    return a, int(t.sport[row] if source else t.dport[row])
+
+
+def _transport(t: TransportColumns, row: int) -> Transport:
+    """A ``Transport`` with what ``feed_tcp``/``feed_udp`` read, for the frame-by-frame pairs."""
+    (src, sport), (dst, dport) = _addr(t, row, True), _addr(t, row, False)
+    return Transport(int(t.proto[row]), src, dst, sport, dport, 0, 0, 0, 0, 0, int(t.seq[row]), int(t.ack[row]),
+                     int(t.flags[row]), 0, 0, 0, int(t.ip_version[row]))
+
+
+def window_scale(data, off: int, cap: int, t: TransportColumns, row: int) -> int:
+    """A SYN's window-scale shift, as the frame pass reads it (-2 without the option)."""
+    wscale = -2
+    start, stop = off + int(t.l4_off[row]) + 20, min(off + int(t.payload_off[row]), off + cap)
+    for kind, o, ln in parse_options(data, start, stop):
+        if kind == 3 and ln == 3:
+            wscale = min(data[o + 2], 14)
+    return wscale
+
+
+def track(data, offsets, caps, times_ns, t: TransportColumns) -> ConversationTracker:
+    """A ``ConversationTracker`` holding what feeding every frame in order would leave in it."""
+    n = t.n
+    conv = ConversationTracker()
+    tcp_stream = np.full(n, -1, dtype=np.int32)
+    udp_stream = np.full(n, -1, dtype=np.int32)
+    direction = np.full(n, -1, dtype=np.int8)
+    rel_seq = np.zeros(n, dtype=np.uint32)
+    rel_ack = np.zeros(n, dtype=np.uint32)
+    prev = np.zeros(n, dtype=np.int32)
+    times = np.asarray(times_ns, dtype=np.int64)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    caps = np.asarray(caps, dtype=np.int64)
+
+    tcp_rows = np.nonzero(t.proto == 6)[0]
+    streams: list[tuple[int, TcpStream, np.ndarray]] = []  # (first row, stream, its rows in order)
+    if len(tcp_rows):
+        streams += _simple_tcp(data, offsets, caps, times, t, tcp_rows, direction, rel_seq, rel_ack)
+    streams.sort(key=lambda x: x[0])
+    for number, (_first_row, st, rows) in enumerate(streams):
+        st.number = number
+        tcp_stream[rows] = number
+        prev[rows[1:]] = rows[:-1] + 1
+        conv.tcp_streams.append(st)
+        conv._tcp_by_key[_key(st)] = st
+
+    udp_rows = np.nonzero(t.proto == 17)[0]
+    if len(udp_rows):
+        src, dst = _endpoints(t, udp_rows)
+        order, group, starts = _groups(udp_rows, src, dst)
+        rows_s = udp_rows[order]
+        first_rows = rows_s[starts]
+        number_of_group = np.empty(len(starts), dtype=np.int64)
+        number_of_group[np.argsort(first_rows, kind="stable")] = np.arange(len(starts))
+        udp_stream[rows_s] = number_of_group[group]
+        addr_code = src[order][starts]
+        direction[rows_s] = np.where(src[order] == addr_code[group], 0, 1)
+        for g in np.argsort(first_rows, kind="stable").tolist():
+            row = int(first_rows[g])
+            s = UdpStream(len(conv.udp_streams), _addr(t, row, True), _addr(t, row, False), row + 1)
+            conv.udp_streams.append(s)
+            a, b = s.addr, s.peer
+            conv._udp_by_key[(a, b) if a <= b else (b, a)] = s
+
+    conv.tcp_stream.frombytes(tcp_stream.tobytes())
+    conv.udp_stream.frombytes(udp_stream.tobytes())
+    conv.direction.frombytes(direction.tobytes())
+    conv.rel_seq.frombytes(rel_seq.tobytes())
+    conv.rel_ack.frombytes(rel_ack.tobytes())
+    conv.prev_in_stream.frombytes(prev.tobytes())
+    return conv
+
+
+def _key(st: TcpStream) -> tuple:
+    a, b = st.addr, st.peer
+    return (a, b) if a <= b else (b, a)
+
+
+def _simple_tcp(data, offsets, caps, times, t, tcp_rows, direction, rel_seq, rel_ack):  # noqa: ANN001
+    """The TCP streams, as (first row, TcpStream, rows): simple pairs here, the others through a
+    tracker of their own.  Fills direction/rel_seq/rel_ack for every TCP row."""
+    src, dst = _endpoints(t, tcp_rows)
+    order, group, starts = _groups(tcp_rows, src, dst)
+    n_groups = len(starts)
+    rows_s = tcp_rows[order]
+    src_s = src[order]
+    flags = t.flags[rows_s].astype(np.int64)
+    seq = t.seq[rows_s].astype(np.int64)
+    ack = t.ack[rows_s].astype(np.int64)
+    d = np.where(src_s == src_s[starts][group], 0, 1)
+    syn = (flags & TH_SYN) != 0
+    has_ack = (flags & TH_ACK) != 0
+    first_d = [_first(d == k, group, n_groups) for k in (0, 1)]          # F_d
+    first_ack_from = [_first(has_ack & (d == k), group, n_groups) for k in (0, 1)]  # first ACK sent by side k
+    complex_group = np.zeros(n_groups, dtype=bool)
+    # (a) a SYN that is not the first frame of its direction
+    is_first = np.zeros(len(rows_s), dtype=bool)
+    for k in (0, 1):
+        f = first_d[k][first_d[k] >= 0]
+        is_first[f] = True
+    complex_group[group[syn & ~is_first]] = True
+    base = np.zeros((2, n_groups), dtype=np.int64)
+    saw_syn = np.zeros((2, n_groups), dtype=bool)
+    for k in (0, 1):
+        f, a = first_d[k], first_ack_from[1 - k]
+        by_ack = (a >= 0) & ((f < 0) | (a < f))
+        # (b) the base was guessed from the other side's ACK before this side's SYN
+        complex_group |= by_ack & (f >= 0) & syn[np.maximum(f, 0)]
+        by_seq = (f >= 0) & ~by_ack
+        fs = np.maximum(f, 0)
+        base[k] = np.where(by_ack, (ack[np.maximum(a, 0)] - 1) % MOD32,
+                           np.where(syn[fs], seq[fs], (seq[fs] - 1) % MOD32))
+        base[k][~by_ack & ~by_seq] = -1
+        saw_syn[k] = by_seq & syn[fs]
+    simple_row = ~complex_group[group]
+    g = group
+    rel_seq_s = (seq - base[d, g]) % MOD32
+    rel_ack_s = np.where(has_ack, (ack - base[1 - d, g]) % MOD32, ack)
+    rs = rows_s[simple_row]
+    direction[rs] = d[simple_row]
+    rel_seq[rs] = rel_seq_s[simple_row]
+    rel_ack[rs] = rel_ack_s[simple_row]
+
+    out = []
+    ends = np.append(starts[1:], len(rows_s))
+    fin = [_first((d == k) & ((flags & TH_FIN) != 0), group, n_groups) for k in (0, 1)]
+    rst = _first((flags & TH_RST) != 0, group, n_groups)
+    for gi in np.nonzero(~complex_group)[0].tolist():
+        lo, hi = int(starts[gi]), int(ends[gi])
+        rows = rows_s[lo:hi]
+        r0, rl = int(rows[0]), int(rows[-1])
+        st = TcpStream(0, _addr(t, r0, True), _addr(t, r0, False), r0 + 1, first_time_ns=int(times[r0]))
+        st.base_seq = [int(base[0, gi]), int(base[1, gi])]
+        st.saw_syn = [bool(saw_syn[0, gi]), bool(saw_syn[1, gi])]
+        st.fin = [int(rows_s[fin[k][gi]]) + 1 if fin[k][gi] >= 0 else 0 for k in (0, 1)]
+        st.rst = int(rows_s[rst[gi]]) + 1 if rst[gi] >= 0 else 0
+        st.frames = hi - lo
+        st.last_frame = rl + 1
+        st.last_time_ns = int(times[rl])
+        for k in (0, 1):
+            f = int(first_d[k][gi])
+            if f >= 0 and syn[f]:
+                row = int(rows_s[f])
+                st.wscale[k] = window_scale(data, int(offsets[row]), int(caps[row]), t, row)
+        out.append((r0, st, rows))
+
+    complex_rows = np.sort(rows_s[~simple_row])
+    if len(complex_rows):
+        sub = ConversationTracker()
+        for row in complex_rows.tolist():
+            tr = _transport(t, row)
+            ws = window_scale(data, int(offsets[row]), int(caps[row]), t, row) if tr.flags & TH_SYN else -2
+            sub.feed_tcp(row + 1, int(times[row]), tr, ws)
+        local = np.frombuffer(sub.tcp_stream, dtype=np.int32)
+        direction[complex_rows] = np.frombuffer(sub.direction, dtype=np.int8)
+        rel_seq[complex_rows] = np.frombuffer(sub.rel_seq, dtype=np.uint32)
+        rel_ack[complex_rows] = np.frombuffer(sub.rel_ack, dtype=np.uint32)
+        members = np.argsort(local, kind="stable")
+        bounds = np.searchsorted(local[members], np.arange(len(sub.tcp_streams) + 1))
+        for k, st in enumerate(sub.tcp_streams):
+            rows = complex_rows[members[bounds[k]:bounds[k + 1]]]
+            out.append((int(rows[0]), st, rows))
+    return out
