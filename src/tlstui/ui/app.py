@@ -34,6 +34,7 @@ from .filter_bar import FilterBar, FilterInput
 from .findings_pane import SEVERITY_RANK, FindingsPane, FindingsTable, load_findings
 from .frame_list import FrameList, FrameListHeader
 from .hex_view import HexPane, HexView, hex_width
+from .list_columns import ListColumnsMixin
 from .rows import RowView
 from .screens import (FollowScreen, GotoScreen, HelpScreen, LadderScreen, LinesView, TitledScreen,
                       TlsStreamScreen, style_getter)
@@ -118,7 +119,7 @@ class Opened:
     name: str
 
 
-class TlsTuiApp(App[int]):
+class TlsTuiApp(ListColumnsMixin, App[int]):
     TITLE = "tlstui"
     INPUT_GRACE = 0.25  # seconds after a key during which background passes pause
     ANALYSIS_BATCH = 256  # frames between the analysis pass's progress calls (and pauses)
@@ -146,9 +147,14 @@ class TlsTuiApp(App[int]):
         Binding("S", "copy_summary", "Copy finding summary", show=False, id="app.copy_summary"),
         Binding("a", "apply_field_filter", "Apply as filter", show=False, id="app.apply_as_filter"),
         Binding("p", "prepare_field_filter", "Prepare as filter", show=False, id="app.prepare_as_filter"),
+        Binding("A", "apply_as_column", "Apply as column", show=False, id="app.apply_as_column"),
+        Binding("D", "remove_column", "Remove a column", show=False, id="app.remove_column"),
+        Binding("o", "sort_by", "Sort", id="app.sort"),
+        Binding("O", "reverse_sort", "Reverse sort", show=False, id="app.reverse_sort"),
         Binding("t", "follow_stream", "Follow stream", id="app.follow_stream"),
         Binding("T", "follow_tls", "Follow TLS", show=False, id="app.follow_tls"),
         Binding("L", "ladder", "Ladder", id="app.ladder"),
+        Binding("i", "io_graph", "IO graph", id="app.io_graph"),
         Binding("ctrl+g,colon", "goto", "Go to frame", show=False, id="app.goto"),
         Binding("m", "toggle_mark", "Mark", show=False, id="app.mark"),
         Binding("M", "next_mark", "Next marked", show=False, id="app.next_mark"),
@@ -165,6 +171,7 @@ class TlsTuiApp(App[int]):
         self.settings = settings or Settings.load()
         self._themes, self._theme_problems = load_themes()
         super().__init__()
+        self._init_list_columns()
         self.path = path
         self.keylog = keylog
         self.session = session
@@ -305,6 +312,7 @@ class TlsTuiApp(App[int]):
             self.notify(escape_text(w), title="Capture", severity="warning", markup=False, timeout=8)
         self.query_one(FrameListHeader).last_number = len(s)
         self.frame_list.attach(s)
+        self._restore_custom_columns()
         self.analysis_progress = (0, len(s))
         self._update_status()
         if self._preopened:
@@ -421,10 +429,12 @@ class TlsTuiApp(App[int]):
         self.query_one(FrameListHeader).last_number = len(s)
         self.query_one(FrameListHeader).refresh()
         fl.attach(s)
+        self._forget_session_columns()
         if self.applied_filter:
             self._apply_filter(self.applied_filter)
         elif len(s):
             fl.select_frame(len(s) if at_end else min(keep, len(s)) or 1)
+            self.resort()
         self._show_findings(FindingsFound(message.findings))
         old.close()
 
@@ -465,6 +475,7 @@ class TlsTuiApp(App[int]):
 
     def on_unmount(self) -> None:
         self.cancel_analysis.set()
+        self._cancel_list_columns()
         if self.session is not None and hasattr(self.session, "stop_helpers"):
             self.session.stop_helpers()  # a TCP-analysis child must not outlive the app
         sys.setswitchinterval(self._switch_interval)
@@ -501,6 +512,9 @@ class TlsTuiApp(App[int]):
             t.append(f"  shown {shown:,}", theme_style(self, "accent"))
         if self.filter_state:
             t.append(f"  {self.filter_state}", theme_style(self, "accent"))
+        sort = self.sort_status()
+        if sort:
+            t.append(f"  {sort}", theme_style(self, "accent"))
         done, total = self.analysis_progress
         if not self.index_complete:
             t.append("  indexing…", theme_style(self, "warning"))
@@ -642,6 +656,7 @@ class TlsTuiApp(App[int]):
             self.frame_list.set_view(RowView(len(self.session)), keep=keep)
             self.filter_bar.validate_text(self.filter_bar.input.value)
             self._update_status()
+            self.resort()
             return
         from ..filter import FilterError, compile_filter
 
@@ -713,6 +728,7 @@ class TlsTuiApp(App[int]):
             self.filter_state = "" if len(view) else "no frame matches"
             if not len(view):
                 self._request_details(0)
+            self.resort()
         else:
             self.filter_state = f"filtering {100 * message.done // max(message.total, 1)}%"
         self._update_status()
@@ -981,6 +997,7 @@ class TlsTuiApp(App[int]):
 
 
 def binding_sections() -> list[tuple[str, list]]:
+    from .iograph import IoGraphScreen, IoGraphView
     from .screens import FollowScreen as _F
 
     return [
@@ -991,6 +1008,7 @@ def binding_sections() -> list[tuple[str, list]]:
         ("Filter bar", list(FilterInput.BINDINGS)),
         ("Findings", list(FindingsTable.BINDINGS)),
         ("Follow / ladder", list(TitledScreen.BINDINGS) + list(_F.BINDINGS) + list(LinesView.BINDINGS)),
+        ("IO graph", list(IoGraphScreen.BINDINGS) + list(IoGraphView.BINDINGS)),
         ("Textual", [Binding("tab,shift+tab", "focus_next", "Next / previous pane", id="textual.focus"),
                      Binding("ctrl+p", "command_palette", "Command palette", id="textual.palette"),
                      Binding("ctrl+q", "quit", "Quit", id="textual.quit")]),

@@ -8,6 +8,7 @@ frames cost nothing until they are on screen.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 from rich.cells import set_cell_size
@@ -23,41 +24,78 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from .custom_columns import CustomColumn
 from .rows import CATEGORIES, Row, RowView, make_row
+
+
+BUILTIN_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("no", "No.", True), ("time", "Time", True), ("source", "Source", False),
+    ("destination", "Destination", False), ("protocol", "Protocol", False), ("length", "Length", True),
+)
+INFO = ("info", "Info", False)
+MIN_CUSTOM = 6
+SORT_MARK = {False: "▲", True: "▼"}
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One column of the list: what it is (a sort key), its title, width and alignment."""
+
+    key: str
+    title: str
+    width: int
+    right: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Columns:
-    """Cell widths of the list for one terminal width."""
+    """Cell layout of the list for one terminal width: the flag glyphs, then each column in order
+    (the built-in ones, the custom ones, Info taking what is left)."""
 
     flag: int
-    number: int
-    time: int
-    source: int
-    destination: int
-    protocol: int
-    length: int
-    info: int
+    cells: tuple[Cell, ...]
 
     @classmethod
-    def fit(cls, width: int, last_number: int) -> "Columns":
-        number = max(4, len(str(last_number)))
-        fixed = 2 + (number + 1) + 12 + 9 + 7
-        rest = max(0, width - fixed)
-        addr = max(9, min(39, rest // 5))
-        info = max(0, rest - 2 * (addr + 1))
-        return cls(2, number, 11, addr, addr, 8, 6, info)
+    def fit(cls, width: int, last_number: int, customs: tuple[tuple[str, str, int, bool], ...] = ()) -> "Columns":
+        return _fit_columns(width, last_number, customs)
 
-    def cells(self, flag: str, number: str, time: str, src: str, dst: str, proto: str, length: str,
-              info: str) -> str:
-        return (set_cell_size(flag, self.flag)
-                + number.rjust(self.number) + " "
-                + time.rjust(self.time) + " "
-                + _fit(src, self.source) + " "
-                + _fit(dst, self.destination) + " "
-                + _fit(proto, self.protocol) + " "
-                + length.rjust(self.length) + " "
-                + _fit(info, self.info))
+    def line(self, flag: str, texts) -> str:  # noqa: ANN001 - one text per cell
+        parts = [set_cell_size(flag, self.flag)]
+        for c, t in zip(self.cells, texts):
+            if c.width <= 0:
+                continue
+            parts.append((_fit(t, c.width) if not c.right or len(t) > c.width else t.rjust(c.width)) + " ")
+        return "".join(parts)
+
+    def key_at(self, x: int) -> str | None:
+        """The column under screen column ``x`` (for a click on the header)."""
+        pos = self.flag
+        for c in self.cells:
+            if c.width > 0 and pos <= x < pos + c.width + 1:
+                return c.key
+            pos += c.width + 1 if c.width > 0 else 0
+        return None
+
+
+@lru_cache(maxsize=64)
+def _fit_columns(width: int, last_number: int, customs: tuple[tuple[str, str, int, bool], ...]) -> Columns:
+    number = max(4, len(str(last_number)))
+    fixed = 2 + (number + 1) + 12 + 9 + 8  # flag, No., Time, Protocol, Length ("Length▲" fits)
+    wants = [w for _k, _t, w, _r in customs]
+    # Custom columns give way before the addresses and a short Info do.
+    room = max(len(wants) * MIN_CUSTOM, width - fixed - 2 * 10 - 13 - len(wants))
+    while sum(wants) > room and max(wants, default=0) > MIN_CUSTOM:
+        i = wants.index(max(wants))
+        wants[i] -= 1
+    custom_total = sum(w + 1 for w in wants)
+    rest = max(0, width - fixed - custom_total)
+    addr = max(9, min(39, rest // 5))
+    info = max(0, rest - 2 * (addr + 1) - 1)
+    widths = (number, 11, addr, addr, 8, 7)
+    cells = [Cell(k, t, w, r) for (k, t, r), w in zip(BUILTIN_COLUMNS, widths)]
+    cells += [Cell(k, t, w, r) for (k, t, _w, r), w in zip(customs, wants)]
+    cells.append(Cell(*INFO[:2], info, INFO[2]))
+    return Columns(2, tuple(cells))
 
 
 def _fit(text: str, width: int) -> str:
@@ -69,21 +107,54 @@ def _fit(text: str, width: int) -> str:
 
 
 class FrameListHeader(Widget):
-    """The column titles, laid out with the same widths as the rows below."""
+    """The column titles, laid out with the same widths as the rows below; a click sorts."""
 
     DEFAULT_CSS = """
     FrameListHeader { height: 1; background: $panel; color: $foreground; text-style: bold; }
     """
 
+    class Clicked(Message):
+        """A column title was clicked (``key``: the column's sort key)."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
     def __init__(self, last_number: int = 1, **kwargs) -> None:
         super().__init__(**kwargs)
         self.last_number = last_number
+        self.customs: tuple[tuple[str, str, int, bool], ...] = ()
+        self.sort: tuple[str, bool] | None = None  # (key, descending)
+        self.building: dict[str, str] = {}  # key -> progress text shown before the title
+
+    def layout(self) -> Columns:
+        """The rows' layout: the list's width (without its scrollbar), so titles sit over their cells."""
+        width = self.size.width
+        try:
+            rows = self.parent.query_one(FrameList)
+            width = rows.scrollable_content_region.width or width
+        except Exception:  # noqa: BLE001 - a header alone (tests), or during teardown
+            pass
+        return Columns.fit(width, self.last_number, self.customs)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        cols = Columns.fit(width, self.last_number)
-        text = cols.cells("", "No.", "Time", "Source", "Destination", "Protocol", "Length", "Info")
+        cols = self.layout()
+        titles = []
+        for c in cols.cells:
+            t = self.building.get(c.key, "") + c.title  # progress first: a long title is cut, not it
+            if self.sort is not None and self.sort[0] == c.key:
+                if len(t) + 1 > c.width:  # the mark stays; the title gives way
+                    t = t[:max(0, c.width - 2)] + "…"
+                t = t + SORT_MARK[self.sort[1]]
+            titles.append(t)
+        text = cols.line("", titles)
         return Strip([Segment(set_cell_size(text, width), self.rich_style)], width)
+
+    def on_click(self, event: Click) -> None:
+        key = self.layout().key_at(event.x)
+        if key is not None:
+            self.post_message(self.Clicked(key))
 
 
 class FrameList(ScrollView, can_focus=True):
@@ -150,6 +221,12 @@ class FrameList(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
         self._generation = 0
         self._last_posted = -1
+        self.custom: list[CustomColumn] = []  # custom columns, left to right (before Info)
+
+    @property
+    def custom_layout(self) -> tuple[tuple[str, str, int, bool], ...]:
+        """(key, title, wanted width, right-aligned) of each custom column, for ``Columns.fit``."""
+        return tuple((c.key, c.title, c.want_width(), c.right_aligned) for c in self.custom)
 
     # --- data --------------------------------------------------------------------------
     def attach(self, session) -> None:
@@ -306,8 +383,11 @@ class FrameList(ScrollView, can_focus=True):
 
     def _render_row(self, number: int, width: int, is_cursor: bool, marked: bool, flag: str) -> Strip:
         r = self.row(number)
-        cols = Columns.fit(width, self.view.total)
-        text = cols.cells("", str(r.number), r.time, r.source, r.destination, r.protocol, str(r.length), r.info)
+        cols = Columns.fit(width, self.view.total, self.custom_layout)
+        texts = [str(r.number), r.time, r.source, r.destination, r.protocol, str(r.length)]
+        texts += [c.cell(self.session, number) for c in self.custom]
+        texts.append(r.info)
+        text = cols.line("", texts)
         style = self.get_component_rich_style(f"frame-list--{r.category}")
         if marked:
             style = style + self.get_component_rich_style("frame-list--marked")

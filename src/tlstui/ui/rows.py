@@ -109,3 +109,44 @@ class RowView:
             return max(0, min(self.total - 1, number - 1))
         i = bisect_left(self.frames, number)
         return max(0, min(len(self.frames) - 1, i))
+
+
+class SortedRowView(RowView):
+    """The frames of a view in another order (a sort): ``order`` holds their numbers as shown."""
+
+    def __init__(self, total: int, order, key: str, descending: bool) -> None:  # noqa: ANN001 - NumPy
+        import numpy as np
+
+        super().__init__(total, order)  # frames is not None: "every frame in capture order" is not this
+        self.order = order
+        self.key, self.descending = key, descending
+        self._pos = np.full(total + 1, -1, dtype=np.int64)
+        self._pos[order] = np.arange(len(order), dtype=np.int64)
+        self._ascending = None  # the shown frames in capture order, for nearest_index
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def number_at(self, i: int) -> int:
+        return int(self.order[i])
+
+    def index_of(self, number: int) -> int | None:
+        if not 1 <= number <= self.total:
+            return None
+        i = int(self._pos[number])
+        return i if i >= 0 else None
+
+    def nearest_index(self, number: int) -> int:
+        """The row of the frame, or of the first shown frame after it in capture order."""
+        import numpy as np
+
+        if not len(self.order):
+            return 0
+        got = self.index_of(number)
+        if got is not None:
+            return got
+        if self._ascending is None:
+            self._ascending = np.sort(self.order)
+        j = int(np.searchsorted(self._ascending, number))
+        j = min(j, len(self._ascending) - 1)
+        return int(self._pos[self._ascending[j]])

@@ -7,7 +7,7 @@ the defaults, never a crash.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import platformdirs
@@ -34,6 +34,9 @@ class Settings:
     show_findings: bool = True
     """Whether the findings pane is open at start."""
 
+    custom_columns: list = field(default_factory=list)
+    """Fields shown as frame-list columns ("Apply as Column", A on a tree field), left to right."""
+
     @classmethod
     def path(cls) -> Path:
         return config_dir() / "settings.json"
@@ -51,6 +54,7 @@ class Settings:
         for k, v in raw.items():
             if k in known and isinstance(v, type(getattr(s, k))):
                 setattr(s, k, v)
+        s.custom_columns = list(dict.fromkeys(c for c in s.custom_columns if isinstance(c, str) and c))
         return s
 
     def save(self) -> None:
