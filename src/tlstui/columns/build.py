@@ -72,8 +72,9 @@ def stream_column(session, name: str) -> Column | None:
 
 
 class StreamColumns:
-    """The stream facts of every frame as arrays (what ``FrameView.stream``/``window_shift`` give
-    one frame), for the header rules of ``dissect.extract``."""
+    """The facts of every frame beyond its transport header, as arrays: its stream (what
+    ``FrameView.stream``/``window_shift`` give one frame), link type and Ethernet addresses, for
+    the header rules of ``dissect.extract``."""
 
     def __init__(self, session) -> None:
         from ..tcp.conversations import window_shift
@@ -89,6 +90,16 @@ class StreamColumns:
                           dtype=np.int64)
         direction = np.maximum(_np(conv.direction, np.int8)[:n].astype(np.int64), 0)
         self.win_shift = np.where(tcp >= 0, shifts[np.maximum(tcp, 0), direction], -1)
+        cap = session.capture
+        idx = cap.index
+        linktypes = np.array([i.linktype for i in cap.interfaces] or [0], dtype=np.int64)
+        self.linktype = linktypes[np.asarray(idx.interface[:n], dtype=np.int64)] if n else np.zeros(0, np.int64)
+        macs = np.zeros((n, 12), dtype=np.uint8)
+        eth = np.nonzero((self.linktype == 1) & (_np(idx.cap_len, np.uint32)[:n] >= 14))[0]
+        if len(eth):
+            buf = np.frombuffer(cap.data, dtype=np.uint8)
+            macs[eth] = buf[_np(idx.offset, np.int64)[eth][:, None] + np.arange(12)]
+        self.eth_dst, self.eth_src = macs[:, :6], macs[:, 6:]
 
 
 def transport_columns(session, with_streams: bool = True):
@@ -114,8 +125,10 @@ def transport_columns(session, with_streams: bool = True):
     return got, streams
 
 
-_LAYER_TEST = {"tcp": lambda t: t.proto == 6, "udp": lambda t: t.proto == 17,
-               "ip4": lambda t: (t.proto > 0) & (t.ip_version == 4), "ip6": lambda t: (t.proto > 0) & (t.ip_version == 6)}
+_LAYER_TEST = {"tcp": lambda t, s: t.proto == 6, "udp": lambda t, s: t.proto == 17,
+               "ip4": lambda t, s: (t.proto > 0) & (t.ip_version == 4),
+               "ip6": lambda t, s: (t.proto > 0) & (t.ip_version == 6),
+               "eth": lambda t, s: (t.proto > 0) & (s.linktype == 1)}
 
 
 def header_column(session, name: str, progress: ProgressFn | None = None) -> Column | None:
@@ -129,7 +142,7 @@ def header_column(session, name: str, progress: ProgressFn | None = None) -> Col
         return None
     t, s = transport_columns(session)
     n = len(session)
-    sel = _LAYER_TEST[rule.layer](t)
+    sel = _LAYER_TEST[rule.layer](t, s)
     if rule.when is not None:
         sel &= np.asarray(rule.when(t, s), dtype=bool)
     rows = np.nonzero(sel)[0]
@@ -190,13 +203,19 @@ def candidates(session, name: str) -> np.ndarray | None:
             return np.zeros(0, dtype=np.int64)
         flags = _np(tcp.flags, np.uint32)[:n]
         return np.nonzero(flags & _analysis_bits(name))[0].astype(np.int64) + 1
+    from ..dissect.clear import candidate_frames
+
+    clear = candidate_frames(session, head)  # ICMP, ARP, DNS, STUN, plain HTTP (dissect/clear.py)
+    if clear is not None and head != "http":
+        return clear
     if head in _UPPER_PREFIXES:
         tls = session.tls
         if tls is None or not hasattr(tls, "frames_with_tls"):
             return None
         from ..tls.analyzer import APP_DATA_FIELDS
 
-        return tls.frames_with_tls(app_data=name in APP_DATA_FIELDS)
+        frames = tls.frames_with_tls(app_data=name in APP_DATA_FIELDS)
+        return np.union1d(frames, clear).astype(np.int64) if clear is not None else frames
     if head == "tcp":
         ts = _np(conv.tcp_stream, np.int32)[:n]
         frames = np.nonzero(ts >= 0)[0].astype(np.int64) + 1

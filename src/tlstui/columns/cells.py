@@ -8,20 +8,37 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import FieldSpec, FieldType, format_value
+from ..registry import Base, FieldSpec, FieldType, format_value
 from ..safe_text import escape_text
 from .column import Column
+
+
+_DECIMAL = (FieldType.UINT, FieldType.INT, FieldType.FRAMENUM)
 
 
 def column_cells(col: Column, spec: FieldSpec, frames: np.ndarray) -> list[str]:
     """The cell of ``col``'s field on each of ``frames`` (frame numbers), as ``tlstui fields``
     writes it.  Not for protocol fields, whose cell is their tree text."""
     frames = np.asarray(frames, dtype=np.int64)
-    vals = col.values
+    starts = col.starts()
+    lo, hi = starts[frames], starts[frames + 1]
+    count = hi - lo
+    # Only the occurrences of the frames asked for, each distinct value formatted once.
+    if len(frames) == 0:
+        return []
+    if np.array_equal(count, np.ones(len(frames), dtype=count.dtype)):
+        wanted = lo
+    else:
+        wanted = np.repeat(lo, count) + (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count))
+    vals = col.values[wanted]
     if vals.dtype != object:
-        uniq, inverse = np.unique(vals, return_inverse=True)
-        texts = np.array([escape_text(format_value(spec, v)) for v in uniq.tolist()] + [""], dtype=object)
-        strs = texts[inverse]
+        if vals.dtype.kind in "iu" and spec.ftype in _DECIMAL and spec.base is not Base.HEX \
+                and (len(vals) < 4096 or len(np.unique(vals[:4096])) > 2048):
+            strs = np.array(list(map(str, vals.tolist())) + [""], dtype=object)[:len(vals)]  # mostly distinct
+        else:
+            uniq, inverse = np.unique(vals, return_inverse=True)
+            texts = np.array([escape_text(format_value(spec, v)) for v in uniq.tolist()] + [""], dtype=object)
+            strs = texts[inverse.ravel()]
     else:
         keep_none = spec.ftype is FieldType.NONE
         seen: dict = {}
@@ -35,15 +52,14 @@ def column_cells(col: Column, spec: FieldSpec, frames: np.ndarray) -> list[str]:
             if got is None:
                 got = seen[key] = escape_text(format_value(spec, v))
             out.append(got)
-        strs = np.array(out, dtype=object)
-    starts = col.starts()
-    lo, hi = starts[frames], starts[frames + 1]
-    count = hi - lo
+        strs = np.array(out + [""], dtype=object)[:len(out)]
+    # Position of each frame's first occurrence within ``wanted``.
+    first = np.cumsum(count) - count
     cells = np.full(len(frames), "", dtype=object)
     one = count == 1
-    cells[one] = strs[lo[one]]
+    cells[one] = strs[first[one]]
     for k in np.nonzero(count > 1)[0].tolist():
-        cells[k] = ",".join(s for s in strs[lo[k]:hi[k]].tolist() if s is not None)
+        cells[k] = ",".join(s for s in strs[first[k]:first[k] + count[k]].tolist() if s is not None)
     if vals.dtype == object:
         cells[one & (cells == None)] = ""  # noqa: E711 - elementwise on an object array
     return cells.tolist()

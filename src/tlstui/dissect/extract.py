@@ -30,6 +30,7 @@ class FactsSource(Protocol):
     def rel_time(self) -> float: ...
     def stream(self) -> tuple[int, int, int]: ...  # stream index (-1 none), rel seq, rel ack
     def window_shift(self) -> int: ...  # the stream's window-scale shift (-1 unknown, -2 not used)
+    def data(self) -> bytes: ...  # the frame's captured bytes
 
 
 def _f(name: str, value: object, offset: int, length: int) -> list[Field]:
@@ -97,6 +98,14 @@ def _pair(name, layer, src, dst, src_off, length) -> Rule:
                               Occurrence(dst, lambda t: src_off(t) + length, length, True)))
 
 
+def _eth_rules() -> list[Rule]:
+    return [
+        _one("eth.dst", "eth", lambda t, s: s.eth_dst, lambda t: 0, 6),
+        _pair("eth.addr", "eth", lambda t, s: s.eth_dst, lambda t, s: s.eth_src, lambda t: 0, 6),
+        _one("eth.src", "eth", lambda t, s: s.eth_src, lambda t: 6, 6),
+    ]
+
+
 def _ip_rules() -> list[Rule]:
     return [
         _one("ip.src", "ip4", lambda t, s: t.src4, lambda t: t.ip_off + 12, 4),
@@ -162,14 +171,17 @@ def _udp_rules() -> list[Rule]:
     return [_one("udp", "udp", lambda t, s: None, lambda t: t.l4_off, 8), *_port_rules("udp")]
 
 
-RULES: dict[str, Rule] = {r.name: r for r in _ip_rules() + _tcp_rules() + _udp_rules()}
+RULES: dict[str, Rule] = {r.name: r for r in _eth_rules() + _ip_rules() + _tcp_rules() + _udp_rules()}
+LINKTYPE_ETHERNET = 1
 
 
-def _layer_matches(layer: str, t: Transport) -> bool:
+def _layer_matches(layer: str, t: Transport, s: Any) -> bool:
     if layer == "tcp":
         return t.proto == 6
     if layer == "udp":
         return t.proto == 17
+    if layer == "eth":
+        return s.linktype == LINKTYPE_ETHERNET
     return t.ip_version == (4 if layer == "ip4" else 6)
 
 
@@ -197,6 +209,18 @@ class _FrameFacts:
     def win_shift(self) -> int:
         return self._v.window_shift()
 
+    @property
+    def linktype(self) -> int:
+        return self._v.meta()[4]
+
+    @property
+    def eth_dst(self) -> bytes:
+        return self._v.data()[0:6]
+
+    @property
+    def eth_src(self) -> bytes:
+        return self._v.data()[6:12]
+
 
 def _scalar(x: Any) -> Any:
     return x.item() if isinstance(x, (np.ndarray, np.generic)) else x
@@ -207,9 +231,9 @@ def _rule_extractor(rule: Rule) -> Extractor:
         t = v.transport()
         if t is None:
             raise _NotHere
-        if not _layer_matches(rule.layer, t):
-            return []
         s = _FrameFacts(v)
+        if not _layer_matches(rule.layer, t, s):
+            return []
         if rule.when is not None and not rule.when(t, s):
             return []
         return [Field(rule.name, None, _scalar(o.value(t, s)), o.offset(t),
