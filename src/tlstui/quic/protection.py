@@ -103,14 +103,15 @@ def header_mask(keys: Keys, sample: bytes) -> bytes | None:
     return (enc.update(sample) + enc.finalize())[:5]
 
 
-def remove_header_protection(packet: bytes, pn_offset: int, keys: Keys) -> tuple[int, int, int] | None:
-    """(first byte, packet number length, truncated packet number) of a protected packet whose
-    packet number starts at ``pn_offset``; None when the packet is too short for a sample."""
+def remove_header_protection(packet: bytes, pn_offset: int, keys: Keys, start: int = 0) -> tuple[int, int, int] | None:
+    """(first byte, packet number length, truncated packet number) of a protected packet that
+    starts at ``start`` in ``packet`` and whose packet number starts at ``pn_offset``; None when
+    the packet is too short for a sample."""
     sample = packet[pn_offset + 4:pn_offset + 20]
     mask = header_mask(keys, bytes(sample))
     if mask is None:
         return None
-    first = packet[0]
+    first = packet[start]
     first ^= mask[0] & (0x0F if first & 0x80 else 0x1F)
     pn_len = (first & 0x03) + 1
     if pn_offset + pn_len > len(packet):

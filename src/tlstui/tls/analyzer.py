@@ -19,6 +19,7 @@ from typing import Callable
 
 from .. import limits
 from ..field import FRAME, Field
+from ..quic.analyzer import QuicAnalyzer
 from . import handshake as hs
 from . import x509
 from .model import AlertEvent, CertChain, CertRequestInfo, HelloInfo, RecordSummary, StreamTls
@@ -105,6 +106,7 @@ class TlsAnalyzer:
         self._ch_len = array("I")
         self._partial = bytearray()  # 1 at frames whose bytes start a record completed later
         self._cont: dict[int, tuple[tuple[str, int], Chunk]] = {}  # frames with bytes we could not read as records
+        self.quic = QuicAnalyzer(get_frame_bytes, decrypt, self.limits)  # UDP payloads go to QUIC first
 
     # ------------------------------------------------------------------ feeding: TCP
     def _stream(self, kind: str, stream: int, dtls: bool = False) -> _Stream:
@@ -464,7 +466,9 @@ class TlsAnalyzer:
     # ------------------------------------------------------------------ feeding: UDP / DTLS
     def on_udp(self, stream: int, direction: int, frame: int, data: bytes, frame_offset: int,
                sport: int = 0, dport: int = 0) -> None:
-        """One UDP datagram's payload; decoded as DTLS when it reads as DTLS records."""
+        """One UDP datagram's payload; decoded as QUIC or, when it reads as DTLS records, DTLS."""
+        if self.quic.on_udp(stream, direction, frame, data, frame_offset, sport, dport):
+            return
         if not plausible_dtls(data):
             return
         st = self._stream("udp", stream, dtls=True)
@@ -621,7 +625,7 @@ class TlsAnalyzer:
         """NO_TLS; APPLICATION_DATA_ONLY when every record completing in ``frame`` is a whole
         application-data record kept as columns (its tree can only hold APP_DATA_FIELDS, so
         filters need not build it); OTHER_TLS otherwise."""
-        if frame in self._by_frame or frame in self._cont:
+        if frame in self._by_frame or frame in self._cont or frame in self.quic.datagrams:
             return self.OTHER_TLS
         cf = self._c_frame
         i = bisect_left(cf, frame)
@@ -633,7 +637,7 @@ class TlsAnalyzer:
         whose records are all whole application data (they hold only APP_DATA_FIELDS)."""
         import numpy as np
 
-        rich = set(self._by_frame) | set(self._cont)
+        rich = set(self._by_frame) | set(self._cont) | set(self.quic.datagrams)
         if app_data and len(self._c_frame):
             rich.update(np.frombuffer(self._c_frame, dtype=np.uint32).tolist())
         return np.asarray(sorted(rich), dtype=np.int64)
@@ -642,7 +646,11 @@ class TlsAnalyzer:
         return self.frame_content(frame) == self.APPLICATION_DATA_ONLY
 
     def has_tls(self, frame: int) -> bool:
-        return frame in self._cont or self._has_records(frame)
+        return frame in self._cont or self._has_records(frame) or frame in self.quic.datagrams
+
+    def finish(self) -> None:
+        """After the pass (what needs the whole capture: QUIC conversations found late)."""
+        self.quic.finish()
 
     def segment_of_pdu(self, frame: int) -> bool:
         """True when the frame's TCP bytes belong to a TLS record completed in a later frame
@@ -669,7 +677,9 @@ class TlsAnalyzer:
         return txt
 
     def column(self, frame: int) -> tuple[str, str] | None:
-        """(_ws.col.Protocol, _ws.col.Info) for a frame whose top protocol is TLS/DTLS, else None."""
+        """(_ws.col.Protocol, _ws.col.Info) for a frame whose top protocol is TLS/DTLS/QUIC, else None."""
+        if frame in self.quic.datagrams:
+            return self.quic.column(frame)
         recs = self._recs(frame)
         if not recs:
             c = self._cont.get(frame)
@@ -769,7 +779,9 @@ class TlsAnalyzer:
         return rec_field, dec, sources
 
     def frame_layers(self, frame: int, frame_bytes: bytes) -> tuple[list[Field], dict[str, bytes]]:
-        """The TLS/DTLS protocol Fields of one frame, and the reassembled sources they refer to."""
+        """The TLS/DTLS/QUIC protocol Fields of one frame, and the reassembled sources they refer to."""
+        if frame in self.quic.datagrams:
+            return self.quic.frame_layers(frame, frame_bytes)
         recs = self._recs(frame)
         sources: dict[str, bytes] = {}
         if not recs:
