@@ -113,8 +113,9 @@ def cmd_fields(argv: list[str]) -> int:
                for name, spec, whole in zip(args.fields, specs, from_tree)]
     numbers = frames.tolist()
     if all(c is not None for c in columns):
-        for row in zip(*columns):
-            write("\t".join(row) + "\n")
+        for lo in range(0, len(numbers), 1 << 16):
+            rows = zip(*(c[lo:lo + (1 << 16)] for c in columns))
+            write("\n".join(map("\t".join, rows)) + "\n")
     else:
         for k, number in enumerate(numbers):
             view = session.view(number)

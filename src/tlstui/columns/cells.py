@@ -32,9 +32,10 @@ def column_cells(col: Column, spec: FieldSpec, frames: np.ndarray) -> list[str]:
         wanted = np.repeat(lo, count) + (np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count))
     vals = col.values[wanted]
     if vals.dtype != object:
-        if vals.dtype.kind in "iu" and spec.ftype in _DECIMAL and spec.base is not Base.HEX \
-                and (len(vals) < 4096 or len(np.unique(vals[:4096])) > 2048):
-            strs = np.array(list(map(str, vals.tolist())) + [""], dtype=object)[:len(vals)]  # mostly distinct
+        if vals.dtype.kind == "f" and spec.ftype in (FieldType.RELATIVE_TIME, FieldType.ABSOLUTE_TIME):
+            strs = np.array([f"{v:.9f}" for v in vals.tolist()] + [""], dtype=object)[:len(vals)]  # format_value's
+        elif vals.dtype.kind in "iu" and spec.ftype in _DECIMAL and spec.base is not Base.HEX:
+            strs = np.array(list(map(str, vals.tolist())) + [""], dtype=object)[:len(vals)]  # format_value's str()
         else:
             uniq, inverse = np.unique(vals, return_inverse=True)
             texts = np.array([escape_text(format_value(spec, v)) for v in uniq.tolist()] + [""], dtype=object)
