@@ -156,13 +156,6 @@ class QuicAnalyzer:
             first = data[off]
             if first & 0x80:
                 h = parse_long(data, off, end)
-                if V.forces_negotiation(h.version) and off + 5 <= end:
-                    pkt = Packet(off, end, "forcing", V.VERSION_NEGOTIATION, h.version)
-                    pkt.info = "Forcing Version Negotiation" + _cid_info(h)
-                    pkt.malformed = h.cut >= 0
-                    dg.packets.append(pkt)
-                    info = pkt.info
-                    break
                 if h.version == 0 and off + 5 <= end:
                     pkt = Packet(off, end, "vn", V.VERSION_NEGOTIATION, 0)
                     pkt.info = "Version Negotiation" + _cid_info(h)
@@ -317,7 +310,7 @@ class QuicAnalyzer:
             return
         pkt.plain = plain
         conn.max_pn[side][_PN_SPACE.get(level, 2)] = pkt.pn
-        parsed = parse_frames(plain, "")
+        parsed = parse_frames(plain, "", gquic=V.is_gquic_tls(conn.version))
         pkt.frame_types = tuple(parsed.types)
         if parsed.info:
             pkt.info += f", PKN: {pkt.pn}, " + ", ".join(parsed.info)

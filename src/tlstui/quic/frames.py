@@ -95,10 +95,14 @@ class _R:
         return v
 
 
-def parse_frames(buf: bytes, src: str, tree: bool = False) -> Parsed:
-    """Every frame of a decrypted payload ``buf`` (ranges in source ``src``)."""
+def parse_frames(buf: bytes, src: str, tree: bool = False, gquic: bool = False) -> Parsed:
+    """Every frame of a decrypted payload ``buf`` (ranges in source ``src``).  ``gquic``: Google
+    QUIC with TLS (Q050, T050, T051), whose frames tshark reads as gQUIC's, not ``quic.frame``."""
     out = Parsed()
     r = _R(buf, src, tree)
+    if gquic:
+        _gquic_frames(r, out)
+        return out
     while r.pos < len(buf):
         start = r.pos
         node = Field("quic.frame", "", None, start, 1, source=src) if tree else None
@@ -124,6 +128,58 @@ def parse_frames(buf: bytes, src: str, tree: bool = False) -> Parsed:
         if node is not None:
             node.length = r.pos - start
     return out
+
+
+def _gquic_frames(r: _R, out: Parsed) -> None:
+    """gQUIC frames of a TLS-based Google QUIC packet: CRYPTO (type 0x08, IETF varints) is what
+    carries the handshake; PADDING ends the packet; tshark stops at anything else it cannot read."""
+    buf = r.buf
+    while r.pos < len(buf):
+        start = r.pos
+        ft = buf[r.pos]
+        if ft == 0x08:
+            node = Field("", "CRYPTO", None, start, 1, source=r.src) if r.tree else None
+            r.pos += 1
+            try:
+                off = r.varint(None, "")
+                ln = r.varint(None, "")
+            except _Short:
+                out.malformed = True
+                return
+            if ln > len(buf) - r.pos:
+                out.malformed = True
+                return
+            out.info.append("CRYPTO")
+            out.crypto.append(Crypto(len(out.nodes) if r.tree else len(out.crypto), off, ln, r.pos))
+            if node is not None:
+                node.add(Field("", f"Offset: {off}", None, start + 1, 0, source=r.src))
+                node.add(Field("", f"Length: {ln}", None, start + 1, 0, source=r.src))
+                node.length = r.pos + ln - start
+                out.nodes.append(node)
+            r.pos += ln
+        elif ft & 0xC0 == 0x40:  # ACK: 01NULLMM
+            sizes = (1, 2, 4, 6)
+            r.pos += 1
+            try:
+                r.raw(None, "", sizes[(ft >> 2) & 3])  # largest acked
+                r.raw(None, "", 2)  # ack delay
+                blocks = r.uint(None, "", 1) if ft & 0x20 else 0
+                r.raw(None, "", sizes[ft & 3])
+                for _ in range(blocks):
+                    r.raw(None, "", 1 + sizes[ft & 3])
+                stamps = r.uint(None, "", 1)
+                if stamps:
+                    r.raw(None, "", 5 + 3 * (stamps - 1))
+            except _Short:
+                out.malformed = True
+                return
+            if r.tree:
+                out.nodes.append(Field("", "ACK (Special Frame Type)", None, start, r.pos - start, source=r.src))
+        else:
+            if r.tree:
+                out.nodes.append(Field("", "PADDING" if ft == 0 else f"Frame Type 0x{ft:02x}", None, start,
+                                       len(buf) - start, source=r.src))
+            return
 
 
 def _frame_body(r: _R, ft: int, node: Field | None, out: Parsed, index: int) -> None:

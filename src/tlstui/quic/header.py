@@ -108,7 +108,7 @@ def parse_long(data: bytes, off: int, end: int) -> Long:
         return h
     h.scid = bytes(data[p:p + h.scil])
     p += h.scil
-    if version == 0 or V.forces_negotiation(version):
+    if version == 0:  # Version Negotiation: supported versions follow
         h.pn_off = p
         return h
     if h.ptype == V.RETRY:

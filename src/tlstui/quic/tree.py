@@ -230,7 +230,7 @@ def _protected(top: Field, hdr: Field, data: bytes, base: int, pkt: Packet, pn_o
     if pkt.plain is None:
         return
     src = srcs.add("Decrypted QUIC", pkt.plain)
-    parsed = parse_frames(pkt.plain, src, tree=True)
+    parsed = parse_frames(pkt.plain, src, tree=True, gquic=V.is_gquic_tls(conn.version))
     seen = iter(pkt.crypto)
     for c in parsed.crypto:
         s = next(seen, None)

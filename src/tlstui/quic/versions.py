@@ -36,7 +36,7 @@ def draft_version(version: int) -> int:
     if version in _GQUIC_TLS:
         return 27
     if version & 0x0F0F0F0F == 0x0A0A0A0A:
-        return 34  # reserved versions that force version negotiation: dissect the header only
+        return 29  # reserved versions that force version negotiation: tshark 4.0 reads them as draft-29
     if version == V1:
         return 34
     if version == V2:

@@ -19,7 +19,7 @@ from typing import Callable
 
 from .. import limits
 from ..field import FRAME, Field
-from ..quic.analyzer import QuicAnalyzer
+from ..quic import fields as _quic_fields  # noqa: F401 - the quic.* names, known before any capture is read
 from . import handshake as hs
 from . import x509
 from .model import AlertEvent, CertChain, CertRequestInfo, HelloInfo, RecordSummary, StreamTls
@@ -106,6 +106,8 @@ class TlsAnalyzer:
         self._ch_len = array("I")
         self._partial = bytearray()  # 1 at frames whose bytes start a record completed later
         self._cont: dict[int, tuple[tuple[str, int], Chunk]] = {}  # frames with bytes we could not read as records
+        from ..quic.analyzer import QuicAnalyzer  # here: quic imports tls.names, which loads this module
+
         self.quic = QuicAnalyzer(get_frame_bytes, decrypt, self.limits)  # UDP payloads go to QUIC first
 
     # ------------------------------------------------------------------ feeding: TCP
