@@ -14,6 +14,7 @@ from typing import Callable
 
 from .capture.reader import Capture, open_capture
 from .dissect import fast
+from .dissect.clear import TREE_PROTOCOLS, CaptureFacts, ClearStreams, Tee
 from .dissect.extract import extract
 from .dissect.frame import dissect_frame
 from .dissect.transport import StreamContext
@@ -136,7 +137,11 @@ class FrameView:
                 # The TCP analysis layer alone: the very Fields the tree puts under tcp.
                 analysis, _prefix = self.session.tcp_analysis(self.number)
                 return FrameTree(self.number, analysis, {}).fields(name) if analysis else []
-            if name.split(".", 1)[0] not in _UPPER_SKIP:
+            head = name.split(".", 1)[0]
+            if head in TREE_PROTOCOLS or (head == "http" and self.session.clear is not None
+                                          and self.session.clear.has_layers(self.number)):
+                return self.tree().fields(name)  # ICMP, ARP, DNS, STUN, plain HTTP: dissect/clear.py
+            if head not in _UPPER_SKIP:
                 if self._upper is None:
                     # Most frames carry no record, or whole application-data records only: those
                     # cannot hold most fields, and need no tree to say so.
@@ -187,7 +192,10 @@ class Session:
         self.tcp_analyzer = TcpAnalyzer(self) if upper_layers and tcp_analysis else None
         self._offload: Offload | None = None  # the TCP analysis running in a child process
         self.offload_heap_kb = 0  # that child's heap when it finished (0: no child)
-        self.reassembler = Reassembler(self.tls, self.frame_bytes, self.limits) if upper_layers else None
+        # DNS and HTTP/1.x over TCP read the same reassembled streams as TLS (dissect/clear.py)
+        self.clear = ClearStreams(self.frame_bytes, self._tls_holds) if upper_layers else None
+        self.reassembler = Reassembler(Tee(self.tls, self.clear), self.frame_bytes, self.limits) \
+            if upper_layers else None
         self.analyzed = 0  # frames the pass has finished
         self.finished = False
         self._trees: OrderedDict[int, FrameTree] = OrderedDict()
@@ -352,7 +360,8 @@ class Session:
         collector could free, and the pass freezes its objects out of that collector's reach
         (see ``analyze``): cutting the cycle here lets reference counting free it all."""
         self.stop_helpers()
-        self.tls = self.reassembler = self.tcp_analyzer = self.decryption = None
+        self.tls = self.reassembler = self.tcp_analyzer = self.decryption = self.clear = None
+        self.__dict__.pop("_clear_facts", None)
         with self._lock:
             self._trees.clear()
 
@@ -391,13 +400,19 @@ class Session:
     def upper_layers(self, number: int, data: bytes) -> tuple[list[Field], dict[str, bytes]]:
         if self.tls is None or not self.finished:
             return [], {}
-        return self.tls.frame_layers(number, data)
+        layers, sources = self.tls.frame_layers(number, data)
+        if self.clear is not None and self.clear.has_layers(number):
+            more, extra, _proto, _info = self.clear.frame_layers(number, data, self.clear_facts)
+            layers, sources = layers + more, {**sources, **extra}
+        return layers, sources
 
     def upper_column(self, number: int) -> tuple[str, str] | None:
         """Protocol and Info when TLS/DTLS is the top layer; Info keeps the TCP analysis prefix."""
         if self.tls is None or not self.finished:
             return None
         col = self.tls.column(number)
+        if col is None and self.clear is not None:
+            col = self.clear.column(number, self.frame_bytes(number))
         if col is None:
             return None
         prefix = self.tcp_analyzer.info_prefix(number) if self.tcp_analyzer else ""
@@ -409,9 +424,23 @@ class Session:
         return self.tcp_analyzer.fields(number), self.tcp_analyzer.info_prefix(number)
 
     def info_suffix(self, number: int) -> str:
-        if self.tls is not None and self.finished and self.tls.segment_of_pdu(number):
+        if self.tls is not None and self.finished and (self.tls.segment_of_pdu(number) or (
+                self.clear is not None and self.clear.segment_of_pdu(number))):
             return " [TCP segment of a reassembled PDU]"
         return ""
+
+    def _tls_holds(self, stream: int) -> bool:
+        return self.tls is not None and ("tcp", stream) in self.tls._streams
+
+    @property
+    def clear_facts(self) -> CaptureFacts | None:
+        """ICMP echo pairs, ARP duplicates and quoted streams (dissect/clear.py), after ``analyze``."""
+        if not self.finished:
+            return None
+        facts = self.__dict__.get("_clear_facts")
+        if facts is None:
+            facts = self.__dict__["_clear_facts"] = CaptureFacts(self)
+        return facts
 
     @property
     def columns(self):

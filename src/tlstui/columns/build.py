@@ -68,7 +68,14 @@ def stream_column(session, name: str) -> Column | None:
     else:
         sel = (arr >= 0) & (_np(conv.tcp_stream, np.int32)[:n] < 0)
     frames = np.nonzero(sel)[0].astype(np.int64) + 1
-    return Column(name, n, frames, arr[sel].astype(np.int64))
+    values = arr[sel].astype(np.int64)
+    facts = getattr(session, "clear_facts", None)
+    quoted = facts.quoted_streams(6 if name == "tcp.stream" else 17) if facts is not None else []
+    if quoted:  # the stream an ICMP error quotes (dissect/clear.py), as tshark numbers it
+        qf, qv = np.asarray(quoted, dtype=np.int64).T
+        order = np.argsort(np.concatenate((frames, qf)), kind="stable")
+        frames, values = np.concatenate((frames, qf))[order], np.concatenate((values, qv))[order]
+    return Column(name, n, frames, values)
 
 
 class StreamColumns:

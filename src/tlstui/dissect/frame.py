@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+import struct
 import time
 from typing import Protocol
 
@@ -12,6 +13,7 @@ from .ip import dissect_ipv4, dissect_ipv6, ipv4_text
 from .link import dissect_link, mac
 from .transport import StreamContext, dissect_tcp, dissect_udp
 from .tree import FrameTree, make
+from . import arp as arp_layer, clear, icmp as icmp_layer
 
 register("frame", T.PROTOCOL, "Frame")
 register("frame.number", T.FRAMENUM, "Frame Number")
@@ -139,6 +141,24 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
         ctx = src.stream_context(number)
         info, payload_off, payload_len = dissect_udp(data, l4, wire_end, ctx.stream, layers, protos)
         protocol = "UDP"
+        app = clear.udp_layers(data, payload_off, payload_off + payload_len, *struct.unpack_from(">HH", data, l4),
+                               protos, facts=getattr(src, "clear_facts", None), number=number) \
+            if upper and payload_len and payload_off >= 0 else None
+        if app:  # DNS, mDNS, LLMNR, STUN (dissect/clear.py)
+            layers.extend(app[0])
+            protocol, info = app[1], app[2]
+    elif l4 >= 0 and l4proto in (1, 58):  # ICMP, ICMPv6 (dissect/icmp.py)
+        facts = getattr(src, "clear_facts", None) if upper else None
+        v4 = l4proto == 1
+        a, b = (pos + 12, pos + 16) if v4 else (pos + 8, pos + 24)
+        protocol = "ICMP" if v4 else "ICMPv6"
+        info = icmp_layer.dissect_icmp(data, l4, l4end, 4 if v4 else 6, number, bytes(data[a:a + (b - a)]),
+                                       bytes(data[b:b + (b - a)]), data[pos + 8] if v4 else data[pos + 7], layers,
+                                       protos, facts or icmp_layer.NO_HELPER)
+    elif pos >= 0 and etype == 0x0806:  # ARP (dissect/arp.py)
+        facts = getattr(src, "clear_facts", None) if upper else None
+        protocol, info = arp_layer.dissect_arp(data, pos, layers, protos,
+                                               facts.arp_duplicate(number) if facts else None)
     sources = {FRAME: data}
     above, extra = src.upper_layers(number, data) if upper else ([], {})
     if above:

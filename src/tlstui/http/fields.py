@@ -69,8 +69,9 @@ def message_source(msg: HttpMessage) -> tuple[str, int, dict[str, bytes]]:
     return name, 0, {name: data}
 
 
-def message_fields(msg: HttpMessage) -> tuple[Field, dict[str, bytes]]:
-    """The ``http`` (or ``http2``) layer of one message, and any reassembled source it needs."""
+def message_fields(msg: HttpMessage, scheme: str = "https") -> tuple[Field, dict[str, bytes]]:
+    """The ``http`` (or ``http2``) layer of one message, and any reassembled source it needs
+    (``scheme``: what the full URI starts with, ``http`` over plain TCP)."""
     src, base, extra = message_source(msg)
     data = msg.data() if extra == {} else next(iter(extra.values()))
     total = msg.header_len + msg.body_len
@@ -135,7 +136,7 @@ def message_fields(msg: HttpMessage) -> tuple[Field, dict[str, bytes]]:
     host = msg.header("host")
     if msg.is_request and host is not None:
         uri = msg.start[1]
-        full = uri if "://" in uri else f"https://{host}{uri}"
+        full = uri if "://" in uri else f"{scheme}://{host}{uri}"
         top.add(Field("http.request.full_uri", f"[Full request URI: {full}]", full, base, 0, source=src))
     if msg.body_len:
         body_bytes = data[msg.header_len:msg.header_len + msg.body_len]
@@ -161,9 +162,11 @@ def message_info(msg: HttpMessage) -> str:
     if msg.kind == "h2_preface":
         return "Magic"
     first = " ".join(msg.start).rstrip()
+    media = _media(msg)
+    if media == "application/json":  # the JSON dissector appends its name after tshark's ' , '
+        return f"{first} , JavaScript Object Notation (application/json)"
     if msg.is_request:
         return f"{first} "
-    media = _media(msg)
     if media in _MEDIA_NAMES:
         return f"{first}  ({_MEDIA_NAMES[media]})"
     if media and media not in _XML and (media.startswith("text/") or media in _MEDIA_SHOWN):
@@ -175,4 +178,5 @@ def message_protocol(msg: HttpMessage) -> str:
     """The Protocol column: 'HTTP', 'HTTP/XML' for an XML body, 'HTTP2' for the preface."""
     if msg.kind == "h2_preface":
         return "HTTP2"
-    return "HTTP/XML" if _media(msg) in _XML else "HTTP"
+    media = _media(msg)
+    return "HTTP/XML" if media in _XML else "HTTP/JSON" if media == "application/json" else "HTTP"

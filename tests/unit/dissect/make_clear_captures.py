@@ -324,7 +324,7 @@ _ws.col.Protocol _ws.col.Info""".split()
 
 
 def truth(path: Path) -> None:
-    """FILE.fields.tsv: tshark 4.0's -T fields for TRUTH_FIELDS (as truth.sh runs it)."""
+    """FILE.clear.tsv: tshark 4.0's -T fields for TRUTH_FIELDS (as truth.sh runs it)."""
     args = ["tshark", "-2", "-n", "-r", str(path), "-o", "tcp.relative_sequence_numbers:TRUE",
             "-o", "tcp.analyze_sequence_numbers:TRUE", "-o", "tcp.reassemble_out_of_order:TRUE",
             "-o", "tls.keylog_file:", "-T", "fields", "-E", "header=y", "-E", "separator=/t",
@@ -332,7 +332,31 @@ def truth(path: Path) -> None:
     for f in TRUTH_FIELDS:
         args += ["-e", f]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-    path.with_name(path.name + ".fields.tsv").write_text(out)
+    path.with_name(path.name + ".clear.tsv").write_text(out)
+
+
+# Filters checked against tshark's frame sets on these captures (the shared list's, and more of ours).
+TRUTH_FILTERS = ["icmp || icmpv6", "icmp.type == 3 && icmp.code == 4", "dns", "arp", "stun", "http.request",
+                 "icmp", "icmpv6", "icmpv6.type == 2", "icmp.mtu < 1500", "icmpv6.mtu == 1280",
+                 'dns.qry.name == "www.example.com"', "dns.flags.rcode == 3", "dns.a == 203.0.113.5",
+                 "dns.flags.response == 1", "mdns", "arp.opcode == 2", "arp.src.proto_ipv4 == 198.51.100.20",
+                 "arp.isgratuitous", "stun.type == 0x0101", "http.response.code == 404",
+                 'http.request.method == "GET"', "http.response", "ip.src == 192.0.2.10", "tcp.port == 443",
+                 "udp.port == 53", "udp", "tcp.stream == 0", "data", "_ws.malformed", "icmp.resp_in",
+                 'http.host contains "example"', "dns.count.answers > 2", "icmp.seq == 2"]
+
+
+def filter_truth(path: Path) -> None:
+    """FILE.clear_filters.json: {filter: frames tshark shows for it}."""
+    import json
+
+    out = {}
+    for flt in TRUTH_FILTERS:
+        got = subprocess.run(["tshark", "-2", "-n", "-r", str(path), "-o", "tcp.reassemble_out_of_order:TRUE",
+                              "-o", "tls.keylog_file:", "-Y", flt, "-T", "fields", "-e", "frame.number"],
+                             capture_output=True, text=True, check=True).stdout.split()
+        out[flt] = [int(x) for x in got]
+    path.with_name(path.name + ".clear_filters.json").write_text(json.dumps(out, indent=1) + "\n")
 
 
 def main() -> None:
@@ -341,6 +365,7 @@ def main() -> None:
         p.write_bytes(make())
         if "--truth" in sys.argv:
             truth(p)
+            filter_truth(p)
         print(p)
 
 
