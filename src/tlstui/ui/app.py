@@ -997,7 +997,8 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
 
 
 def binding_sections() -> list[tuple[str, list]]:
-    from .iograph import IoGraphScreen, IoGraphView
+    from .iograph import IntervalScreen, IoGraphScreen, IoGraphView
+    from .list_columns import ChooserScreen
     from .screens import FollowScreen as _F
 
     return [
@@ -1008,7 +1009,8 @@ def binding_sections() -> list[tuple[str, list]]:
         ("Filter bar", list(FilterInput.BINDINGS)),
         ("Findings", list(FindingsTable.BINDINGS)),
         ("Follow / ladder", list(TitledScreen.BINDINGS) + list(_F.BINDINGS) + list(LinesView.BINDINGS)),
-        ("IO graph", list(IoGraphScreen.BINDINGS) + list(IoGraphView.BINDINGS)),
+        ("IO graph", list(IoGraphScreen.BINDINGS) + list(IoGraphView.BINDINGS) + list(IntervalScreen.BINDINGS)),
+        ("Sort / column chooser", list(ChooserScreen.BINDINGS)),
         ("Textual", [Binding("tab,shift+tab", "focus_next", "Next / previous pane", id="textual.focus"),
                      Binding("ctrl+p", "command_palette", "Command palette", id="textual.palette"),
                      Binding("ctrl+q", "quit", "Quit", id="textual.quit")]),
