@@ -133,8 +133,7 @@ def _long(top: Field, data: bytes, base: int, pkt: Packet, conn: Connection | No
         return
     bits = (b & 0x30) >> 4
     v2 = V.is_v2(h.version)
-    type_name = {V.INITIAL: "Initial", V.ZERO_RTT: "0-RTT", V.HANDSHAKE: "Handshake", V.RETRY: "Retry"}[
-        V.long_packet_type(b, h.version)]
+    type_name = V.PACKET_TYPE_NAMES.get(V.long_packet_type(b, h.version if h.version else 1), "Unknown")
     if pkt.kind != "retry":
         top.add(Field("quic.fixed_bit", _bits(b, 0x40, f"Fixed Bit: {bool(b & 0x40)}"), (b >> 6) & 1,
                       base + pkt.off, 1))
