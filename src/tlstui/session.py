@@ -411,11 +411,13 @@ class Session:
         if self.tls is None or not self.finished:
             return None
         col = self.tls.column(number)
+        prefix = self.tcp_analyzer.info_prefix(number) if self.tcp_analyzer else ""
         if col is None and self.clear is not None:
             col = self.clear.column(number, self.frame_bytes(number))
+            if col is not None:  # HTTP and DNS over TCP follow TCP's own prefix as it is
+                return col[0], prefix + col[1]
         if col is None:
             return None
-        prefix = self.tcp_analyzer.info_prefix(number) if self.tcp_analyzer else ""
         return col[0], (prefix.rstrip() + " , " + col[1]) if prefix else col[1]
 
     def tcp_analysis(self, number: int) -> tuple[list[Field], str]:

@@ -72,20 +72,33 @@ def _usable(mac: bytes, ip: bytes) -> bool:
 def duplicates(packets) -> dict[int, tuple[str, int]]:  # noqa: ANN001 - iterable of (frame, ArpPacket)
     """Frames where an IPv4 address is claimed by another MAC than the first one seen with it, as
     tshark's ARP duplicate-address check finds them: {frame: (address, frame of the earlier use)}."""
-    seen: dict[bytes, tuple[bytes, int]] = {}
+    # tshark's table keeps, per address, the first MAC seen with it and the last frame that MAC
+    # was seen with it again (the first pass); the second pass, which prints, flags a frame whose
+    # MAC differs only when it comes after that last frame.
+    packets = list(packets)
+    seen: dict[bytes, list] = {}
+
+    def pairs(p: ArpPacket):
+        out_ = [(p.sha, p.spa)]
+        if p.op != 1:
+            out_.append((p.tha, p.tpa))
+        return [(m, i) for m, i in out_ if _usable(m, i)]
+
+    for frame, p in packets:
+        for mac, ip in pairs(p):
+            v = seen.get(ip)
+            if v is None:
+                seen[ip] = [mac, frame]
+            elif v[0] == mac and frame > v[1]:
+                v[1] = frame
     out: dict[int, tuple[str, int]] = {}
     for frame, p in packets:
-        pairs = [(p.sha, p.spa)]
-        if p.op != 1:
-            pairs.append((p.tha, p.tpa))
-        for mac, ip in pairs:
-            if not _usable(mac, ip):
-                continue
-            old = seen.get(ip)
-            if old is None:
-                seen[ip] = (mac, frame)
-            elif old[0] != mac:
-                out[frame] = (socket.inet_ntoa(ip), old[1])
+        for mac, ip in pairs(p):
+            v = seen[ip]
+            if frame > v[1] and v[0] != mac:
+                out[frame] = (socket.inet_ntoa(ip), v[1])
+            elif frame > v[1]:
+                v[1] = frame
     return out
 
 

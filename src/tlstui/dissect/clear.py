@@ -22,6 +22,7 @@ from ..field import FRAME, Field
 from . import dns as dnsmod
 from . import stun as stunmod
 
+SSDP_PORT = 1900
 HTTP_TCP_PORTS = frozenset({80, 3128, 3132, 5985, 8080, 8088, 11371, 1900, 2869, 2710})
 DNS_TCP_PORTS = frozenset({53})
 MAX_DNS_BUFFER = 70_000  # a DNS message over TCP is at most 65535 bytes with its length
@@ -50,9 +51,32 @@ def udp_layers(data: bytes, off: int, end: int, sport: int, dport: int, protos: 
             return [top], proto.upper(), info
         if port in stunmod.STUN_PORTS and stunmod.is_stun(data, off, end, True):
             return _stun(data, off, end, protos, source)
+        if port == SSDP_PORT:
+            got = _ssdp(data, off, end, protos, source)
+            if got is not None:
+                return got
     if stunmod.is_stun(data, off, end, False):
         return _stun(data, off, end, protos, source)
     return None
+
+
+def _ssdp(data: bytes, off: int, end: int, protos: list[str], source: str):
+    """SSDP: one HTTP/1.x message per datagram (tshark's HTTP dissector, named ssdp)."""
+    from ..http.fields import message_fields, message_info
+    from ..http.parser import HttpDirection
+
+    raw = bytes(data[off:end])
+    if not _http_heuristic(raw):
+        return None
+    msgs = HttpDirection().feed(0, raw + (b"" if b"\r\n\r\n" in raw or b"\n\n" in raw else b"\r\n\r\n"), "ssdp")
+    if not msgs:
+        return None
+    m = msgs[0]
+    m.parts = ((source, data, off, off + min(m.header_len + m.body_len, end - off)),)
+    top, _extra = message_fields(m, scheme="http")
+    top.name, top.label = "ssdp", "Simple Service Discovery Protocol"
+    protos.append("ssdp")
+    return [top], "SSDP", message_info(m)
 
 
 def _dns_links(top: Field, link) -> None:  # noqa: ANN001 - ("in"|"to", frame, seconds) or None
@@ -438,7 +462,7 @@ class Tee:
 
 # ------------------------------------------------------------------------------ per capture
 # Protocols whose fields only a frame's full tree holds (filters and `tlstui fields` build it).
-TREE_PROTOCOLS = frozenset({"icmp", "icmpv6", "arp", "dns", "mdns", "llmnr", "stun"})
+TREE_PROTOCOLS = frozenset({"icmp", "icmpv6", "arp", "dns", "mdns", "llmnr", "stun", "ssdp"})
 
 
 class CaptureFacts:

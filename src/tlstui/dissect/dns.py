@@ -102,6 +102,7 @@ register("dns.response_in", T.FRAMENUM, "Response In")
 register("dns.response_to", T.FRAMENUM, "Request In")
 register("dns.time", T.RELATIVE_TIME, "Time")
 register("json", P, "JavaScript Object Notation")
+register("ssdp", P, "Simple Service Discovery Protocol")
 register("data-text-lines", P, "Line-based text data")
 
 _u16 = struct.Struct(">H").unpack_from
@@ -336,7 +337,7 @@ def _record(buf: bytes, msg: int, pos: int, end: int, src: str, parent: Field, i
     long = TYPE_LONG.get(rtype)
     f("dns.resp.type", rtype, p, 2, f"Type: {type_name(rtype)}{f' ({long})' if long else ''} ({rtype})")
     summary = f"{name}: type {type_name(rtype)}"
-    shown = type_name(rtype)
+    shown = type_name(rtype) + (", cache flush" if mdns and rclass >> 15 else "")
     if rtype == 41:  # OPT pseudo-record: the class is the UDP payload size, the TTL holds flags
         f("dns.rr.udp_payload_size", rclass, p + 2, 2, f"UDP payload size: {rclass}")
         f("dns.resp.ext_rcode", ttl >> 24, p + 4, 1, f"Higher bits in extended RCODE: 0x{ttl >> 24:02x}")

@@ -143,7 +143,7 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
         protocol = "UDP"
         app = clear.udp_layers(data, payload_off, payload_off + payload_len, *struct.unpack_from(">HH", data, l4),
                                protos, facts=getattr(src, "clear_facts", None), number=number) \
-            if upper and payload_len and payload_off >= 0 else None
+            if upper and payload_len and payload_off >= 0 and not (etype == fast.ETH_IPV4 and frag >> 31) else None
         if app:  # DNS, mDNS, LLMNR, STUN (dissect/clear.py)
             layers.extend(app[0])
             protocol, info = app[1], app[2]

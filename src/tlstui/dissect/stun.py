@@ -99,8 +99,8 @@ def is_stun(data: bytes, off: int, end: int, on_port: bool) -> bool:
         return on_port and 4 + ln <= n
     if t >> 14 or n < 20:
         return False
-    if on_port:
-        return ln % 4 == 0 and 20 + ln <= n
+    if on_port:  # anything but DTLS (first byte 20-63) and RTP that shares the port
+        return data[off] <= 3
     return _u32(data, off + 4)[0] == COOKIE and ln % 4 == 0 and 20 + ln == n
 
 
@@ -154,9 +154,9 @@ def _dissect(buf: bytes, off: int, end: int, src: str, top: Field, info: list[st
         f("stun.id", bytes(buf[off + 8:off + 20]), off + 8, 12)
     info.append(f"{mname} {cname}")
     pos, stop = off + 20, min(end, off + 20 + ln)
-    if off + 20 + ln > end:
-        raise ValueError("message longer than the datagram")
     if pos >= stop:
+        if off + 20 + ln > end:
+            raise ValueError("message longer than the datagram")
         return
     attrs = f("stun.attributes", None, pos, stop - pos, "Attributes")
     while pos + 4 <= stop:
@@ -170,6 +170,8 @@ def _dissect(buf: bytes, off: int, end: int, src: str, top: Field, info: list[st
             raise ValueError("attribute longer than the message")
         _attribute(buf, at, v, alen, src, a, info, bytes(buf[off + 4:off + 20]), classic)
         pos = v + alen + (-alen % 4)
+    if pos < off + 20 + ln:
+        raise ValueError("message longer than the datagram")
 
 
 def _attribute(buf: bytes, at: int, v: int, alen: int, src: str, a: Field, info: list[str], tid: bytes,

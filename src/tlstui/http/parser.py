@@ -149,7 +149,8 @@ class HttpDirection:
         chunked = "chunked" in hdr.get("transfer-encoding", "").lower()
         cl = hdr.get("content-length")
         body: int | None
-        if kind == "response" and (st[1][:1] == "1" or st[1] in ("204", "304") or method == "HEAD"):
+        tunnel = kind == "response" and method == "CONNECT" and st[1][:1] == "2"
+        if kind == "response" and (st[1][:1] == "1" or st[1] in ("204", "304") or method == "HEAD" or tunnel):
             body = 0
         elif chunked:
             body = _chunked_length(buf, hlen)
@@ -177,6 +178,8 @@ class HttpDirection:
         msg = self._emit(frame, kind, st, headers, hlen, body, chunked)
         del buf[:hlen + body]
         msg.request_method = method if kind == "response" else ""
+        if tunnel:
+            s.mode = "other"  # a CONNECT tunnel: what follows is the tunnelled protocol, not HTTP
         return msg
 
     def _emit(self, frame: int, kind: str, st: tuple, headers: list, hlen: int, body: int,
