@@ -64,6 +64,15 @@ else:
 """
 
 
+def _lines(path: str) -> list[bytes]:
+    with open(path, "rb") as f:
+        return f.read().splitlines()
+
+
+def _differing(a: list[bytes], b: list[bytes]) -> int:
+    return sum(1 for x, y in zip(a, b) if x != y) + abs(len(a) - len(b))
+
+
 def child(cap: Path, mode: str) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD % {"src": SRC, "cap": str(cap)}, mode],
                          capture_output=True, text=True, check=True)
@@ -95,27 +104,29 @@ def run_size(packets: int, capture: Path | None, shark: list[str] | None, filter
                 f"{full['seconds'] / ws if ws else 0:.2f} | {heap_kb / 1024:.0f} MB ({heap_kb * 1024 / frames:.0f} B/frame) | "
                 f"{wm / 1024:.0f} MB | {heap_kb / wm if wm else 0:.2f} |")
     print(f"\n{'filter':44} {'tlstui':>8} {'tshark':>8} {'ratio':>6} {'tlstui MB':>9} {'tshark MB':>9}")
-    for flt in FILTERS if filters else []:
-        ts, tm, rc = measure(tlstui_cmd() + ["fields", "-r", str(cap), "-2", "-Y", flt, "-e", "frame.number"])
-        ws = wm = 0.0
-        if shark:
-            ws, wm, _ = measure(shark + ["-2", "-n", "-r", str(cap), "-Y", flt, "-T", "fields", "-e", "frame.number"])
-        print(f"{flt:44} {ts:7.1f}s {ws:7.1f}s {ts / ws if ws else 0:6.2f} {tm / 1024:9.0f} {wm / 1024:9.0f}")
-        rows.append(f"| `fields -Y '{flt}'` | {ts:.1f} s | {ws:.1f} s | {ts / ws if ws else 0:.2f} | "
-                    f"{tm / 1024:.0f} MB peak RSS* | {wm / 1024:.0f} MB | |")
+    runs = [(f"`fields -Y '{flt}'`", flt, ["-Y", flt, "-e", "frame.number"]) for flt in (FILTERS if filters else [])]
     if filters:
-        e = [a for f in L234 for a in ("-e", f)]
-        ts, tm, rc = measure(tlstui_cmd() + ["fields", "-r", str(cap), "-2"] + e)
+        runs.append(("fields, 13 L2-L4 fields, no filter", "13 L2-L4 fields, no filter",
+                     [a for f in L234 for a in ("-e", f)]))
+    for label, short, args in runs:
+        # Both outputs are kept and compared: a fast answer only counts if it is tshark's answer.
+        with open("/tmp/bench_tlstui.out", "wb") as out:
+            ts, tm, rc = measure(tlstui_cmd() + ["fields", "-r", str(cap), "-2"] + args, stdout=out)
         ws = wm = 0.0
+        same = "not compared"
         if shark:
-            ws, wm, _ = measure(shark + ["-2", "-n", "-r", str(cap), "-T", "fields"] + e)
-        label = "fields, 13 L2-L4 fields, no filter"
-        print(f"{label:44} {ts:7.1f}s {ws:7.1f}s {ts / ws if ws else 0:6.2f} {tm / 1024:9.0f} {wm / 1024:9.0f}")
+            with open("/tmp/bench_tshark.out", "wb") as out:
+                ws, wm, _ = measure(shark + ["-2", "-n", "-r", str(cap), "-T", "fields"] + args, stdout=out)
+            mine, theirs = _lines("/tmp/bench_tlstui.out"), _lines("/tmp/bench_tshark.out")
+            same = f"same {len(mine)} rows" if mine == theirs else \
+                f"DIFFERENT: {len(mine)} rows vs tshark's {len(theirs)}, {_differing(mine, theirs)} differ"
+        print(f"{short[:44]:44} {ts:7.1f}s {ws:7.1f}s {ts / ws if ws else 0:6.2f} {tm / 1024:9.0f} {wm / 1024:9.0f}"
+              f"  {same}")
         rows.append(f"| {label} | {ts:.1f} s | {ws:.1f} s | {ts / ws if ws else 0:.2f} | "
-                    f"{tm / 1024:.0f} MB peak RSS* | {wm / 1024:.0f} MB | |")
+                    f"{tm / 1024:.0f} MB peak RSS* | {wm / 1024:.0f} MB | {same} |")
     print(f"({frames} frames; tlstui peak MB for fields includes mapped file pages)")
     return [f"**{frames:,} frames** ({cap.stat().st_size / 1e6:.0f} MB)", "",
-            "| work | tlstui | tshark | time ratio | tlstui memory | tshark peak | memory ratio |",
+            "| work | tlstui | tshark | time ratio | tlstui memory | tshark peak | memory ratio / output |",
             "|---|---|---|---|---|---|---|", *rows, ""]
 
 

@@ -262,11 +262,16 @@ class Session:
 
     def _analyze(self, progress: ProgressCallback | None, cancel: threading.Event | None, batch: int) -> None:
         cap = self.capture
-        if self.tls is None and self.tcp_analyzer is None and self.analyzed == 0:
-            self._analyze_lower_in_bulk()
-            if progress:
-                progress(len(cap.index), len(cap.index))
-            return
+        lower_only = self.tls is None and self.tcp_analyzer is None
+        if self.analyzed == 0 and self.conv.filled == 0:
+            self._start_offload()  # before the bulk work: the child reads the file meanwhile
+            self._track_in_bulk(keep_columns=lower_only)
+            if lower_only:
+                self.analyzed = len(cap.index)
+                self._finish_pass()
+                if progress:
+                    progress(len(cap.index), len(cap.index))
+                return
         self._start_offload()
         while True:
             if self.analyzed >= len(cap.index) and not cap.index_more():
@@ -286,10 +291,12 @@ class Session:
         if progress:
             progress(len(cap.index), len(cap.index))
 
-    def _analyze_lower_in_bulk(self) -> None:
-        """The conversation pass alone (no TCP analysis, reassembly or TLS) over whole columns:
-        the transport headers read with NumPy, then ``conversations_bulk.track``, which leaves
-        what feeding the frames one by one would."""
+    def _track_in_bulk(self, keep_columns: bool) -> None:
+        """The conversation pass over whole columns, before the frame-by-frame pass: the transport
+        headers read with NumPy, then ``conversations_bulk.track``, which leaves what feeding the
+        frames one by one would; the frame pass then looks streams up instead of tracking them.
+        ``keep_columns``: keep the transport columns for the column store (else they are read
+        again if a column needs them, to keep the analysis's memory down)."""
         import numpy as np
 
         from .columns.build import transport_columns
@@ -298,13 +305,13 @@ class Session:
         cap = self.capture
         cap.index_all()
         idx = cap.index
-        t, _ = transport_columns(self, with_streams=False)
         n = len(idx)
+        t, _ = transport_columns(self, with_streams=False)
         self.conv = track(cap.data, np.frombuffer(idx.offset, dtype=np.int64)[:n] if n else [],
                           np.frombuffer(idx.cap_len, dtype=np.uint32)[:n] if n else [],
                           np.frombuffer(idx.time_ns, dtype=np.int64)[:n] if n else [], t)
-        self.analyzed = n
-        self._finish_pass()
+        if not keep_columns:
+            del self.__dict__["_transport_columns"]
 
     def _analyze_range(self, start: int, stop: int) -> None:
         """The pass over frames start+1 .. stop (0-based indexes start .. stop-1)."""

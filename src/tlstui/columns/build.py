@@ -161,8 +161,10 @@ def header_column(session, name: str, progress: ProgressFn | None = None) -> Col
         else:
             vals = np.asarray(vals)
             vals = vals[rows] if vals.ndim else np.full(len(rows), vals)
-            if vals.ndim == 2:  # 16-byte addresses: one bytes value each
-                vals = np.fromiter((bytes(r) for r in vals), dtype=object, count=len(vals))
+            if vals.ndim == 2:  # addresses as rows of bytes: one bytes value each, made once per distinct one
+                rows_v = np.ascontiguousarray(vals).view(f"V{vals.shape[1]}").ravel()
+                uniq, inverse = np.unique(rows_v, return_inverse=True)
+                vals = np.array([u.tobytes() for u in uniq] + [b""], dtype=object)[inverse.ravel()]
             elif vals.dtype != object:
                 vals = vals.astype(np.int64)
         frames_parts.append(rows + 1)

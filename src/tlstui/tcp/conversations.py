@@ -60,6 +60,7 @@ class ConversationTracker:
         """``per_frame=False`` tracks the streams only, without the per-frame columns (the TCP
         analysis child of tcp/offload.py needs no more)."""
         self.per_frame = per_frame
+        self.filled = 0  # frames already tracked in bulk (conversations_bulk.track): not fed again
         self.tcp_streams: list[TcpStream] = []
         self.udp_streams: list[UdpStream] = []
         self._tcp_by_key: dict[tuple, TcpStream] = {}

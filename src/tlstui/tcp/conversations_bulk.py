@@ -143,6 +143,7 @@ def track(data, offsets, caps, times_ns, t: TransportColumns) -> ConversationTra
     conv.rel_seq.frombytes(rel_seq.tobytes())
     conv.rel_ack.frombytes(rel_ack.tobytes())
     conv.prev_in_stream.frombytes(prev.tobytes())
+    conv.filled = n
     return conv
 
 

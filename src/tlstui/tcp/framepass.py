@@ -46,23 +46,32 @@ def feed_frames(capture: "Capture", start: int, stop: int, conv: ConversationTra
     offsets, caps, times, ifaces = idx.offset, idx.cap_len, idx.time_ns, idx.interface
     linktypes = [i.linktype for i in capture.interfaces]
     parse = fast.parse_transport
+    # Frames the tracker already holds (``conversations_bulk.track`` did them all at once) are
+    # looked up, not fed again.
+    filled = conv.filled
+    tcp_of, dir_of, tcp_streams = conv.tcp_stream, conv.direction, conv.tcp_streams
+    udp_of, udp_streams = conv.udp_stream, conv.udp_streams
     for i in range(start, stop):
         number = i + 1
         off = offsets[i]
         t = parse(data, off, caps[i], linktypes[ifaces[i]])
         if t is None:
-            conv.skip()
+            if i >= filled:
+                conv.skip()
             if tcpa:
                 tcpa.skip(number)
             continue
         end = off + caps[i]
         if t.proto == 6:
-            wscale = -2
-            if t.flags & 0x02:
-                for kind, o, ln in parse_options(data, t.l4_off + 20, min(t.payload_off, end)):
-                    if kind == 3 and ln == 3:
-                        wscale = min(data[o + 2], 14)
-            stream, d = conv.feed_tcp(number, times[i], t, wscale)
+            if i < filled:
+                stream, d = tcp_streams[tcp_of[i]], dir_of[i]
+            else:
+                wscale = -2
+                if t.flags & 0x02:
+                    for kind, o, ln in parse_options(data, t.l4_off + 20, min(t.payload_off, end)):
+                        if kind == 3 and ln == 3:
+                            wscale = min(data[o + 2], 14)
+                stream, d = conv.feed_tcp(number, times[i], t, wscale)
             if tcpa:
                 tcpa.feed(number, times[i], t, stream, d)
             if reasm is None:
@@ -72,7 +81,7 @@ def feed_frames(capture: "Capture", start: int, stop: int, conv: ConversationTra
             reasm.segment(stream.number, d, number, conv.rel_seq[i], t.flags, payload,
                           t.payload_off - off, t.payload_len, t.sport, t.dport)
         else:
-            ustream, d = conv.feed_udp(number, t)
+            ustream, d = (udp_streams[udp_of[i]], dir_of[i]) if i < filled else conv.feed_udp(number, t)
             if tls and t.payload_len:
                 captured = max(0, min(t.payload_len, end - t.payload_off))
                 tls.on_udp(ustream.number, d, number, bytes(data[t.payload_off:t.payload_off + captured]),
