@@ -138,8 +138,8 @@ class FrameView:
                 analysis, _prefix = self.session.tcp_analysis(self.number)
                 return FrameTree(self.number, analysis, {}).fields(name) if analysis else []
             head = name.split(".", 1)[0]
-            if head in TREE_PROTOCOLS or (head == "http" and self.session.clear is not None
-                                          and self.session.clear.has_layers(self.number)):
+            if head in TREE_PROTOCOLS or (head == "http" and self.session.clear is not None and (
+                    self.session.clear.has_layers(self.number) or self.session.conv.udp_stream[self.number - 1] >= 0)):
                 return self.tree().fields(name)  # ICMP, ARP, DNS, STUN, plain HTTP: dissect/clear.py
             if head not in _UPPER_SKIP:
                 if self._upper is None:

@@ -58,7 +58,7 @@ def parse(data: bytes, pos: int) -> ArpPacket | None:
     if pos + 28 > len(data):
         return None
     hrd, pro, hln, pln, op = struct.unpack_from(">HHBBH", data, pos)
-    if hln != 6 or pln != 4 or pro != 0x0800:
+    if hln != 6 or pln != 4 or pro != 0x0800 or hrd not in (1, 6):
         return None
     p = pos + 8
     return ArpPacket(op, bytes(data[p:p + 6]), bytes(data[p + 6:p + 10]), bytes(data[p + 10:p + 16]),
@@ -72,33 +72,30 @@ def _usable(mac: bytes, ip: bytes) -> bool:
 def duplicates(packets) -> dict[int, tuple[str, int]]:  # noqa: ANN001 - iterable of (frame, ArpPacket)
     """Frames where an IPv4 address is claimed by another MAC than the first one seen with it, as
     tshark's ARP duplicate-address check finds them: {frame: (address, frame of the earlier use)}."""
-    # tshark's table keeps, per address, the first MAC seen with it and the last frame that MAC
-    # was seen with it again (the first pass); the second pass, which prints, flags a frame whose
-    # MAC differs only when it comes after that last frame.
-    packets = list(packets)
-    seen: dict[bytes, list] = {}
-
-    def pairs(p: ArpPacket):
-        out_ = [(p.sha, p.spa)]
-        if p.op != 1:
-            out_.append((p.tha, p.tpa))
-        return [(m, i) for m, i in out_ if _usable(m, i)]
-
-    for frame, p in packets:
-        for mac, ip in pairs(p):
-            v = seen.get(ip)
-            if v is None:
-                seen[ip] = [mac, frame]
-            elif v[0] == mac and frame > v[1]:
-                v[1] = frame
+    # As tshark's first pass fills its table: the first MAC seen with an address stays; a later
+    # frame giving the address another MAC is a duplicate.  For a reply the target's check comes
+    # last and its answer is the one shown (a clean target hides a duplicate sender).
+    seen: dict[bytes, bytes] = {}
     out: dict[int, tuple[str, int]] = {}
+    first: dict[bytes, int] = {}
     for frame, p in packets:
-        for mac, ip in pairs(p):
-            v = seen[ip]
-            if frame > v[1] and v[0] != mac:
-                out[frame] = (socket.inet_ntoa(ip), v[1])
-            elif frame > v[1]:
-                v[1] = frame
+        if p.op not in (1, 2):
+            continue
+        pairs = [(p.sha, p.spa)] + ([(p.tha, p.tpa)] if p.op != 1 else [])
+        result = None
+        for mac, ip in pairs:
+            if not _usable(mac, ip):
+                continue
+            old = seen.get(ip)
+            if old is None:
+                seen[ip], first[ip] = mac, frame
+                result = None
+            elif old != mac:
+                result = (socket.inet_ntoa(ip), first[ip])
+            else:
+                result = None
+        if result is not None:
+            out[frame] = result
     return out
 
 

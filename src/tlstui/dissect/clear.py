@@ -68,7 +68,9 @@ def _ssdp(data: bytes, off: int, end: int, protos: list[str], source: str):
     raw = bytes(data[off:end])
     if not _http_heuristic(raw):
         return None
-    msgs = HttpDirection().feed(0, raw + (b"" if b"\r\n\r\n" in raw or b"\n\n" in raw else b"\r\n\r\n"), "ssdp")
+    # a response ends with its datagram: read as if it answered a HEAD (no body expected)
+    msgs = HttpDirection(peer_requests=deque(["HEAD"])).feed(
+        0, raw + (b"" if b"\r\n\r\n" in raw or b"\n\n" in raw else b"\r\n\r\n"), "ssdp")
     if not msgs:
         return None
     m = msgs[0]
@@ -174,6 +176,10 @@ class ClearStreams:
                 return ""
             if _http_heuristic(data):
                 kind = "http"
+            elif len(data) >= 26 and data[6:10] == b"\x21\x12\xa4\x42" and data[2] <= 3:
+                kind = "stun4571"  # ICE-TCP (RFC 4571): each STUN message after a 2-byte length
+            elif len(data) >= 20 and data[4:8] == b"\x21\x12\xa4\x42" and data[0] <= 3:
+                kind = "stun"
             else:
                 return ""
         self._kind[stream] = kind
@@ -187,8 +193,8 @@ class ClearStreams:
         kind = self._classify(stream, sport, dport, data)
         completing = frame if deliver_frame is None else deliver_frame
         try:
-            if kind == "dns":
-                self._feed_dns(stream, direction, frame, completing, data, frame_offset)
+            if kind in ("dns", "stun", "stun4571"):
+                self._feed_dns(stream, direction, frame, completing, data, frame_offset, kind)
             elif kind == "http":
                 self._feed_http(stream, direction, frame, completing, data, frame_offset)
         except Exception:  # noqa: BLE001 - a decoder fault must not stop the capture's pass
@@ -208,20 +214,26 @@ class ClearStreams:
             self._close_http(stream, direction, frame, d)
 
     # --- DNS over TCP -------------------------------------------------------------------------
-    def _feed_dns(self, stream: int, direction: int, frame: int, completing: int, data: bytes, foff: int) -> None:
+    def _feed_dns(self, stream: int, direction: int, frame: int, completing: int, data: bytes, foff: int,
+                  kind: str = "dns") -> None:
+        """Messages framed by a length: DNS and RFC 4571 STUN (2-byte length first), STUN (its header's)."""
         d = self._dns.get((stream, direction))
         if d is None:
             d = self._dns[(stream, direction)] = _DnsDir()
         d.buf += data
         d.chunks.append([frame, foff, len(data)])
         done = False
-        while len(d.buf) >= 2:
-            total = 2 + int.from_bytes(d.buf[:2], "big")
+        while len(d.buf) >= 4:
+            if kind == "stun":
+                ln = int.from_bytes(d.buf[2:4], "big")
+                total = 4 + ln + (-ln % 4) if d.buf[0] >> 6 == 1 else 20 + ln
+            else:
+                total = 2 + int.from_bytes(d.buf[:2], "big")
             if len(d.buf) < total:
                 break
             chunks = _take(d.chunks, total)
             del d.buf[:total]
-            self.by_frame.setdefault(completing, []).append(_Msg("dns", chunks, stream, direction))
+            self.by_frame.setdefault(completing, []).append(_Msg(kind, chunks, stream, direction))
             done = True
         if d.buf:
             for c in d.chunks:
@@ -351,7 +363,14 @@ class ClearStreams:
                 data, src, off, extra = self._bytes(m.chunks, frame, frame_bytes)
                 sources.update(extra)
                 total = sum(c[2] for c in m.chunks)
-                if m.kind == "dns":
+                if m.kind in ("stun", "stun4571"):
+                    framed = m.kind == "stun4571"
+                    top, info = stunmod.dissect_stun(data, off + 2 if framed else off, off + total, src)
+                    if framed:
+                        top.children.insert(0, Field("stun.tcp_frame_length", None, total - 2, off, 2, source=src))
+                    layers.append(top)
+                    protocol, infos = "STUN", [info]
+                elif m.kind == "dns":
                     top, info = dnsmod.dissect_dns(data, off, off + total, src, tcp=True)
                     if facts is not None:
                         _dns_links(top, facts.dns_link(frame, (m.stream, m.direction, m.chunks)))
@@ -669,10 +688,11 @@ def candidate_frames(session, head: str):  # noqa: ANN001 - a Session
     none = (ts < 0) & (us < 0)
     clear = getattr(session, "clear", None)
     tcp_frames = np.asarray(clear.frames() if clear is not None else [], dtype=np.int64)
-    if head == "http":
-        return tcp_frames
+    udp = np.nonzero((us >= 0) & (ts < 0))[0].astype(np.int64) + 1
+    if head == "http":  # plain HTTP over TCP, SSDP over UDP
+        return np.union1d(tcp_frames, udp).astype(np.int64)
     if head in ("icmp", "icmpv6", "arp"):
         return np.nonzero(none)[0].astype(np.int64) + 1
     mask = none | ((us >= 0) & (ts < 0))
     frames = np.nonzero(mask)[0].astype(np.int64) + 1
-    return np.union1d(frames, tcp_frames).astype(np.int64) if head == "dns" else frames
+    return np.union1d(frames, tcp_frames).astype(np.int64) if head in ("dns", "stun") else frames

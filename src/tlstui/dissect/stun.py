@@ -82,6 +82,7 @@ register("stun.att.transp", U, "Transport", Base.HEX, 8, value_names={6: "TCP", 
 register("stun.att.channelnum", U, "Channel-Number", Base.HEX, 16)
 register("stun.value", B, "Value")
 register("stun.channel", U, "Channel Number", Base.HEX, 16)
+register("stun.tcp_frame_length", U, "TCP Frame Length", bits=16)
 register("stun.turn.channel.length", U, "Length", bits=16)
 
 _u16 = struct.Struct(">H").unpack_from
@@ -211,7 +212,7 @@ def _attribute(buf: bytes, at: int, v: int, alen: int, src: str, a: Field, info:
             if at in _SHOWN_ADDRS:
                 info.append(f"{name}: {addr}:{port}")
     elif at in (0x0006, 0x0014, 0x0015, 0x8022):
-        s = text(bytes(buf[v:v + alen]))
+        s = text(bytes(buf[v:v + alen]).split(b"\0", 1)[0])  # a string field ends at its first NUL
         fname = {0x0006: "stun.att.username", 0x0014: "stun.att.realm", 0x0015: "stun.att.nonce",
                  0x8022: "stun.att.software"}[at]
         f(fname, s, v, alen)
@@ -225,7 +226,7 @@ def _attribute(buf: bytes, at: int, v: int, alen: int, src: str, a: Field, info:
     elif at == 0x0009 and alen >= 4:
         cls, num = buf[v + 2] & 7, buf[v + 3]
         code = cls * 100 + num
-        reason = text(bytes(buf[v + 4:v + alen]))
+        reason = text(bytes(buf[v + 4:v + alen]).split(b"\0", 1)[0])
         f("stun.att.error.class", cls, v + 2, 1)
         f("stun.att.error", num, v + 3, 1)
         f("stun.att.error.reason", reason, v + 4, alen - 4)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 METHODS = frozenset(b"GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH PROPFIND PROPPATCH MKCOL COPY MOVE "
-                    b"LOCK UNLOCK SEARCH REPORT".split())
+                    b"LOCK UNLOCK SEARCH REPORT M-SEARCH NOTIFY SUBSCRIBE UNSUBSCRIBE".split())
 MAX_HEADER = 256 * 1024  # give up looking for the end of the headers after this much
 
 Piece = tuple[str, bytes, int, int]  # (source name, data, start, end) within data

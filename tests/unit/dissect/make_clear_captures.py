@@ -279,6 +279,20 @@ def stun_capture() -> bytes:
     # a Binding request on a port that is not STUN's (found by the magic cookie), and a Binding indication
     tl.add(udp4_frame(C4, S4, 50004, 19302, stun_msg(0x0001, bytes(range(12)), b"")))
     tl.add(udp4_frame(C4, S4, 50004, 19302, stun_msg(0x0011, bytes(range(12, 24)), b"")))
+    # ICE-TCP (RFC 4571 framing) on ports that are not STUN's: found by the magic cookie
+    c = Conn(cisn=900, sisn=1900, sport=41588, dport=42000, client=C4, server=S4, t0_ns=tl.t)
+    req = stun_msg(0x0001, bytes(range(30, 42)), stun_attr(0x0006, b"ab:cd"))
+    ok = stun_msg(0x0101, bytes(range(30, 42)), stun_attr(0x0020, b"\x00\x01" + struct.pack(">H", xport) + xaddr))
+    tcp_talk(c, [(True, struct.pack(">H", len(req)) + req), (False, struct.pack(">H", len(ok)) + ok)], fin=False)
+    tl.conn(c)
+    # SSDP: HTTP requests in UDP datagrams to port 1900
+    mcast = bytes([239, 255, 255, 250])
+    tl.add(udp4_frame(C4, mcast, 50010, 1900, b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
+                      b"MAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n",
+                      macs=(bytes.fromhex("01005e7ffffa"), MAC_C)))
+    tl.add(udp4_frame(S4, C4, 1900, 50010, b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=100\r\n"
+                      b"LOCATION: http://198.51.100.20:80/desc.xml\r\nST: upnp:rootdevice\r\n\r\n",
+                      macs=(MAC_C, MAC_S)))
     return pcap(tl.frames)
 
 
@@ -319,7 +333,7 @@ stun.att.software stun.att.port-xord stun.att.ipv4-xord stun.att.family stun.att
 stun.att.error.reason
 http.request http.response http.request.method http.request.uri http.request.version http.host http.user_agent
 http.response.code http.response.phrase http.content_length http.content_type http.location http.server
-http.request.full_uri http.file_data
+http.request.full_uri http.file_data stun.tcp_frame_length stun.att.username
 _ws.col.Protocol _ws.col.Info""".split()
 
 
@@ -343,7 +357,8 @@ TRUTH_FILTERS = ["icmp || icmpv6", "icmp.type == 3 && icmp.code == 4", "dns", "a
                  "arp.isgratuitous", "stun.type == 0x0101", "http.response.code == 404",
                  'http.request.method == "GET"', "http.response", "ip.src == 192.0.2.10", "tcp.port == 443",
                  "udp.port == 53", "udp", "tcp.stream == 0", "data", "_ws.malformed", "icmp.resp_in",
-                 'http.host contains "example"', "dns.count.answers > 2", "icmp.seq == 2"]
+                 'http.host contains "example"', "dns.count.answers > 2", "icmp.seq == 2", "ssdp",
+                 'http.request.method == "M-SEARCH"', "stun && tcp"]
 
 
 def filter_truth(path: Path) -> None:
