@@ -337,3 +337,20 @@ def test_custom_column_cells_format_as_tlstui_fields(capsys):
         got = [cc.cell(s, n) for n in range(1, len(s) + 1)]
         assert got == [line.split("\t")[i] for line in lines], name
     assert DATA.is_dir()
+
+
+async def test_sorting_by_info_warns_that_it_reads_every_tree_and_sorts_by_the_text(fake_findings, monkeypatch):
+    app = TlsTuiApp(S04)
+    monkeypatch.setattr(type(app), "SLOW_SORT_FRAMES", 1)
+    said: list[str] = []
+    real_notify = app.notify
+    monkeypatch.setattr(app, "notify", lambda message, *a, **kw: (said.append(str(message)), real_notify(message, *a, **kw)))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot)
+        await click_header(app, pilot, "info")
+        assert any("whole tree" in m and "Info" in m for m in said)
+        infos = {n: app.frame_list.row(n).info for n in range(1, 13)}
+        assert shown_numbers(app) == sorted(infos, key=lambda n: infos[n])
+        said.clear()
+        await click_header(app, pilot, "info")  # descending: the ranks are kept, no second warning
+        assert not any("whole tree" in m for m in said)
