@@ -60,11 +60,12 @@ class DisplayFilter:
         self.tree = tree  # the parsed filter (None: the empty filter), for whole-column evaluation
         self.registry = registry
 
-    def select(self, columns, n_frames: int, view):  # noqa: ANN001
-        """The matching frames as a NumPy bool array indexed by frame number (``filter.vector``)."""
+    def select(self, columns, n_frames: int, view, progress=None):  # noqa: ANN001
+        """The matching frames as a NumPy bool array indexed by frame number (``filter.vector``);
+        ``progress(done, total)`` while columns are built (it may raise to stop)."""
         from .vector import select
 
-        return select(self, columns, n_frames, view)
+        return select(self, columns, n_frames, view, progress)
 
     def __call__(self, view: FrameView) -> bool:
         return bool(self.matches(view))

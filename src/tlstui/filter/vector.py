@@ -28,13 +28,30 @@ class ColumnSource(Protocol):
     def get(self, name: str) -> Any: ...  # a tlstui.columns.Column
 
 
+ProgressFn = Callable[[int, int], None]
+
+
+class _Reporting:
+    """A column source whose builds report progress (and may raise to stop)."""
+
+    def __init__(self, columns: ColumnSource, progress: ProgressFn) -> None:
+        self.columns = columns
+        self.progress = progress
+
+    def get(self, name: str) -> Any:
+        if hasattr(self.columns, "cached"):  # a ColumnStore: its builds take a progress callback
+            return self.columns.get(name, self.progress)
+        return self.columns.get(name)
+
+
 class Vectorizer:
     def __init__(self, compiler: Compiler, columns: ColumnSource, n_frames: int,
-                 view: Callable[[int], Any]) -> None:
+                 view: Callable[[int], Any], progress: ProgressFn | None = None) -> None:
         self.c = compiler
-        self.columns = columns
+        self.columns = columns if progress is None else _Reporting(columns, progress)
         self.n = n_frames
         self.view = view
+        self.progress = progress
         self.per_frame_nodes = 0  # how many subtrees had no column form (for tests and benchmarks)
 
     def mask(self, node: Node) -> np.ndarray:
@@ -102,7 +119,10 @@ class Vectorizer:
         pred = self.c.test(node)
         out = np.zeros(self.n + 1, dtype=bool)
         view = self.view
+        progress = self.progress
         for f in range(1, self.n + 1):
+            if progress is not None and not f & 4095:
+                progress(f, self.n)
             try:
                 out[f] = bool(pred(view(f)))
             except (TypeError, AttributeError, ValueError, IndexError, OverflowError):
@@ -110,11 +130,14 @@ class Vectorizer:
         return out
 
 
-def select(display_filter, columns: ColumnSource, n_frames: int, view: Callable[[int], Any]) -> np.ndarray:
-    """The frames ``display_filter`` matches, as a bool array indexed by frame number."""
+def select(display_filter, columns: ColumnSource, n_frames: int, view: Callable[[int], Any],
+           progress: ProgressFn | None = None) -> np.ndarray:
+    """The frames ``display_filter`` matches, as a bool array indexed by frame number.
+    ``progress(done, total)`` is called while columns are built or frames are read one by one
+    (it may raise to stop the work)."""
     if display_filter.tree is None:  # the empty filter: every frame
         out = np.ones(n_frames + 1, dtype=bool)
         out[0] = False
         return out
-    v = Vectorizer(Compiler(display_filter.text, display_filter.registry), columns, n_frames, view)
+    v = Vectorizer(Compiler(display_filter.text, display_filter.registry), columns, n_frames, view, progress)
     return v.mask(display_filter.tree)

@@ -102,6 +102,10 @@ class FilterMatched(Message):
         self.token, self.frames, self.done, self.total, self.finished = token, frames, done, total, finished
 
 
+class _FilterCancelled(Exception):
+    """A newer filter (or none) replaced the one being applied."""
+
+
 class FilterWaiting(Message):
     def __init__(self, token: int) -> None:
         super().__init__()
@@ -681,22 +685,28 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
                 return
             self.post_message(FilterWaiting(token))
         total = len(s)
+        last = [time.monotonic()]
+
+        def progress(done: int, of: int) -> None:
+            """Between column-building steps: stop if cancelled, let keys in, say how far."""
+            if worker.is_cancelled:
+                raise _FilterCancelled
+            self.yield_to_user()
+            now = time.monotonic()
+            if now - last[0] > 0.15:
+                self.post_message(FilterMatched(token, array("I"), done * total // max(of, 1), total, False))
+                last[0] = now
+
+        # Whole columns (filter.vector): built once per field and cached for the session, so the
+        # next filter on the same fields is answered without reading a frame.
+        try:
+            mask = df.select(s.columns, total, s.view, progress)
+        except _FilterCancelled:
+            return
+        import numpy as np
+
         batch = array("I")
-        last = time.monotonic()
-        matches = df.matches
-        tree = getattr(s, "view", s.tree)  # the session's FrameView builds only the fields asked for
-        for n in range(1, total + 1):
-            if not n & 255:
-                if worker.is_cancelled:
-                    return
-                self.yield_to_user()
-                now = time.monotonic()
-                if now - last > 0.15:
-                    self.post_message(FilterMatched(token, batch, n, total, False))
-                    batch = array("I")
-                    last = now
-            if matches(tree(n)):
-                batch.append(n)
+        batch.frombytes(np.nonzero(mask)[0].astype(np.uint32).tobytes())
         self.post_message(FilterMatched(token, batch, total, total, True))
 
     def on_filter_waiting(self, message: FilterWaiting) -> None:
