@@ -153,6 +153,7 @@ class ClearStreams:
         self._http_offsets: dict[tuple[int, int], int] = {}
         self.by_frame: dict[int, list[_Msg]] = {}
         self.segment: dict[int, str] = {}  # frame -> Info of a message not complete yet ('' for TCP's own)
+        self.continuation: set[int] = set()  # frames of HTTP streams whose bytes start no message
 
     # --- feeding (tcp.reassembly.StreamConsumer) -------------------------------------------
     def _classify(self, stream: int, sport: int, dport: int, data: bytes) -> str:
@@ -261,6 +262,10 @@ class ClearStreams:
             d.held[1] += len(data)
             self.segment[frame] = ""
             return
+        if d.s.mode == "other" and not d.held:
+            if not (self.claimed is not None and self.claimed(stream)):  # a CONNECT tunnel's TLS is TLS's
+                self.continuation.add(frame)  # tshark: "Continuation" on an HTTP stream it cannot read
+            return
         msgs = d.feed(completing, data, f"tcp:{frame}:{foff}")
         for m in msgs:
             self._store_http(stream, direction, completing, d, m)
@@ -331,11 +336,11 @@ class ClearStreams:
 
     # --- answers ------------------------------------------------------------------------------
     def has_layers(self, frame: int) -> bool:
-        return frame in self.by_frame
+        return frame in self.by_frame or frame in self.continuation
 
     def frames(self) -> list[int]:
         """Frames where a DNS-over-TCP or HTTP message completes (ascending)."""
-        return sorted(self.by_frame)
+        return sorted(set(self.by_frame) | self.continuation)
 
     def segment_of_pdu(self, frame: int) -> bool:
         return frame in self.segment and frame not in self.by_frame
@@ -355,6 +360,8 @@ class ClearStreams:
     def frame_layers(self, frame: int, frame_bytes: bytes, facts=None) -> tuple[list[Field], dict[str, bytes], str, str]:
         """(layers, extra sources, Protocol, Info) of the messages completing in ``frame``."""
         msgs = self.by_frame.get(frame, [])
+        if not msgs and frame in self.continuation:
+            return [Field("http", "Hypertext Transfer Protocol", None, 0, 0)], {}, "HTTP", "Continuation"
         layers: list[Field] = []
         sources: dict[str, bytes] = {}
         protocol, infos = "", []
@@ -389,8 +396,12 @@ class ClearStreams:
                     media = _media_layer(h, src, off, total)
                     if media is not None:
                         layers.append(media)
-                    protocol = message_protocol(h)
-                    infos.append(message_info(h))
+                    if media is not None and media.name == "ocsp":  # tshark's OCSP names the column
+                        protocol = "OCSP"
+                        infos.append("Request" if h.is_request else "Response")
+                    else:
+                        protocol = message_protocol(h)
+                        infos.append(message_info(h))
             except Exception as e:  # noqa: BLE001 - a decoder fault shows as malformed, never raises
                 bad = Field("_ws.malformed", f"[Malformed Packet: {type(e).__name__}]", None, 0, 0)
                 layers.append(bad)
@@ -398,7 +409,7 @@ class ClearStreams:
         return layers, sources, protocol, "".join(infos) if protocol.startswith("HTTP") else (infos[-1] if infos else "")
 
     def column(self, frame: int, frame_bytes: bytes) -> tuple[str, str] | None:
-        if frame in self.by_frame:
+        if frame in self.by_frame or frame in self.continuation:
             _l, _s, proto, info = self.frame_layers(frame, frame_bytes)
             return (proto, info) if proto else None
         seg = self.segment.get(frame)
@@ -413,6 +424,8 @@ def _media_layer(h, src: str, off: int, total: int) -> Field | None:  # noqa: AN
     if not h.body_len or not ctype:
         return None
     start = off + h.header_len
+    if ctype in ("application/ocsp-request", "application/ocsp-response"):
+        return Field("ocsp", "Online Certificate Status Protocol", None, start, h.body_len, source=src)
     if ctype == "application/json":
         return Field("json", "JavaScript Object Notation: application/json", None, start, h.body_len, source=src)
     if ctype.startswith("text/") and ctype not in ("text/xml",):

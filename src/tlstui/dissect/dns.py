@@ -90,6 +90,7 @@ register("dns.soa.refresh_interval", U, "Refresh Interval")
 register("dns.soa.retry_interval", U, "Retry Interval")
 register("dns.soa.expire_limit", U, "Expire limit")
 register("dns.soa.minimum_ttl", U, "Minimum TTL")
+register("dns.nsec.next_domain_name", S, "Next Domain Name")
 register("dns.srv.priority", U, "Priority", bits=16)
 register("dns.srv.weight", U, "Weight", bits=16)
 register("dns.srv.port", U, "Port", bits=16)
@@ -103,6 +104,7 @@ register("dns.response_to", T.FRAMENUM, "Request In")
 register("dns.time", T.RELATIVE_TIME, "Time")
 register("json", P, "JavaScript Object Notation")
 register("ssdp", P, "Simple Service Discovery Protocol")
+register("ocsp", P, "Online Certificate Status Protocol")
 register("data-text-lines", P, "Line-based text data")
 
 _u16 = struct.Struct(">H").unpack_from
@@ -375,6 +377,11 @@ def _record(buf: bytes, msg: int, pos: int, end: int, src: str, parent: Field, i
         else:
             f(fname, target, rd, tlen, f"{title}: {target}")
         summary += f", {word} {target}"
+        data = target
+    elif rtype == 47 and rdlen >= 1:  # NSEC: the next owner name, then the type bitmap
+        target, tlen, _ = read_name(buf, msg, rd, rd + rdlen)
+        f("dns.nsec.next_domain_name", target, rd, tlen, f"Next Domain Name: {target}")
+        summary += f", next domain name {target}"
         data = target
     elif rtype == 15 and rdlen >= 3:
         pref = _u16(buf, rd)[0]

@@ -100,8 +100,8 @@ def is_stun(data: bytes, off: int, end: int, on_port: bool) -> bool:
         return on_port and 4 + ln <= n
     if t >> 14 or n < 20:
         return False
-    if on_port:  # anything but DTLS (first byte 20-63) and RTP that shares the port
-        return data[off] <= 3
+    if on_port:  # RFC 5389 with a method tshark knows (RFC 3489's cookie-less messages are CLASSIC-STUN's)
+        return data[off] <= 3 and _u32(data, off + 4)[0] == COOKIE and msg_method(t) in METHODS
     return _u32(data, off + 4)[0] == COOKIE and ln % 4 == 0 and 20 + ln == n
 
 
@@ -230,8 +230,9 @@ def _attribute(buf: bytes, at: int, v: int, alen: int, src: str, a: Field, info:
         f("stun.att.error.class", cls, v + 2, 1)
         f("stun.att.error", num, v + 3, 1)
         f("stun.att.error.reason", reason, v + 4, alen - 4)
-        a.label = f"ERROR-CODE: {code} ({ERRORS.get(code, 'Unknown')}) {reason}"
-        info.append(f"error-code: {code} ({ERRORS.get(code, 'Unknown')}) {reason}")
+        said = f"error-code: {code} ({ERRORS.get(code, 'Unknown')})" + (f" {reason}" if reason else "")
+        a.label = "ERROR-CODE: " + said[len("error-code: "):]
+        info.append(said)
     elif at == 0x000D and alen >= 4:
         life = _u32(buf, v)[0]
         f("stun.att.lifetime", life, v, 4)
@@ -253,6 +254,8 @@ def _attribute(buf: bytes, at: int, v: int, alen: int, src: str, a: Field, info:
     elif at == 0x8028 and alen >= 4:
         f("stun.att.crc32", _u32(buf, v)[0], v, 4)
     elif at == 0x000C and alen >= 2:
-        f("stun.att.channelnum", _u16(buf, v)[0], v, 2)
+        ch = _u16(buf, v)[0]
+        f("stun.att.channelnum", ch, v, 2)
+        info.append(f"ChannelNumber=0x{ch:04x}")
     elif alen:
         f("stun.value", bytes(buf[v:v + alen]), v, alen)

@@ -169,6 +169,8 @@ def message_info(msg: HttpMessage) -> str:
         return f"{first} "
     if media in _MEDIA_NAMES:
         return f"{first}  ({_MEDIA_NAMES[media]})"
+    if media.startswith("image/"):  # tshark's image media dissector names the type
+        return f"{first}  ({media})"
     if media and media not in _XML and (media.startswith("text/") or media in _MEDIA_SHOWN):
         return f"{first}  ({media})"
     return f"{first} "
