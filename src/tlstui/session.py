@@ -300,7 +300,7 @@ class Session:
         import numpy as np
 
         from .columns.build import transport_columns
-        from .tcp.conversations_bulk import track
+        from .tcp.conversations_bulk import track, trim_heap
 
         cap = self.capture
         cap.index_all()
@@ -312,6 +312,7 @@ class Session:
                           np.frombuffer(idx.time_ns, dtype=np.int64)[:n] if n else [], t)
         if not keep_columns:
             del self.__dict__["_transport_columns"]
+        trim_heap()
 
     def _analyze_range(self, start: int, stop: int) -> None:
         """The pass over frames start+1 .. stop (0-based indexes start .. stop-1)."""
