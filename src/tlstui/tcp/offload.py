@@ -86,26 +86,14 @@ def _child(path: str) -> int:
     gc.disable()  # a short-lived process full of long-lived objects (see Session.analyze)
     from ..capture.reader import open_capture
     from .analysis import TcpAnalyzer
+    from .conversations import ConversationTracker
     from .framepass import LowerSource, feed_frames
-
-    import numpy as np
-
-    from ..dissect.fast import parse_transport_bulk
-    from .conversations_bulk import track
 
     capture = open_capture(path, lazy=True)
     capture.index_all()
-    idx = capture.index
-    n = len(idx)
-    # The conversations over whole columns (as the session does them), then the analysis.
-    offsets = np.frombuffer(idx.offset, dtype=np.int64)[:n] if n else []
-    caps = np.frombuffer(idx.cap_len, dtype=np.uint32)[:n] if n else []
-    linktypes = np.array([i.linktype for i in capture.interfaces] or [0])[np.asarray(idx.interface, dtype=np.int64)]
-    t = parse_transport_bulk(capture.data, offsets, caps, linktypes)
-    conv = track(capture.data, offsets, caps, np.frombuffer(idx.time_ns, dtype=np.int64)[:n] if n else [], t)
-    del t
-    source = LowerSource(capture, conv)
+    source = LowerSource(capture, ConversationTracker(per_frame=False))  # the analysis reads the streams only
     analyzer = TcpAnalyzer(source)
+    n = len(capture.index)
     feed_frames(capture, 0, n, source.conv, analyzer)
     out = sys.stdout.buffer
     state = analyzer.__getstate__()
