@@ -20,7 +20,7 @@ _WIDTHS = {FieldType.BOOLEAN: 3, FieldType.IPV4: 15, FieldType.IPV6: 25, FieldTy
            FieldType.BYTES: 20, FieldType.STRING: 24, FieldType.NONE: 3, FieldType.PROTOCOL: 30}
 _RIGHT = (FieldType.UINT, FieldType.INT, FieldType.FRAMENUM, FieldType.DOUBLE, FieldType.RELATIVE_TIME,
           FieldType.BOOLEAN)
-MAX_TITLE = 18
+MAX_TITLE = 14
 BUILDING = "…"
 
 

@@ -34,6 +34,7 @@ CUSTOM_PREFIX = "custom:"
 # the field's own code, on the frames that need it; above this many it is left out (those
 # frames sort last) rather than reading the whole capture's Ethernet headers in Python.
 FALLBACK_MAX = 200_000
+DIRECT_RANGE = 1 << 22  # integer columns whose values span at most this many are ranked without a sort
 
 
 def sort_fields(key: str) -> tuple[str, ...]:
@@ -60,9 +61,23 @@ def dense_ranks(values: np.ndarray) -> tuple[np.ndarray, int]:
     n = len(values)
     if n == 0:
         return np.zeros(0, dtype=np.int64), 0
-    if values.dtype != object:
-        uniq, inv = np.unique(values, return_inverse=True)
-        return inv.astype(np.int64).reshape(-1), len(uniq)
+    if values.dtype.kind in "iub":
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo <= DIRECT_RANGE:  # lengths, ports, flags, windows: a table of the values seen, no sort
+            seen = np.zeros(hi - lo + 1, dtype=bool)
+            off = values.astype(np.int64) - lo
+            seen[off] = True
+            rank_of = np.cumsum(seen, dtype=np.int64) - 1
+            return rank_of[off], int(rank_of[-1]) + 1
+    if values.dtype != object:  # one stable sort; equal neighbours share a rank
+        order = np.argsort(values, kind="stable")
+        ordered = values[order]
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        ranks = np.empty(n, dtype=np.int64)
+        ranks[order] = np.cumsum(new, dtype=np.int64) - 1
+        return ranks, int(ranks[order[-1]]) + 1
     seen: dict = {}
     setdefault = seen.setdefault
     try:
@@ -103,6 +118,11 @@ class FrameKeys:
         key = self.ranks[1:]
         if descending:
             key = np.where(key == self.missing, self.missing, self.missing - 1 - key)
+        # The narrowest type: NumPy's stable sort is a radix sort up to 16 bits.
+        for dt in (np.uint8, np.uint16, np.uint32):
+            if self.missing <= np.iinfo(dt).max:
+                key = key.astype(dt)
+                break
         return np.argsort(key, kind="stable").astype(np.int64) + 1
 
 
