@@ -256,15 +256,16 @@ class ClearStreams:
             d.fed = 0
             d.consumed = 0  # stream offset after the last message stored
             d.held = None
+        if d.s.mode in ("other", "h2") and not d.held:  # no more messages: keep nothing of these bytes
+            if d.s.mode == "other" and not (self.claimed is not None and self.claimed(stream)):
+                self.continuation.add(frame)  # tshark: "Continuation" (a CONNECT tunnel's TLS is TLS's)
+            d.chunks.clear()
+            return
         d.chunks.append([d.fed, frame, foff, len(data)])
         d.fed += len(data)
         if d.s.mode == "until_close":
             d.held[1] += len(data)
             self.segment[frame] = ""
-            return
-        if d.s.mode == "other" and not d.held:
-            if not (self.claimed is not None and self.claimed(stream)):  # a CONNECT tunnel's TLS is TLS's
-                self.continuation.add(frame)  # tshark: "Continuation" on an HTTP stream it cannot read
             return
         msgs = d.feed(completing, data, f"tcp:{frame}:{foff}")
         for m in msgs:
@@ -507,6 +508,7 @@ class CaptureFacts:
         self._echo = None
         self._arp = None
         self._dns = None
+        self._by_stream = None
         self._quoted: dict[int, tuple[int, int]] | None = None  # frame -> (6|17, stream)
 
     def _other_frames(self):
@@ -586,6 +588,21 @@ class CaptureFacts:
             self._scan()
         return self._echo.get(number)
 
+    def _previous_in_stream(self, stream: int, number: int) -> int:
+        """The last frame of TCP stream ``stream`` before frame ``number`` (0: none)."""
+        import numpy as np
+
+        if self._by_stream is None:
+            conv = self.s.conv
+            n = min(len(self.s), len(conv.tcp_stream))
+            ts = np.frombuffer(conv.tcp_stream, dtype=np.int32)[:n] if n else np.zeros(0, np.int32)
+            order = np.argsort(ts, kind="stable")  # frames of each stream together, in capture order
+            self._by_stream = (ts[order], order + 1)
+        keys, frames = self._by_stream
+        lo, hi = np.searchsorted(keys, stream, "left"), np.searchsorted(keys, stream, "right")
+        k = int(np.searchsorted(frames[lo:hi], number, "left"))
+        return int(frames[lo + k - 1]) if k > 0 else 0
+
     def quoted_streams(self, proto: int) -> list[tuple[int, int]]:
         """(frame, stream) of the ICMP errors whose quoted TCP (6) or UDP (17) header tshark numbers."""
         if self._quoted is None:
@@ -662,12 +679,7 @@ class CaptureFacts:
             return None
         times = self.s.capture.index.time_ns
         t = times[number - 1]
-        prev = 0
-        arr = conv.tcp_stream
-        for k in range(number - 2, max(-1, number - 200_000), -1):
-            if arr[k] == st.number:
-                prev = k + 1
-                break
+        prev = self._previous_in_stream(st.number, number)
         from ..tcp.conversations import window_shift
 
         d = 0 if a == st.addr else 1
@@ -706,6 +718,17 @@ def candidate_frames(session, head: str):  # noqa: ANN001 - a Session
         return np.union1d(tcp_frames, udp).astype(np.int64)
     if head in ("icmp", "icmpv6", "arp"):
         return np.nonzero(none)[0].astype(np.int64) + 1
-    mask = none | ((us >= 0) & (ts < 0))
+    on_udp = (us >= 0) & (ts < 0)
+    if head in ("dns", "mdns", "llmnr"):
+        try:
+            from ..columns.build import transport_columns
+
+            t, _ = transport_columns(session, with_streams=False)
+            sp, dp = np.asarray(t.sport)[:n], np.asarray(t.dport)[:n]
+            ports = {"dns": (53, 5353, 5355), "mdns": (5353,), "llmnr": (5355,)}[head]
+            on_udp &= np.isin(sp, ports) | np.isin(dp, ports)
+        except (ImportError, AttributeError, ValueError, TypeError):
+            pass  # every UDP frame, then
+    mask = none | on_udp
     frames = np.nonzero(mask)[0].astype(np.int64) + 1
     return np.union1d(frames, tcp_frames).astype(np.int64) if head in ("dns", "stun") else frames
