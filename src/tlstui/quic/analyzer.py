@@ -9,6 +9,7 @@ decryption failed in the first pass shows no packet number and no frames.
 """
 from __future__ import annotations
 
+from array import array
 from typing import Callable
 
 from .. import limits
@@ -44,7 +45,8 @@ class QuicAnalyzer:
         self.tracker = Tracker()
         self.datagrams: dict[int, Datagram] = {}
         self._streams: set[int] = set()  # UDP conversations tshark hands to QUIC
-        self._before: dict[int, list[tuple[int, int, int, int, int]]] = {}  # UDP payloads seen before that
+        # UDP payloads of each conversation before it became QUIC: frame numbers and payload offsets
+        self._before: dict[int, array] = {}
         self._finished = False
         self._dsb_count = 0
         self._dsb = None
@@ -57,10 +59,11 @@ class QuicAnalyzer:
             return False
         if stream not in self._streams:
             if not self._heuristic(data, stream, direction, sport):
-                if len(self._before) < 1_000_000:
-                    lst = self._before.setdefault(stream, [])
-                    if len(lst) < _LATE_FRAMES_PER_STREAM:
-                        lst.append((frame, frame_offset, len(data), sport, dport))
+                lst = self._before.get(stream)
+                if lst is None and len(self._before) < 1_000_000:
+                    lst = self._before[stream] = array("I")
+                if lst is not None and len(lst) < 2 * _LATE_FRAMES_PER_STREAM:
+                    lst.extend((frame, frame_offset))
                 return False
             self._streams.add(stream)
         try:
@@ -102,13 +105,18 @@ class QuicAnalyzer:
         for stream, seen in self._before.items():
             if stream not in self._streams or self._get is None:
                 continue
-            for frame, off, ln, sport, dport in seen:
+            for k in range(0, len(seen), 2):
+                frame, off = seen[k], seen[k + 1]
                 if frame in self.datagrams:
                     continue
+                ln = 0
                 try:
-                    data = self._get(frame)[off:off + ln]
+                    raw = self._get(frame)
+                    sport, dport, ulen = (int.from_bytes(raw[off - 8 + i:off - 6 + i], "big") for i in (0, 2, 4))
+                    ln = max(0, min(ulen - 8, len(raw) - off)) if ulen >= 8 else len(raw) - off
+                    data = raw[off:off + ln]
                     dg = self._datagram(stream, 0, frame, data, off, sport, dport, lookup=False)
-                except Exception as e:
+                except Exception as e:  # a dissector bug must not stop the pass
                     dg = Datagram(off, ln, None, False, malformed=True, info=f"[Malformed Packet: {e.__class__.__name__}]")
                 self.datagrams[frame] = dg
         self._before.clear()
