@@ -96,8 +96,8 @@ class FrameView:
 
     def transport(self):
         if self._transport is None:
-            cap_len, _, _, _, linktype = self.meta()
-            t = fast.parse_transport(self.data(), 0, cap_len, linktype)
+            cap_len, orig_len, _, _, linktype = self.meta()
+            t = fast.parse_transport(self.data(), 0, cap_len, linktype, orig_len)
             self._transport = _NO_TRANSPORT if t is None else t
         return None if self._transport is _NO_TRANSPORT else self._transport
 
@@ -348,7 +348,7 @@ class Session:
         linktypes = [i.linktype for i in cap.interfaces]
         for i in range(start, stop):
             s = conv.tcp_stream[i]
-            t = fast.parse_transport(data, idx.offset[i], idx.cap_len[i], linktypes[idx.interface[i]]) \
+            t = fast.parse_transport(data, idx.offset[i], idx.cap_len[i], linktypes[idx.interface[i]], idx.orig_len[i]) \
                 if s >= 0 else None
             if t is None or t.proto != 6:
                 tcpa.skip(i + 1)

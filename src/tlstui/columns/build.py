@@ -123,7 +123,7 @@ def transport_columns(session, with_streams: bool = True):
         ifaces = np.asarray(idx.interface[:n], dtype=np.int64)
         got = session.__dict__["_transport_columns"] = parse_transport_bulk(
             cap.data, _np(idx.offset, np.int64)[:n], _np(idx.cap_len, np.uint32)[:n],
-            linktypes[ifaces] if n else ifaces)
+            linktypes[ifaces] if n else ifaces, _np(idx.orig_len, np.uint32)[:n])
     if not with_streams:
         return got, None
     streams = session.__dict__.get("_stream_columns")

@@ -113,23 +113,32 @@ class Transport(NamedTuple):
 _eth_ip4_tcp = struct.Struct(">12xHBBHHHBBH4s4sHHIIBBHHH").unpack_from
 
 
-def parse_transport(data, off: int, cap_len: int, linktype: int) -> Transport | None:
-    """Locate TCP/UDP in one frame; None for anything else or a header cut short."""
+def parse_transport(data, off: int, cap_len: int, linktype: int, orig_len: int = 0) -> Transport | None:
+    """Locate TCP/UDP in one frame; None for anything else or a header cut short.
+
+    ``orig_len`` (the frame's length on the wire, 0 if unknown) bounds the IP datagram as tshark
+    bounds it: an IP length that claims more than the frame carries ends at the frame's end, and an
+    IPv4 total length of 0 (a TSO/GSO frame captured before the NIC split it) takes the frame's
+    length.  Without it a longer claim is believed (a snapshot length cuts frames short) and a
+    length of 0 takes the captured bytes."""
     end = off + cap_len
     if linktype == LINKTYPE_ETHERNET and cap_len >= 54:
         (etype, vhl, _tos, total, ip_id, frag, ttl, proto, _sum, src, dst,
          sport, dport, seq, ack, doff, flags, window, _sum, _urg) = _eth_ip4_tcp(data, off)
-        if etype == ETH_IPV4 and vhl == 0x45 and proto == 6 and not frag & 0x1FFF and doff >= 0x50:
+        if etype == ETH_IPV4 and vhl == 0x45 and proto == 6 and not frag & 0x1FFF and doff >= 0x50 and total >= 20:
             hl = (doff >> 4) * 4
             l4 = off + 34
-            ip_end = off + 14 + total if total >= 20 else l4
+            ip_end = off + 14 + total
+            if orig_len and 14 + total > max(orig_len, cap_len):
+                ip_end = off + max(orig_len, cap_len)
             return Transport(6, src, dst, sport, dport, ttl, ip_id, l4, l4 + hl, max(0, ip_end - l4 - hl), seq,
                              ack, flags | (doff & 0x0F) << 8, window, hl, off + 14, 4)
-    return parse_transport_general(data, off, end, linktype)
+    return parse_transport_general(data, off, end, linktype, off + max(orig_len, cap_len) if orig_len else 0)
 
 
-def parse_transport_general(data, off: int, end: int, linktype: int) -> Transport | None:
-    """``parse_transport`` for every link type and header layout (``end``: where the frame stops)."""
+def parse_transport_general(data, off: int, end: int, linktype: int, wire_end: int = 0) -> Transport | None:
+    """``parse_transport`` for every link type and header layout (``end``: where the captured bytes
+    stop, ``wire_end``: where the frame stops on the wire, 0 if unknown)."""
     etype, pos = network_offset(data, off, end, linktype)
     if pos < 0:
         return None
@@ -141,18 +150,25 @@ def parse_transport_general(data, off: int, end: int, linktype: int) -> Transpor
         if vhl >> 4 != 4 or ihl < 20 or frag & 0x1FFF:
             return None  # not IPv4, or a non-first fragment carries no transport header
         l4 = pos + ihl
-        ip_end = pos + total if total >= ihl else pos + ihl
+        if total == 0:  # TSO/GSO: the frame's own length (tshark's ip.tso_support)
+            ip_end = wire_end or end
+        elif total < ihl:
+            return None  # tshark: "Bogus IP length", nothing above IP
+        else:
+            ip_end = min(pos + total, wire_end) if wire_end else pos + total
     elif etype == ETH_IPV6:
         if pos + 40 > end:
             return None
         plen = _u16(data, pos + 4)[0]
         proto = data[pos + 6]
+        if plen == 0:
+            return None  # tshark 4.0 dissects nothing above such IPv6 (Malformed Packet)
         ttl = data[pos + 7]
         src = bytes(data[pos + 8:pos + 24])
         dst = bytes(data[pos + 24:pos + 40])
         ip_id = -1
         l4 = pos + 40
-        ip_end = l4 + plen
+        ip_end = min(l4 + plen, wire_end) if wire_end else l4 + plen
         # Skip the common extension headers (hop-by-hop, routing, destination options).
         while proto in (0, 43, 60) and l4 + 2 <= end:
             proto, l4 = data[l4], l4 + (data[l4 + 1] + 1) * 8
@@ -224,14 +240,16 @@ class TransportColumns:
 _BULK_CHUNK = 1 << 18
 
 
-def parse_transport_bulk(data, offsets, cap_lens, linktypes) -> TransportColumns:
+def parse_transport_bulk(data, offsets, cap_lens, linktypes, orig_lens=None) -> TransportColumns:
     """``parse_transport`` for every frame: ``offsets``/``cap_lens`` per frame, ``linktypes`` per
-    frame (NumPy arrays or sequences).  ``data`` is the whole capture (mmap or bytes)."""
+    frame (NumPy arrays or sequences), ``orig_lens`` (wire lengths) per frame or None as
+    ``parse_transport``'s ``orig_len``.  ``data`` is the whole capture (mmap or bytes)."""
     import numpy as np
 
     offsets = np.asarray(offsets, dtype=np.int64)
     cap_lens = np.asarray(cap_lens, dtype=np.int64)
     linktypes = np.asarray(linktypes, dtype=np.int64)
+    origs = None if orig_lens is None else np.asarray(orig_lens, dtype=np.int64)
     n = len(offsets)
     out = TransportColumns(n)
     if n == 0:
@@ -239,23 +257,25 @@ def parse_transport_bulk(data, offsets, cap_lens, linktypes) -> TransportColumns
     buf = np.frombuffer(data, dtype=np.uint8)
     for lo in range(0, n, _BULK_CHUNK):
         hi = min(n, lo + _BULK_CHUNK)
-        undecided = _bulk_chunk(buf, offsets[lo:hi], cap_lens[lo:hi], linktypes[lo:hi], out, lo)
+        undecided = _bulk_chunk(buf, offsets[lo:hi], cap_lens[lo:hi], linktypes[lo:hi], out, lo,
+                                None if origs is None else origs[lo:hi])
         for k in np.nonzero(undecided)[0].tolist():
             i = lo + k
             off = int(offsets[i])
-            t = parse_transport(data, off, int(cap_lens[i]), int(linktypes[i]))
+            t = parse_transport(data, off, int(cap_lens[i]), int(linktypes[i]), 0 if origs is None else int(origs[i]))
             if t is not None:
                 out.put(i, t, off)
     return out
 
 
-def _bulk_chunk(buf, off, cap, lt, out: TransportColumns, lo: int):  # noqa: ANN001 - NumPy arrays
+def _bulk_chunk(buf, off, cap, lt, out: TransportColumns, lo: int, orig=None):  # noqa: ANN001 - NumPy arrays
     """Fill rows lo.. of ``out`` for the frames this reading decides; return the undecided mask."""
     import numpy as np
 
     n = len(off)
     last = len(buf) - 1
     end = off + cap
+    wire_end = None if orig is None else np.where(orig > 0, off + np.maximum(orig, cap), 0)
 
     def u8(pos):
         return buf[np.minimum(pos, last)].astype(np.int64)
@@ -299,14 +319,21 @@ def _bulk_chunk(buf, off, cap, lt, out: TransportColumns, lo: int):  # noqa: ANN
     vhl = u8(pos[v4])
     ihl = (vhl & 15) * 4
     frag = u16(pos[v4] + 6)
-    good4 = (vhl >> 4 == 4) & (ihl >= 20) & ((frag & 0x1FFF) == 0)
+    total = u16(pos[v4] + 2)
+    # A total length shorter than the header (not 0, which is TSO): nothing above IP, as parse_transport.
+    good4 = (vhl >> 4 == 4) & (ihl >= 20) & ((frag & 0x1FFF) == 0) & ((total == 0) | (total >= ihl))
     idx4 = np.nonzero(v4)[0][good4]
     p4 = pos[idx4]
     ihl4 = ihl[good4]
-    total4 = u16(p4 + 2)
+    total4 = total[good4]
     proto[idx4] = u8(p4 + 9)
     l4[idx4] = p4 + ihl4
-    ip_end[idx4] = np.where(total4 >= ihl4, p4 + total4, p4 + ihl4)
+    if wire_end is None:
+        ip_end[idx4] = np.where(total4 == 0, end[idx4], p4 + total4)
+    else:
+        w4 = wire_end[idx4]
+        claim = np.where(total4 == 0, np.where(w4 > 0, w4, end[idx4]), p4 + total4)
+        ip_end[idx4] = np.where(w4 > 0, np.minimum(claim, w4), claim)
     out.ip_id[lo + idx4] = u16(p4 + 4)
     out.ttl[lo + idx4] = u8(p4 + 8)
     out.src4[lo + idx4] = u32(p4 + 12)
@@ -316,12 +343,17 @@ def _bulk_chunk(buf, off, cap, lt, out: TransportColumns, lo: int):  # noqa: ANN
     idx6 = np.nonzero(v6)[0]
     p6 = pos[idx6]
     nxt = u8(p6 + 6)
-    ext = np.isin(nxt, (0, 43, 60))
+    plen6 = u16(p6 + 4)
+    ext = np.isin(nxt, (0, 43, 60)) & (plen6 > 0)
     undecided[idx6[ext]] = True  # extension headers: the scalar walk
-    idx6, p6, nxt = idx6[~ext], p6[~ext], nxt[~ext]
+    keep = ~ext & (plen6 > 0)  # a payload length of 0: nothing above IPv6, as parse_transport
+    idx6, p6, nxt, plen6 = idx6[keep], p6[keep], nxt[keep], plen6[keep]
     proto[idx6] = nxt
     l4[idx6] = p6 + 40
-    ip_end[idx6] = p6 + 40 + u16(p6 + 4)
+    ip_end[idx6] = p6 + 40 + plen6
+    if wire_end is not None:
+        w6 = wire_end[idx6]
+        ip_end[idx6] = np.where(w6 > 0, np.minimum(ip_end[idx6], w6), ip_end[idx6])
     out.ip_id[lo + idx6] = -1
     out.ttl[lo + idx6] = u8(p6 + 7)
     out.ip_version[lo + idx6] = 6

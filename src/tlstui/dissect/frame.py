@@ -9,7 +9,7 @@ from typing import Protocol
 from ..field import FRAME, Field
 from ..registry import FieldType as T, register
 from . import fast
-from .ip import dissect_ipv4, dissect_ipv6, ipv4_text
+from .ip import bogus_length_info, dissect_ipv4, dissect_ipv6, ipv4_text, payload_end
 from .link import dissect_link, mac
 from .transport import StreamContext, dissect_tcp, dissect_udp
 from .tree import FrameTree, make
@@ -112,8 +112,8 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
         protocol, info = "Ethernet", f"Ethertype 0x{etype:04x}"
     l4proto, l4, l4end = -1, -1, -1
     if pos >= 0 and etype == fast.ETH_IPV4:
-        l4proto, l4, l4end, frag = dissect_ipv4(data, pos, layers, protos)
-        protocol, info = "IPv4", ""
+        l4proto, l4, l4end, frag = dissect_ipv4(data, pos, layers, protos, orig_len)
+        protocol, info = "IPv4", bogus_length_info(data, pos)
         if l4 >= 0:
             src_text, dst_text = ipv4_text(data[pos + 12:pos + 16]), ipv4_text(data[pos + 16:pos + 20])
             if frag & 0x7FFFFFFF or frag >> 31:
@@ -126,8 +126,10 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
         if len(data) >= pos + 40:
             src_text = socket.inet_ntop(socket.AF_INET6, bytes(data[pos + 8:pos + 24]))
             dst_text = socket.inet_ntop(socket.AF_INET6, bytes(data[pos + 24:pos + 40]))
-    # The IP lengths give the true end of the transport segment; a short capture ends earlier.
-    wire_end = l4end + (orig_len - cap_len) if cap_len < orig_len and l4end >= len(data) else l4end
+    # The IP lengths give the true end of the transport segment (within the frame's wire length,
+    # as tshark); a short capture ends earlier.
+    wire_end = payload_end(data, pos, 4 if etype == fast.ETH_IPV4 else 6, max(orig_len, cap_len)) \
+        if l4 >= 0 else l4end
     if l4 >= 0 and l4proto == 6:
         ctx = src.stream_context(number)
         info, payload_off, payload_len = dissect_tcp(data, l4, wire_end, ctx, layers, protos)

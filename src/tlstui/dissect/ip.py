@@ -65,8 +65,44 @@ def ipv4_text(b: bytes) -> str:
     return socket.inet_ntoa(b)
 
 
-def dissect_ipv4(data: bytes, pos: int, layers: list[Field], protos: list[str]) -> tuple[int, int, int, int]:
-    """Add the IPv4 layer.  Returns (protocol, transport offset, transport end, fragment offset*8|mf)."""
+def payload_end(data: bytes, pos: int, version: int, wire_len: int) -> int:
+    """Where the IP datagram at ``pos`` ends on the wire, as tshark bounds it: its length field,
+    cut to the frame's wire length ``wire_len`` (a longer claim ends with the frame), and an IPv4
+    total length of 0 (TSO/GSO: the stack handed the NIC one large segment) the frame's end.
+    The same rule as ``fast.parse_transport``'s; may lie past the captured bytes."""
+    if version == 4:
+        total = struct.unpack_from(">H", data, pos + 2)[0]
+        return wire_len if total == 0 else min(pos + total, wire_len)
+    return min(pos + 40 + struct.unpack_from(">H", data, pos + 4)[0], wire_len)
+
+
+def bogus_length_info(data: bytes, pos: int) -> str:
+    """tshark's Info for an IPv4 header it gives up on: a version other than 4, a header length
+    under 20, a total length shorter than the header ('' for a sound header)."""
+    if pos + 20 > len(data):
+        return ""
+    ver, ihl, total = data[pos] >> 4, (data[pos] & 15) * 4, struct.unpack_from(">H", data, pos + 2)[0]
+    if ver != 4:
+        return f"Bogus IPv4 version ({ver}, must be 4)"
+    if ihl < 20:
+        return f"Bogus IP header length ({ihl}, must be at least 20)"
+    return f"Bogus IP length ({total}, less than header length {ihl})" if 0 < total < ihl else ""
+
+
+def _bogus(ip: Field, pos: int, what: str, layers: list[Field], protos: list[str]) -> tuple[int, int, int, int]:
+    """End the IPv4 layer where tshark stops (no addresses, nothing above IP)."""
+    e = ip.add(make("_ws.expert", None, pos, 1, f"[Expert Info (Error/Protocol): {what}]"))
+    e.add(make("_ws.expert.message", what, pos, 1, hidden=True))
+    ip.label = "Internet Protocol Version 4"
+    layers.append(ip)
+    protos.append("ip")
+    return -1, -1, -1, 0
+
+
+def dissect_ipv4(data: bytes, pos: int, layers: list[Field], protos: list[str],
+                 wire_len: int = 0) -> tuple[int, int, int, int]:
+    """Add the IPv4 layer.  Returns (protocol, transport offset, transport end, fragment offset*8|mf).
+    ``wire_len``: the frame's length on the wire (0: its captured length), for a TSO length of 0."""
     n = len(data)
     if pos + 20 > n:
         layers.append(make("ip", None, pos, n - pos, "Internet Protocol Version 4 [cut short]"))
@@ -78,12 +114,25 @@ def dissect_ipv4(data: bytes, pos: int, layers: list[Field], protos: list[str]) 
     s, d = ipv4_text(src), ipv4_text(dst)
     ip = make("ip", None, pos, max(20, min(ihl, n - pos)), f"Internet Protocol Version 4, Src: {s}, Dst: {d}")
     ip.add(make("ip.version", vhl >> 4, pos, 1, f"{vhl >> 4:04b} .... = Version: {vhl >> 4}"))
+    if vhl >> 4 != 4:
+        return _bogus(ip, pos, "Bogus IP version", layers, protos)
     ip.add(make("ip.hdr_len", ihl, pos, 1, f".... {vhl & 15:04b} = Header Length: {ihl} bytes ({vhl & 15})"))
+    if ihl < 20:
+        return _bogus(ip, pos, "Bogus IP header length", layers, protos)
     ds = ip.add(make("ip.dsfield", tos, pos + 1, 1,
                      f"Differentiated Services Field: 0x{tos:02x} (DSCP: {tos >> 2}, ECN: {tos & 3})"))
     ds.add(make("ip.dsfield.dscp", tos >> 2, pos + 1, 1))
     ds.add(make("ip.dsfield.ecn", tos & 3, pos + 1, 1))
-    ip.add(make("ip.len", total, pos + 2, 2))
+    if total == 0:
+        total = max(wire_len, n) - pos  # tshark's ip.tso_support: the length the frame gives
+        ip.add(make("ip.len", total, pos + 2, 2, f"Total Length: {total} bytes (reported as 0, presumed to be "
+                                                 "because of \"TCP segmentation offload\" (TSO))"))
+    elif total < ihl:
+        ip.add(make("ip.len", total, pos + 2, 2,
+                    f"Total Length: {total} bytes (bogus, less than header length {ihl})"))
+        return _bogus(ip, pos + 2, "Bogus IP length", layers, protos)
+    else:
+        ip.add(make("ip.len", total, pos + 2, 2))
     ip.add(make("ip.id", ip_id, pos + 4, 2, f"Identification: 0x{ip_id:04x} ({ip_id})"))
     fl = frag >> 13
     names = [nm for bit, nm in ((2, "Reserved"), (1, "Don't fragment"), (0, "More fragments")) if fl >> bit & 1]
@@ -172,6 +221,18 @@ def dissect_ipv6(data: bytes, pos: int, layers: list[Field], protos: list[str]) 
     layers.append(ip)
     protos.append("ipv6")
     l4 = pos + 40
+    if plen == 0 and nxt != 0:
+        # tshark 4.0 ("IPv6 payload length equals 0 (maybe because of TSO)") hands the next layer no
+        # bytes at all: its dissector fails on its first field.
+        e = ip.add(make("_ws.expert", None, pos + 4, 2, "[Expert Info (Chat/Protocol): IPv6 payload length "
+                                                       "equals 0 (maybe because of \"TCP segmentation offload\" (TSO))]"))
+        e.add(make("_ws.expert.message", "IPv6 payload length equals 0 (maybe because of \"TCP segmentation "
+                                         "offload\" (TSO))", pos + 4, 2, hidden=True))
+        name = {6: "tcp", 17: "udp", 58: "icmpv6"}.get(nxt)
+        if name:
+            protos.append(name)
+            layers.append(make("_ws.malformed", None, l4, 0, f"[Malformed Packet: {name.upper()}]"))
+        return -1, -1, -1
     while nxt in (0, 43, 60) and l4 + 2 <= n:
         hlen = (data[l4 + 1] + 1) * 8
         ip.add(make("", None, l4, min(hlen, n - l4), IP_PROTOS[nxt]))

@@ -43,7 +43,7 @@ def feed_frames(capture: "Capture", start: int, stop: int, conv: ConversationTra
     ``tls`` (a ``TlsAnalyzer``) gets the UDP payloads; TCP payloads reach it through ``reasm``."""
     data = capture.data
     idx = capture.index
-    offsets, caps, times, ifaces = idx.offset, idx.cap_len, idx.time_ns, idx.interface
+    offsets, caps, origs, times, ifaces = idx.offset, idx.cap_len, idx.orig_len, idx.time_ns, idx.interface
     linktypes = [i.linktype for i in capture.interfaces]
     parse = fast.parse_transport
     # Frames the tracker already holds (``conversations_bulk.track`` did them all at once) are
@@ -54,7 +54,7 @@ def feed_frames(capture: "Capture", start: int, stop: int, conv: ConversationTra
     for i in range(start, stop):
         number = i + 1
         off = offsets[i]
-        t = parse(data, off, caps[i], linktypes[ifaces[i]])
+        t = parse(data, off, caps[i], linktypes[ifaces[i]], origs[i])
         if t is None:
             if i >= filled:
                 conv.skip()
