@@ -56,6 +56,15 @@ def _check_ca_file(path: str | None) -> str | None:
     return None
 
 
+class _Usage(Exception):
+    pass
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (not argparse's usage block)
+        raise _Usage(message)
+
+
 def cmd_fields(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="tlstui fields", description="Print fields per frame, as tshark -T fields.")
     ap.add_argument("-r", dest="file", required=True, help="capture file ('-' for standard input)")
@@ -133,13 +142,19 @@ def cmd_fields(argv: list[str]) -> int:
 
 
 def cmd_findings(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="tlstui findings", description="Diagnose a capture.")
+    ap = _OneLineParser(prog="tlstui findings", description="Diagnose a capture.")
     ap.add_argument("file")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--group", action="store_true",
+                    help="group by kind, then by server (certificate findings by certificate), with counts; "
+                         "with --json one object per group and line")
     ap.add_argument("--keylog")
     ap.add_argument("--ca-file", dest="ca_file",
                     help="PEM file of trusted CA certificates for the certificate findings (default: the system store)")
-    args = ap.parse_args(argv)
+    try:
+        args = ap.parse_args(argv)
+    except _Usage as e:
+        return _fail(f"findings: {e}")
     problem = _check_ca_file(args.ca_file)
     if problem:
         return _fail(problem)
@@ -151,20 +166,64 @@ def cmd_findings(argv: list[str]) -> int:
     from .findings import find_all, render_json, render_text, exit_code
 
     found = find_all(session)
-    print(render_json(found) if args.json else render_text(found))
+    if args.group:
+        from .findings.grouping import group_findings, render_grouped_json_lines, render_grouped_text
+
+        groups = group_findings(found, session)
+        text = render_grouped_json_lines(groups) if args.json else render_grouped_text(groups)
+        if text:
+            print(text)
+    else:
+        print(render_json(found) if args.json else render_text(found))
     return exit_code(found)
+
+
+def cmd_connections(argv: list[str]) -> int:
+    """tlstui connections FILE: one row (or JSON line) per TLS, DTLS and QUIC connection."""
+    ap = _OneLineParser(prog="tlstui connections",
+                        description="One line per TLS, DTLS and QUIC connection: peers, SNI, version, cipher, "
+                                    "ALPN, certificate, handshake time, bytes, how it ended.")
+    ap.add_argument("file", nargs="?", help="capture file ('-' for standard input)")
+    ap.add_argument("-r", dest="read", help="capture file (as -r in tshark)")
+    ap.add_argument("-Y", dest="filter", help="display filter: only connections with a frame it keeps")
+    ap.add_argument("--json", action="store_true", help="one JSON object per line (keys: README.md)")
+    ap.add_argument("--keylog", help="SSLKEYLOGFILE for decryption (TLS 1.3 certificates, known close_notify)")
+    try:
+        args = ap.parse_intermixed_args(argv)
+    except _Usage as e:
+        return _fail(f"connections: {e}")
+    path = args.read or args.file
+    if not path or (args.read and args.file):
+        return _fail("connections: give one capture file")
+    from . import session as _  # noqa: F401  (registers every dissector's fields)
+
+    display_filter = None
+    if args.filter:
+        from .filter import FilterError, compile_filter
+
+        try:
+            display_filter = compile_filter(args.filter)
+        except FilterError as e:
+            return _fail(f"connections: -Y: {escape_text(str(e))}")
+    try:
+        session = _open(path, args.keylog)
+    except CaptureError as e:
+        return _fail(str(e))
+    from .connections import build, connections, render_json_lines, render_text
+
+    if display_filter is not None:  # the filter over whole columns; index 0 of its answer is no frame
+        table = build(session, display_filter.select(session.columns, len(session), session.view)[1:])
+    else:
+        table = connections(session)
+    text = render_json_lines(table) if args.json else render_text(table)
+    if text:
+        print(text)
+    return 0
 
 
 def cmd_stats(argv: list[str]) -> int:
     """tlstui stats conv|phs|io FILE: tshark's -z conv,*, -z io,phs and -z io,stat numbers."""
-    class _Usage(Exception):
-        pass
-
-    class _Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> None:  # one line, exit 2 (not argparse's usage block)
-            raise _Usage(message)
-
-    ap = _Parser(prog="tlstui stats", description="Statistics as tshark -z conv / io,phs / io,stat.")
+    ap = _OneLineParser(prog="tlstui stats", description="Statistics as tshark -z conv / io,phs / io,stat.")
     ap.add_argument("kind", help="conv, phs or io")
     ap.add_argument("file", nargs="?", help="capture file ('-' for standard input)")
     ap.add_argument("-r", dest="read", help="capture file (as -r in tshark)")
@@ -237,7 +296,8 @@ def cmd_stats(argv: list[str]) -> int:
 
 def cmd_tui(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="tlstui", description="Terminal capture explorer for TLS and DTLS.",
-                                 epilog="Headless: tlstui fields -r FILE -e FIELD ... | tlstui findings FILE")
+                                 epilog="Headless: tlstui fields -r FILE -e FIELD ... | tlstui findings FILE | "
+                                        "tlstui connections FILE | tlstui stats conv|phs|io FILE")
     ap.add_argument("file", nargs="?", help="capture (pcap/pcapng, .gz, '-' for stdin); none: the demo")
     ap.add_argument("--keylog", help="SSLKEYLOGFILE for decryption")
     ap.add_argument("--theme", help="colour theme (tlstui-dark, tlstui-light, or a Textual theme name)")
@@ -267,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_findings(argv[1:])
         if argv and argv[0] == "stats":
             return cmd_stats(argv[1:])
+        if argv and argv[0] == "connections":
+            return cmd_connections(argv[1:])
         return cmd_tui(argv)
     except BrokenPipeError:
         return 0
