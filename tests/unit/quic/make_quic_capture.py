@@ -1,6 +1,7 @@
 """Writes tests/data/quic_crafted.pcap (and its key log quic_crafted.keys) from the RFC 9001 and
 RFC 9369 Appendix A packets and packets protected here the same way, and, with --truth, tshark's
-fields for it beside it (without and with the key log: .fields.tsv, .decrypted.fields.tsv).
+fields for it beside it (without and with the key log: .quic.tsv, .decrypted.quic.tsv: not
+.fields.tsv, which the corpus-wide tests read as the full field set).
 
     python tests/unit/quic/make_quic_capture.py [--truth]
 
@@ -169,8 +170,8 @@ def main() -> None:
     keys = DATA / "quic_crafted.keys"
     keys.write_text(keylog())
     if "--truth" in sys.argv:
-        (DATA / (NAME + ".fields.tsv")).write_text(tshark_fields(cap, None))
-        (DATA / (NAME + ".decrypted.fields.tsv")).write_text(tshark_fields(cap, keys))
+        (DATA / (NAME + ".quic.tsv")).write_text(tshark_fields(cap, None))
+        (DATA / (NAME + ".decrypted.quic.tsv")).write_text(tshark_fields(cap, keys))
     print(f"wrote {cap}")
 
 

@@ -34,8 +34,8 @@ def _cell(view, name: str) -> str:
     return ",".join(format_field(spec, f, view.field_bytes) for f in view.fields(name))
 
 
-@pytest.mark.parametrize("truth,keylog", [("quic_crafted.pcap.fields.tsv", None),
-                                          ("quic_crafted.pcap.decrypted.fields.tsv", "quic_crafted.keys")])
+@pytest.mark.parametrize("truth,keylog", [("quic_crafted.pcap.quic.tsv", None),
+                                          ("quic_crafted.pcap.decrypted.quic.tsv", "quic_crafted.keys")])
 def test_every_field_as_tshark(truth, keylog, monkeypatch):
     monkeypatch.delenv("SSLKEYLOGFILE", raising=False)
     header, rows = _truth(truth)
@@ -57,7 +57,7 @@ def test_every_field_as_tshark(truth, keylog, monkeypatch):
 def test_the_capture_covers_the_cases():
     """The truth holds what the test claims to check (guards against a regenerated capture
     that lost a case)."""
-    header, rows = _truth("quic_crafted.pcap.decrypted.fields.tsv")
+    header, rows = _truth("quic_crafted.pcap.decrypted.quic.tsv")
     col = {name: [r[i] if i < len(r) else "" for r in rows] for i, name in enumerate(header)}
     info = " | ".join(col["_ws.col.Info"])
     for words in ("Version Negotiation", "Retry", "CC", "NCI", "DONE", "CRYPTO, PING, CRYPTO"):
