@@ -57,6 +57,9 @@ def udp_layers(data: bytes, off: int, end: int, sport: int, dport: int, protos: 
                 return got
     if stunmod.is_stun(data, off, end, False):
         return _stun(data, off, end, protos, source)
+    if facts is not None and data[off] >> 6 == 1 and stunmod.is_stun(data, off, end, True) \
+            and facts.stun_conversation(number):
+        return _stun(data, off, end, protos, source)  # ChannelData where STUN was seen before
     return None
 
 
@@ -95,7 +98,23 @@ def _dns_links(top: Field, link) -> None:  # noqa: ANN001 - ("in"|"to", frame, s
 def _stun(data: bytes, off: int, end: int, protos: list[str], source: str) -> tuple[list[Field], str, str]:
     top, info = stunmod.dissect_stun(data, off, end, source)
     protos.append("stun")
-    return [top], "STUN", info
+    layers = [top]
+    # what a TURN relay carries (ChannelData's payload, the DATA attribute) goes to "data"
+    carried = None
+    if top.find("stun.channel") is not None and end - off > 4:
+        carried = (off + 4, min(end, off + 4 + int.from_bytes(data[off + 2:off + 4], "big")))
+    else:
+        for a in top.walk():
+            if a.name == "stun.attribute" and a.value == 0x0013 and a.length > 4:
+                carried = (a.offset + 4, a.offset + 4 + int.from_bytes(data[a.offset + 2:a.offset + 4], "big"))
+    if carried and carried[1] > carried[0]:
+        lo, hi = carried[0], min(carried[1], end)
+        d = Field("data", f"Data ({hi - lo} bytes)", None, lo, hi - lo, source=source)
+        d.add(Field("data.data", None, bytes(data[lo:hi]), lo, hi - lo, source=source))
+        d.add(Field("data.len", f"[Length: {hi - lo}]", hi - lo, lo, 0, source=source))
+        layers.append(d)
+        protos.append("data")
+    return layers, "STUN", info
 
 
 # ------------------------------------------------------------------------------ TCP
@@ -508,6 +527,7 @@ class CaptureFacts:
         self._echo = None
         self._arp = None
         self._dns = None
+        self._stun = None
         self._by_stream = None
         self._quoted: dict[int, tuple[int, int]] | None = None  # frame -> (6|17, stream)
 
@@ -602,6 +622,45 @@ class CaptureFacts:
         lo, hi = np.searchsorted(keys, stream, "left"), np.searchsorted(keys, stream, "right")
         k = int(np.searchsorted(frames[lo:hi], number, "left"))
         return int(frames[lo + k - 1]) if k > 0 else 0
+
+    def stun_conversation(self, number: int) -> bool:
+        """Whether frame ``number``'s UDP conversation carried a STUN message before it: tshark then
+        hands the conversation to STUN, which reads TURN ChannelData on it too."""
+        if self._stun is None:
+            self._stun = self._find_stun()
+        conv = self.s.conv
+        st = conv.udp_stream[number - 1] if number - 1 < len(conv.udp_stream) else -1
+        first = self._stun.get(st)
+        return first is not None and first < number
+
+    def _find_stun(self) -> dict[int, int]:
+        import numpy as np
+
+        s = self.s
+        conv = s.conv
+        cap = s.capture
+        idx = cap.index
+        n = min(len(s), len(conv.udp_stream))
+        us = np.frombuffer(conv.udp_stream, dtype=np.int32)[:n] if n else np.zeros(0, np.int32)
+        ts = np.frombuffer(conv.tcp_stream, dtype=np.int32)[:n] if n else np.zeros(0, np.int32)
+        out: dict[int, int] = {}
+        try:
+            from ..columns.build import transport_columns
+
+            t, _ = transport_columns(s, with_streams=False)
+            poff, plen = np.asarray(t.payload_off)[:n], np.asarray(t.payload_len)[:n]
+        except (ImportError, AttributeError, ValueError, TypeError):
+            return out
+        data = cap.data
+        for i in (np.nonzero((us >= 0) & (ts < 0))[0]).tolist():
+            st = int(us[i])
+            if st in out:
+                continue
+            p, ln = idx.offset[i] + int(poff[i]), int(plen[i])  # payload_off counts from the frame's start
+            end = min(p + ln, idx.offset[i] + idx.cap_len[i])
+            if end - p >= 20 and bytes(data[p + 4:p + 8]) == b"\x21\x12\xa4\x42" and data[p] <= 3:
+                out[st] = i + 1
+        return out
 
     def quoted_streams(self, proto: int) -> list[tuple[int, int]]:
         """(frame, stream) of the ICMP errors whose quoted TCP (6) or UDP (17) header tshark numbers."""
