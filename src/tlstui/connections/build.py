@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import weakref
+from functools import lru_cache
 
 import numpy as np
 
 from ..findings.alerts import ALERT_NAMES, LEVELS
-from ..findings.context import Context, fmt_addr, fmt_endpoint
+from ..findings.context import Context, fmt_addr
 from ..findings.tlsinfo import close_evidence, fatal_alerts, handshake_done, handshake_started, is_tls13, \
     tls13_rejection
 from ..safe_text import escape_text
@@ -24,6 +25,14 @@ from ..tls.names import CIPHER_SUITES, VERSION_NAMES, version_name
 from .model import Connection, ConnectionTable
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+# The same server (and often the same client) on thousands of connections: format each once.
+_addr = lru_cache(maxsize=65536)(fmt_addr)
+
+
+def _endpoint(ep: tuple) -> str:
+    a = _addr(ep[0])
+    return f"[{a}]:{ep[1]}" if ":" in a else f"{a}:{ep[1]}"
+
 _EXT_PRE_SHARED_KEY = 41
 
 
@@ -206,9 +215,9 @@ def _tls_connection(ctx: Context, sums: _Sums, key, st) -> Connection | None:  #
         cipher = CIPHER_SUITES.get(st.cipher, f"0x{st.cipher:04x}")
     return Connection(
         transport=kind, stream=stream, protocol="dtls" if st.dtls else "tls",
-        client=fmt_endpoint(eps[cdir]), server=fmt_endpoint(eps[1 - cdir]),
-        client_addr=fmt_addr(eps[cdir][0]), client_port=int(eps[cdir][1]),
-        server_addr=fmt_addr(eps[1 - cdir][0]), server_port=int(eps[1 - cdir][1]), client_inferred=inferred,
+        client=_endpoint(eps[cdir]), server=_endpoint(eps[1 - cdir]),
+        client_addr=_addr(eps[cdir][0]), client_port=int(eps[cdir][1]),
+        server_addr=_addr(eps[1 - cdir][0]), server_port=int(eps[1 - cdir][1]), client_inferred=inferred,
         sni=escape_text(st.sni) if st.sni is not None else None, version=_version(st), cipher=cipher,
         alpn=escape_text(st.alpn_selected) if st.alpn_selected else None, resumed=_resumed(st),
         cert_subject=escape_text(leaf.subject) if leaf is not None and leaf.subject else None,
@@ -282,15 +291,18 @@ def _ending(ctx: Context, key, st, cdir: int, started: bool, done: bool, tcp) ->
     else:
         how = ""
     if rst:
+        first_close = min((f for f in closes.values() if f < rst), default=None)
         own = closes.get(rst_dir)
         peer = 1 - rst_dir
         peer_last = st.last_record_frame[peer] if st.last_record_frame else None
-        answered = bool(own and peer_last and peer_last > own
+        # The keep-alive race: the server closed, the client sent more (a request), the server
+        # answered with RST.  (A client that closed and then resets what the server still sends
+        # is how sockets with unread data end: not a reset of the exchange.)
+        answered = bool(rst_dir != cdir and own and own < rst and peer_last and own < peer_last < rst
                         and all(c.frame != peer_last for c in signs[peer]))
-        if own is None or own > rst or answered:
+        if first_close is None or answered:
             why = (f"after the {who[peer]} sent TLS records (frame {peer_last}) following the "
-                   f"{who[rst_dir]}'s close" if answered else
-                   f"without a close from the {who[rst_dir]} before it")
+                   f"{who[rst_dir]}'s close" if answered else "before any close")
             pre = (how + ", then ") if how else ""
             return result("reset", f"{pre}RST from the {who[rst_dir]} (frame {rst}) {why}", rst_dir, rst)
     if closes:
@@ -367,9 +379,9 @@ def _quic_connections(ctx: Context, sums: _Sums) -> list[Connection]:
         first, last = c.first_frame or 0, c.last_frame or c.first_frame or 0
         out.append(Connection(
             transport="udp", stream=c.stream, protocol="quic",
-            client=fmt_endpoint(eps[cdir]), server=fmt_endpoint(eps[1 - cdir]),
-            client_addr=fmt_addr(eps[cdir][0]), client_port=int(eps[cdir][1]),
-            server_addr=fmt_addr(eps[1 - cdir][0]), server_port=int(eps[1 - cdir][1]), client_inferred=False,
+            client=_endpoint(eps[cdir]), server=_endpoint(eps[1 - cdir]),
+            client_addr=_addr(eps[cdir][0]), client_port=int(eps[cdir][1]),
+            server_addr=_addr(eps[1 - cdir][0]), server_port=int(eps[1 - cdir][1]), client_inferred=False,
             sni=escape_text(c.sni) if c.sni else None, version=_quic_version(c.version, quic_version_name),
             cipher=CIPHER_SUITES.get(c.cipher, f"0x{c.cipher:04x}") if c.cipher is not None else None,
             alpn=escape_text(c.alpn) if c.alpn else None, resumed=None,

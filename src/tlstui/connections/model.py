@@ -7,7 +7,7 @@ bytes (``frame.len``, as ``tshark -z conv`` and ``tlstui stats conv`` count them
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Callable, Iterable, Mapping
@@ -51,8 +51,9 @@ class Connection:
     ``alert`` is its RFC name ("handshake_failure"), "encrypted" when it could not be read, and
     QUIC's CONNECTION_CLOSE error names; ``outcome_by`` who sent it.
     "incomplete": the handshake started (ClientHello seen) and did not complete.
-    "reset": a TCP RST from ``outcome_by`` that was not preceded by that side's own close
-    (close_notify or FIN), or that answered TLS records the peer sent after that close.
+    "reset": a TCP RST from ``outcome_by`` before any close (close_notify or FIN) from either
+    side, or a server's RST answering TLS records the client sent after the server's own close
+    (the keep-alive race); an RST after a close is "ok", with the RST in ``ended``.
     "ok": closed with close_notify (seen, decrypted or inferred from an encrypted alert-sized
     record) or FIN, and no reset as above (QUIC: CONNECTION_CLOSE without error).
     "open": none of these: still open when the capture ends.
@@ -139,7 +140,7 @@ class Connection:
 
     def as_dict(self) -> dict:
         """The object of ``tlstui connections --json`` (README.md: stable keys, in this order)."""
-        d = asdict(self)
+        d = {name: getattr(self, name) for name in _FIELD_NAMES}
         d["close_notify"] = list(self.close_notify)
         d["close_notify_inferred"] = list(self.close_notify_inferred)
         d["fin"] = list(self.fin)
@@ -150,6 +151,9 @@ class Connection:
         d["duration"] = round(self.duration, 6)
         d["filter"] = self.filter
         return d
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Connection))
 
 
 def iso_time(ts: float | None) -> str | None:

@@ -53,7 +53,8 @@ class Group:
     ``sni`` (None when the client sent none, or the stream is not TLS).  Certificate groups:
     ``cert_subject``, ``cert_sha256`` and ``servers`` ('addr:port (SNI name)' of each server that
     presented it).  ``streams`` are the (transport, stream) pairs the members name, in capture
-    order.  ``label`` is what a list shows for the group (already escaped)."""
+    order; ``snis`` the SNI names of the members' streams with how many members name each (most
+    first: one name when grouped by SNI).  ``label`` is what a list shows (already escaped)."""
 
     kind: str
     by: str
@@ -67,6 +68,7 @@ class Group:
     cert_sha256: str | None = None
     servers: tuple[str, ...] = ()
     streams: tuple[tuple[str, int], ...] = ()
+    snis: tuple[tuple[str, int], ...] = ()
 
     @property
     def count(self) -> int:
@@ -81,6 +83,7 @@ class Group:
         return {"kind": self.kind, "severity": self.severity, "count": self.count, "counts": dict(self.counts),
                 "group_by": self.by, "label": self.label, "server": self.server, "sni": self.sni,
                 "cert_subject": self.cert_subject, "cert_sha256": self.cert_sha256, "servers": list(self.servers),
+                "snis": [{"sni": n, "count": c} for n, c in self.snis],
                 "streams": [{"transport": t, "stream": s} for t, s in self.streams],
                 "findings": [f.to_dict() for f in self.findings]}
 
@@ -264,13 +267,27 @@ def _server_label(server: str, sni: str | None) -> str:
     return f"{server} (SNI {sni})" if sni else server
 
 
-def group_findings(findings: list[Finding], session=None) -> FindingGroups:  # noqa: ANN001
+def group_findings(findings: list[Finding], session=None, by_sni: bool = True) -> FindingGroups:  # noqa: ANN001
     """Group ``findings`` (any order) of one analysed ``session``; without a session, findings
-    are grouped by kind and stream only (no servers or certificates can be named)."""
+    are grouped by kind and stream only (no servers or certificates can be named).
+
+    ``by_sni``: a server is its address:port and the SNI (virtual hosts on one address apart);
+    False groups by address:port alone, each group's ``snis`` counting the names asked for."""
     from ..safe_text import escape_text
 
     res = _Resolver(session) if session is not None else None
     buckets: dict[str, dict[tuple, dict]] = {}
+
+    def server_bucket(by_kind: dict, server: str, sni: str | None) -> dict:
+        key = (BY_SERVER, server, sni if by_sni else None)
+        b = by_kind.get(key)
+        if b is None:
+            b = by_kind[key] = dict(by=BY_SERVER, label=_server_label(server, sni) if by_sni else server,
+                                    server=server, sni=sni if by_sni else None, streams={}, members=[], snis={})
+        if sni:
+            b["snis"][sni] = b["snis"].get(sni, 0) + 1
+        return b
+
     for order, f in enumerate(findings):
         by_kind = buckets.setdefault(f.kind, {})
         cert = res.certificate(f) if res is not None and f.kind.startswith(CERTIFICATE_PREFIX) else None
@@ -282,46 +299,35 @@ def group_findings(findings: list[Finding], session=None) -> FindingGroups:  # n
                 label = f"{escape_text(subject) or '(no subject)'} (sha256 {fp[:16]}…)" if fp else \
                     escape_text(subject) or "(no subject)"
                 b = by_kind[key] = dict(by=BY_CERTIFICATE, label=label, cert_subject=escape_text(subject),
-                                        cert_sha256=fp or None, servers=[], streams=[], members=[])
+                                        cert_sha256=fp or None, servers={}, streams={}, members=[])
             streams = [cstream] if f.stream is None else [(res.transport(f), f.stream)]
             if f.stream is None:
                 # A finding about many streams names them through its Certificate messages.
                 streams = list(dict.fromkeys(c[2] for c in map(res.cert_at, f.frames) if c))
             for s in streams:
                 if s not in b["streams"]:
-                    b["streams"].append(s)
-                srv = _server_label(*res.server(*s))
-                if srv not in b["servers"]:
-                    b["servers"].append(srv)
+                    b["streams"][s] = None
+                    b["servers"].setdefault(_server_label(*res.server(*s)))
         elif f.stream is None and (shared := res.common_server(f) if res is not None else None) is not None:
             server, sni, streams = shared
-            key = (BY_SERVER, server, sni)
-            b = by_kind.get(key)
-            if b is None:
-                b = by_kind[key] = dict(by=BY_SERVER, label=_server_label(server, sni), server=server, sni=sni,
-                                        streams=[], members=[])
+            b = server_bucket(by_kind, server, sni)
             for s in streams:
-                if s not in b["streams"]:
-                    b["streams"].append(s)
+                b["streams"].setdefault(s)
         elif f.stream is None:
             key = (BY_NONE,)
             b = by_kind.get(key)
             if b is None:
-                b = by_kind[key] = dict(by=BY_NONE, label="no single stream", streams=[], members=[])
+                b = by_kind[key] = dict(by=BY_NONE, label="no single stream", streams={}, members=[])
+        elif res is not None:
+            transport = res.transport(f)
+            b = server_bucket(by_kind, *res.server(transport, f.stream))
+            b["streams"].setdefault((transport, f.stream))
         else:
-            transport = res.transport(f) if res is not None else "tcp"
-            if res is not None:
-                server, sni = res.server(transport, f.stream)
-                key = (BY_SERVER, server, sni)
-            else:
-                server, sni = f"{transport} stream {f.stream}", None
-                key = (BY_SERVER, transport, f.stream)
+            key = (BY_SERVER, "tcp", f.stream)
             b = by_kind.get(key)
             if b is None:
-                b = by_kind[key] = dict(by=BY_SERVER, label=_server_label(server, sni), server=server, sni=sni,
-                                        streams=[], members=[])
-            if (transport, f.stream) not in b["streams"]:
-                b["streams"].append((transport, f.stream))
+                b = by_kind[key] = dict(by=BY_SERVER, label=f"tcp stream {f.stream}", streams={}, members=[])
+            b["streams"].setdefault(("tcp", f.stream))
         b["members"].append((_first_frame(f), order, f))
 
     kinds = []
@@ -330,8 +336,9 @@ def group_findings(findings: list[Finding], session=None) -> FindingGroups:  # n
         for b in by_kind.values():
             members = tuple(f for _, _, f in sorted(b.pop("members"), key=lambda m: (m[0], m[1])))
             counts = _counts(members)
+            snis = tuple(sorted(b.pop("snis", {}).items(), key=lambda kv: (-kv[1], kv[0])))
             groups.append(Group(kind=kind, severity=_worst(counts), counts=counts, findings=members,
-                                streams=tuple(b.pop("streams")), servers=tuple(b.pop("servers", ())), **b))
+                                streams=tuple(b.pop("streams")), servers=tuple(b.pop("servers", ())), snis=snis, **b))
         groups.sort(key=lambda g: (SEVERITY_RANK[g.severity], -g.count, _first_frame(g.findings[0]), g.label))
         counts = MappingProxyType({s: sum(g.counts[s] for g in groups) for s in SEVERITIES})
         kinds.append(KindGroup(kind, _worst(counts), counts, tuple(groups)))
@@ -375,6 +382,10 @@ def render_grouped_text(groups: FindingGroups, width: int = 100) -> str:
         for g in k.groups:
             streams = f", {_plural(len(g.streams), 'stream')}" if g.streams else ""
             out.append(f"  {_MARK[g.severity]} {g.label}: {_plural(g.count, 'finding')}{streams}")
+            if g.by == BY_SERVER and g.sni is None and g.snis:
+                names = ", ".join(f"{n} ({c})" for n, c in g.snis[:5])
+                more = f", ... ({len(g.snis)} names)" if len(g.snis) > 5 else ""
+                out.append(f"      SNI: {escape_text(names + more)}")
             if g.servers:
                 shown = ", ".join(g.servers[:5]) + (f", ... ({len(g.servers)} servers)" if len(g.servers) > 5 else "")
                 out.append(f"      presented by {escape_text(shown)}")

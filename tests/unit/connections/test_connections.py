@@ -169,7 +169,7 @@ def test_server_reset_in_the_middle_of_the_exchange(tmp_path):
     c = one(write(tmp_path / "rst.pcap", t))
     assert (c.outcome, c.outcome_by, c.reset_by, c.end_frame) == ("reset", "server", "server", rst)
     assert c.handshake == "complete" and c.close_notify == () and c.fin == ()
-    assert f"RST from the server (frame {rst}) without a close" in c.ended
+    assert c.ended == f"RST from the server (frame {rst}) before any close"
 
 
 def test_reset_answering_a_request_after_the_servers_close(tmp_path):
@@ -193,6 +193,27 @@ def test_reset_after_the_resetting_sides_own_close_is_ok(tmp_path):
     c = one(write(tmp_path / "browser.pcap", t))
     assert (c.outcome, c.reset_by, c.close_notify, c.end_frame) == ("ok", "client", ("client",), rst)
     assert c.ended.startswith("close_notify from the client only") and "RST from the client" in c.ended
+
+
+def test_reset_answering_the_servers_close_is_ok(tmp_path):
+    # the server's close_notify and FIN, answered by the client's RST instead of FIN
+    rec, t, _ = tls12_talk(close=False)
+    t.records(False, [app_record(26, ct=CT_ALERT)], ack=False)
+    t.fin(False)
+    rst = t.rst(True)
+    c = one(write(tmp_path / "srv_first.pcap", t))
+    assert (c.outcome, c.reset_by, c.close_notify, c.fin, c.end_frame) == ("ok", "client", ("server",), ("server",), rst)
+    assert c.ended.endswith(f"then FIN from the server and RST from the client (frame {rst})")
+
+
+def test_client_reset_of_data_after_its_own_close_is_ok(tmp_path):
+    # the client closes; the server still sends (session tickets, the rest of a response): RST
+    rec, t, _ = tls12_talk(close=False)
+    t.records(True, [app_record(26, ct=CT_ALERT)], ack=False)
+    t.fin(True)
+    t.records(False, [app_record(250)], ack=False)
+    t.rst(True)
+    assert one(write(tmp_path / "cli_first.pcap", t)).outcome == "ok"
 
 
 def test_handshake_cut_by_the_end_of_the_capture(tmp_path):

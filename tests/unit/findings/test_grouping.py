@@ -93,6 +93,16 @@ def test_grouped_by_server_and_sni(two_servers):
     assert [(gr.server, gr.sni, gr.streams) for gr in alert.groups] == [("10.0.0.2:443", "a.test", (("tcp", 2),))]
 
 
+def test_grouped_by_address_alone(two_servers):
+    _, s, found = two_servers
+    g = group_findings(found, s, by_sni=False)
+    trunc = next(k for k in g.kinds if k.kind == "tls.truncated_close")
+    assert [(gr.server, gr.sni, gr.label, gr.snis) for gr in trunc.groups] == [
+        ("10.0.0.2:443", None, "10.0.0.2:443", (("a.test", 2),)), ("10.0.0.3:443", None, "10.0.0.3:443", (("b.test", 2),))]
+    assert "      SNI: a.test (2)" in render_grouped_text(g).splitlines()
+    assert g.total == len(found)
+
+
 def test_certificate_findings_grouped_by_certificate(two_servers):
     _, s, found = two_servers
     g = group_findings(found, s)
@@ -124,7 +134,7 @@ def test_grouped_text_and_json(two_servers):
     objs = [json.loads(ln) for ln in render_grouped_json_lines(g).splitlines()]
     assert len(objs) == len(g.groups())
     assert list(objs[0]) == ["kind", "severity", "count", "counts", "group_by", "label", "server", "sni",
-                             "cert_subject", "cert_sha256", "servers", "streams", "findings"]
+                             "cert_subject", "cert_sha256", "servers", "snis", "streams", "findings"]
     assert sum(o["count"] for o in objs) == len(found)
     # each member is exactly a finding of the --json contract
     assert all(list(m) == ["kind", "severity", "summary", "explanation", "frames", "stream"]
