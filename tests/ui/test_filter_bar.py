@@ -46,12 +46,16 @@ async def test_valid_filter_applies_and_rows_match_tshark(fake_findings):
         assert shown(app) == TRUTH["tls.record.content_type == 23"]
         assert app.frame_list.selected in TRUTH["tls.record.content_type == 23"]
         assert app.focused is app.frame_list
-        # Another filter replaces it; Escape in the bar shows every frame again.
+        # Another filter replaces it; Escape in the bar keeps it (issue 17), Ctrl+L clears it.
         app.apply_filter_text("tcp.flags.reset==1")
         await wait_filter(app, pilot)
         assert shown(app) == TRUTH["tcp.flags.reset==1"] == [18]
         assert app.current_tree.number == 18
         await pilot.press("slash", "escape")
+        await settle(pilot)
+        assert shown(app) == [18] and app.applied_filter == "tcp.flags.reset==1"
+        assert app.focused is app.frame_list
+        await pilot.press("slash", "ctrl+l")
         await settle(pilot)
         assert len(app.frame_list.view) == len(app.session)
         assert app.frame_list.selected == 18  # the selection survives clearing the filter

@@ -648,6 +648,9 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
             self._apply_filter("")
         self.frame_list.focus()
 
+    def on_filter_bar_left(self, message: FilterBar.Left) -> None:
+        self.frame_list.focus()
+
     def _apply_filter(self, text: str) -> None:
         if self.session is None:
             return
@@ -658,7 +661,8 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
             self.applied_filter = ""
             self.filter_state = ""
             self.frame_list.set_view(RowView(len(self.session)), keep=keep)
-            self.filter_bar.validate_text(self.filter_bar.input.value)
+            self.filter_bar.set_applied("")
+            self._request_details(self.frame_list.selected, force=True)
             self._update_status()
             self.resort()
             return
@@ -670,6 +674,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
             self.notify(escape_text(str(e)), severity="error", markup=False)
             return
         self.applied_filter = text
+        self.filter_bar.set_applied(text)
         self._filter_keep = keep
         self._filter_view = None
         self.filter_state = "filtering…"
@@ -736,8 +741,9 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
                 fl.set_view(view, keep=self._filter_keep)
                 self._filter_keep = 0
             self.filter_state = "" if len(view) else "no frame matches"
-            if not len(view):
-                self._request_details(0)
+            # Always show the selected frame's tree and bytes: after a filter that matched nothing
+            # the cursor stays on row 0, so no cursor move would bring them back.
+            self._request_details(fl.selected if len(view) else 0, force=True)
             self.resort()
         else:
             self.filter_state = f"filtering {100 * message.done // max(message.total, 1)}%"

@@ -1,5 +1,6 @@
 """The display-filter bar: validity as you type (with the column), field-name completion,
-history across runs.  Enter applies, Escape clears."""
+history across runs.  Enter applies (an empty bar shows every frame), Ctrl+L clears, Escape
+leaves the bar and keeps the applied filter."""
 from __future__ import annotations
 
 import re
@@ -69,7 +70,8 @@ class FilterInput(Input):
         Binding("tab", "complete", "Complete field name", show=False, priority=True, id="filter.complete"),
         Binding("up", "history(-1)", "Older filter", show=False, id="filter.history_back"),
         Binding("down", "history(1)", "Newer filter", show=False, id="filter.history_forward"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="filter.clear"),
+        Binding("escape", "leave", "Leave the bar (keeps the applied filter)", show=False, id="filter.leave"),
+        Binding("ctrl+l", "clear_filter", "Clear the filter (every frame)", show=False, id="filter.clear"),
     ]
 
     def __init__(self, history: FilterHistory, **kwargs) -> None:
@@ -110,6 +112,9 @@ class FilterInput(Input):
     def action_clear_filter(self) -> None:
         self.post_message(FilterBar.Cleared())
 
+    def action_leave(self) -> None:
+        self.post_message(FilterBar.Left())
+
 
 class FilterBar(Vertical):
     """Input plus a status line: valid, or the error with a caret under its column."""
@@ -132,12 +137,16 @@ class FilterBar(Vertical):
             self.text = text
 
     class Cleared(Message):
-        """Escape in the bar: show every frame."""
+        """Ctrl+L in the bar: show every frame."""
+
+    class Left(Message):
+        """Escape in the bar: back to the frame list, the applied filter unchanged."""
 
     def __init__(self, history: FilterHistory | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.history = history or FilterHistory()
         self.error = None
+        self.applied = ""  # the filter the frame list shows (set by the app)
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -194,11 +203,23 @@ class FilterBar(Vertical):
         if names and names != [word]:
             self._show_completions(names)
             return
+        self.status.update(self.hint(value), layout=False)
+
+    def hint(self, value: str) -> Text:
+        """The line under a valid (or empty) bar: what is applied and what Enter would do."""
+        pad = " " * len(PROMPT)
+        applied = self.applied.strip()
+        if value.strip() and value.strip() == applied:
+            return Text(pad + "✓ applied — Ctrl+L clears, Esc goes back to the frames", style=theme_style(
+                self.app, "success"))
         if value.strip():
-            self.status.update(Text(" " * len(PROMPT) + "✓ valid filter — Enter applies", style=theme_style(
-                self.app, "success")))
-        else:
-            self.status.update(Text(" " * len(PROMPT) + "no filter: every frame shown", style="dim"))
+            tail = f" (applied now: {applied})" if applied else ""
+            return Text(pad + "✓ valid filter — Enter applies" + escape_text(tail), style=theme_style(
+                self.app, "success"))
+        if applied:
+            return Text(pad + escape_text(f"applied: {applied} — Enter on the empty bar (or Ctrl+L) shows every frame"),
+                        style=theme_style(self.app, "accent"))
+        return Text(pad + "no filter: every frame shown", style="dim")
 
     def _show_completions(self, names: list[str]) -> None:
         more = " …" if len(names) == 8 else ""
@@ -219,3 +240,12 @@ class FilterBar(Vertical):
     def on_filter_bar_cleared(self, event: "FilterBar.Cleared") -> None:
         self.set_text("")
         self.validate_text("")
+
+    def set_applied(self, text: str) -> None:
+        self.applied = text
+        self.validate_text(self.input.value)
+
+    def on_filter_bar_left(self, event: "FilterBar.Left") -> None:
+        # The bar shows what is applied again (an edit not applied is dropped, as in Wireshark).
+        self.set_text(self.applied)
+        self.validate_text(self.applied)

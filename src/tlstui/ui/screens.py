@@ -7,6 +7,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -41,8 +42,60 @@ class LinesView(ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self.build = build
         self.lines: list[Text] = []
-        self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(512)
+        self._cache: LRUCache[tuple, Strip] = LRUCache(512)
         self._built_for = -1
+        self.term = ""  # the search term (matches drawn reversed); "" draws none
+        self.found = -1  # the line of the current match (or the cursor line, see cursor_lines)
+        self.cursor_lines = False  # True: up/down move a cursor line (the ladder), not the view
+
+    def find(self, term: str, step: int = 1) -> int | None:
+        """The next (step 1) or previous (-1) line holding ``term`` (case-insensitive), from the
+        current match, wrapping; scrolls it into view.  None: no line holds it."""
+        self.term = term
+        self._cache.clear()
+        self.refresh()
+        if not term or not self.lines:
+            return None
+        low = term.lower()
+        n = len(self.lines)
+        start = self.found if self.found >= 0 else (round(self.scroll_y) - step if step > 0 else round(self.scroll_y))
+        for k in range(1, n + 1):
+            i = (start + k * step) % n
+            if low in self.lines[i].plain.lower():
+                self.found = i
+                self._show_line(i)
+                return i
+        return None
+
+    def matches(self) -> int:
+        low = self.term.lower()
+        return sum(1 for l in self.lines if low in l.plain.lower()) if low else 0
+
+    def _show_line(self, i: int) -> None:
+        h = self.scrollable_content_region.height or 1
+        top = round(self.scroll_y)
+        if not top <= i < top + h:
+            self.scroll_to(y=max(0, i - h // 3), animate=False, immediate=True)
+        self._cache.clear()
+        self.refresh()
+
+    def move_cursor_line(self, step: int) -> None:
+        if not self.lines:
+            return
+        self.found = max(0, min(len(self.lines) - 1, (self.found if self.found >= 0 else 0) + step))
+        self._show_line(self.found)
+
+    def action_scroll_down(self) -> None:
+        if self.cursor_lines:
+            self.move_cursor_line(1)
+        else:
+            super().action_scroll_down()
+
+    def action_scroll_up(self) -> None:
+        if self.cursor_lines:
+            self.move_cursor_line(-1)
+        else:
+            super().action_scroll_up()
 
     def rebuild(self) -> None:
         width = self.scrollable_content_region.width or self.app.size.width
@@ -62,10 +115,24 @@ class LinesView(ScrollView, can_focus=True):
         i = round(self.scroll_y) + y
         if i >= len(self.lines):
             return Strip.blank(width, self.rich_style)
-        key = (i, self._built_for)
+        current = i == self.found and (self.cursor_lines or bool(self.term))
+        key = (i, self._built_for, self.term, current)
         strip = self._cache.get(key)
         if strip is None:
-            segs = list(self.lines[i].render(self.app.console))
+            line = self.lines[i]
+            if self.term and self.term.lower() in line.plain.lower():
+                line = line.copy()
+                low, tl = line.plain.lower(), self.term.lower()
+                at = low.find(tl)
+                while at >= 0:
+                    line.stylize(Style(reverse=True, bold=True), at, at + len(tl))
+                    at = low.find(tl, at + len(tl))
+            if current:
+                line = line.copy()
+                line.stylize(Style(underline=True, bold=True))
+                if self.cursor_lines:
+                    line.stylize(Style(reverse=True))
+            segs = list(line.render(self.app.console))
             strip = Strip([Segment(s.text.replace("\n", ""), self.rich_style + s.style if s.style else
                                    self.rich_style) for s in segs])
             self._cache[key] = strip
@@ -73,15 +140,36 @@ class LinesView(ScrollView, can_focus=True):
         return strip.crop(x, x + width).extend_cell_length(width, self.rich_style)
 
 
+class SearchInput(Input):
+    """The search line of a follow / ladder screen: Enter finds, Escape closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close search", show=False, id="search.close"),
+    ]
+
+    def action_close(self) -> None:
+        self.screen.close_search()
+
+
 class TitledScreen(Screen):
-    """A full screen with a title line, a LinesView and the footer; Escape/q go back."""
+    """A full screen with a title line, a LinesView and the footer; Escape/q go back; / searches."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "app.pop_screen", "Back", id="screen.back"),
+        Binding("slash", "search", "Search", id="screen.search"),
+        Binding("n", "find(1)", "Next match", id="screen.next_match"),
+        Binding("N", "find(-1)", "Previous match", show=False, id="screen.prev_match"),
     ]
     DEFAULT_CSS = """
     TitledScreen > #title { height: auto; background: $panel; color: $foreground; padding: 0 1; }
     TitledScreen > LinesView { height: 1fr; }
+    TitledScreen > #search-box { height: 1; display: none; background: $panel; }
+    TitledScreen > #search-box.-open { display: block; }
+    TitledScreen #search-label { width: auto; background: $panel; text-style: bold; }
+    TitledScreen SearchInput { width: 1fr; }
+    TitledScreen > #search-status { height: 1; background: $panel; color: $foreground 70%; padding: 0 1;
+                                    display: none; }
+    TitledScreen > #search-status.-shown { display: block; }
     """
 
     def __init__(self, title: Text, build: Callable[[int], list[Text]]) -> None:
@@ -90,14 +178,58 @@ class TitledScreen(Screen):
         self.build = build
 
     def compose(self) -> ComposeResult:
+        from textual.containers import Horizontal
+
         yield Static(self.title_text, id="title")
         yield LinesView(self.build, id="lines")
+        with Horizontal(id="search-box"):
+            yield Label("Search ", id="search-label")
+            yield SearchInput(placeholder="text to find (Enter finds, n/N next/previous, Esc closes)",
+                              compact=True, id="search-input")
+        yield Static("", id="search-status")
         yield Footer()
 
     def on_mount(self) -> None:
         lines = self.query_one(LinesView)
         lines.rebuild()
         lines.focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search-box").add_class("-open")
+        self.query_one(SearchInput).focus()
+
+    def close_search(self) -> None:
+        self.query_one("#search-box").remove_class("-open")
+        self.query_one(LinesView).focus()
+
+    @on(Input.Submitted, "#search-input")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        lines = self.query_one(LinesView)
+        lines.found = -1
+        self._report(event.value, lines.find(event.value, 1))
+        self.close_search()
+
+    def action_find(self, step: int) -> None:
+        lines = self.query_one(LinesView)
+        if not lines.term:
+            self.action_search()
+            return
+        self._report(lines.term, lines.find(lines.term, step))
+
+    def _report(self, term: str, line: int | None) -> None:
+        status = self.query_one("#search-status", Static)
+        lines = self.query_one(LinesView)
+        if not term:
+            status.remove_class("-shown")
+            return
+        if line is None:
+            msg = Text(f"'{escape_text(term)}' not found", style=theme_style(self.app, "warning"))
+        else:
+            msg = Text(f"'{escape_text(term)}': line {line + 1} of {len(lines.lines)}, "
+                       f"{lines.matches()} matching lines   (n / N: next / previous, /: new search)")
+        status.update(msg)
+        status.add_class("-shown")
 
 
 def _printable_lines(data: bytes, wrap: int) -> list[str]:
@@ -120,6 +252,32 @@ def _hexdump_lines(data: bytes, base: int) -> list[str]:
         chunk = data[i:i + 16]
         hexpart = " ".join(f"{b:02x}" for b in chunk)
         out.append(f"{base + i:08x}  {hexpart:<47}  " + "".join(chr(b) if b in _PRINTABLE else "." for b in chunk))
+    return out
+
+
+PLAIN_MAX_LINES = 200
+HEX_MAX_LINES = 16
+
+
+def is_text(data: bytes) -> bool:
+    """Mostly printable (HTTP, SMTP...): shown as text; otherwise (certificates, tickets) as hex."""
+    if not data:
+        return True
+    sample = data[:4096]
+    good = sum(1 for b in sample if b in _PRINTABLE or b in (9, 10, 13))
+    return good >= 0.9 * len(sample)
+
+
+def plain_lines(data: bytes, wrap: int) -> list[str]:
+    """Decrypted bytes of a TLS record: text as text, binary as a hex dump (never dot-garbage)."""
+    if is_text(data):
+        out = _printable_lines(data, wrap)
+        if len(out) > PLAIN_MAX_LINES:
+            out = out[:PLAIN_MAX_LINES] + [f"[… {len(out) - PLAIN_MAX_LINES} more lines]"]
+        return out
+    out = _hexdump_lines(data[:16 * HEX_MAX_LINES], 0)
+    if len(data) > 16 * HEX_MAX_LINES:
+        out.append(f"[… {len(data) - 16 * HEX_MAX_LINES} more bytes (binary; the frame's hex pane has them all)]")
     return out
 
 
@@ -166,7 +324,9 @@ class FollowScreen(TitledScreen):
                 indent = "    " if c.direction else ""
                 lines.extend(Text(indent + l, style=st) for l in body)
             else:
-                lines.extend(Text(l, style=st) for l in _printable_lines(c.data, max(20, width - 2)))
+                # A gutter mark as well as the colour: the two sides stay apart without colour too.
+                mark = "▶ " if c.direction == 0 else "◀ "
+                lines.extend(Text(mark + l, style=st) for l in _printable_lines(c.data, max(20, width - 4)))
             offsets[c.direction] += len(c.data)
         if not lines:
             lines.append(Text("No payload in this stream.", style="dim"))
@@ -204,7 +364,7 @@ class TlsStreamScreen(TitledScreen):
             line.append(escape_text(text), err if bad else styles[d] + Style(bold=True))
             lines.append(line)
             if plain:
-                for l in _printable_lines(plain, max(20, width - 12))[:200]:
+                for l in plain_lines(plain, max(20, width - 12)):
                     lines.append(Text("           " + l, style=styles[d] + Style(dim=True)))
         if not lines:
             lines.append(Text("No TLS records in this stream (not TLS, or the decoder did not recognise it).",

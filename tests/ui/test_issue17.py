@@ -1,0 +1,135 @@
+"""Issue 17: the ten problems a first session found, each shown with Pilot."""
+from __future__ import annotations
+
+from tlstui.ui.app import TlsTuiApp, demo_paths
+from tlstui.ui.screens import FollowScreen, LinesView, TlsStreamScreen, plain_lines
+
+from test_filter_bar import shown, type_text, wait_filter
+from test_screens import lines_text, wait_screen
+from ui_helpers import capture, ready, settle
+
+S04 = capture("s04_mtls12_no_client_cert.pcap")
+S07 = capture("s07_close_notify_keepalive_reuse_rst.pcap")
+S12A = capture("s12a_tampered_retransmission.pcap")
+
+
+# --- 1. follow TCP: directions told apart, counts, search; follow TLS: no dot-garbage ------------
+async def test_follow_tcp_marks_directions_counts_bytes_and_searches(fake_findings):
+    app = TlsTuiApp(S04)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        app.frame_list.select_frame(4)
+        app.frame_list.focus()
+        await pilot.press("t")
+        screen = await wait_screen(app, pilot, FollowScreen)
+        view = screen.query_one(LinesView)
+        sent = [sum(len(c.data) for c in screen.chunks if c.direction == d) for d in (0, 1)]
+        title = str(screen.query_one("#title").render())
+        assert f"{sent[0]} bytes" in title and f"{sent[1]} bytes" in title and sent[0] != sent[1]
+        # Each ASCII line carries its direction: a gutter mark and the direction's colour.
+        marks = {line.plain[:2] for line in view.lines}
+        assert marks == {"▶ ", "◀ "}
+        client = next(l for l in view.lines if l.plain.startswith("▶"))
+        server = next(l for l in view.lines if l.plain.startswith("◀"))
+        assert client.style != server.style and client.style.color != server.style.color
+        # Search: / opens the search line, Enter finds and highlights, n goes on.
+        import re
+
+        term = next(m.group() for l in view.lines for m in [re.search(r"[A-Za-z]{5,}", l.plain[2:])] if m)
+        await pilot.press("slash")
+        assert app.focused is screen.query_one("#search-input")
+        await type_text(pilot, term)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.focused is view
+        first = view.found
+        assert first >= 0 and view.term == term and term.lower() in view.lines[first].plain.lower()
+        assert "matching lines" in str(screen.query_one("#search-status").render())
+        # The match is drawn reversed on screen.
+        strip = view.render_line(first - round(view.scroll_y))
+        assert any(seg.style and seg.style.reverse and term.lower() in seg.text.lower() for seg in strip)
+        count = view.matches()
+        await pilot.press("n")
+        await settle(pilot)
+        assert (view.found != first) == (count > 1)
+        # A made-up term is reported as not found.
+        await pilot.press("slash")
+        await type_text(pilot, "zzqqzz")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "not found" in str(screen.query_one("#search-status").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, FollowScreen)
+
+
+def test_binary_record_bytes_are_a_hex_dump_and_text_stays_text():
+    cert = bytes(range(256)) * 8
+    lines = plain_lines(cert, 80)
+    assert lines[0].startswith("00000000  00 01 02 03")
+    assert len(lines) == 17 and "more bytes" in lines[-1]
+    assert not any("......" in l[:58] for l in lines[:16])
+    assert plain_lines(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 80) [:2] == ["GET / HTTP/1.1", "Host: x"]
+
+
+async def test_follow_tls_on_the_decrypted_demo_has_no_dot_garbage(fake_findings):
+    pcap, keys = demo_paths()
+    app = TlsTuiApp(pcap, keys)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot, timeout=60)
+        app.frame_list.select_frame(115)  # the stream whose decrypted data has 16 KB of binary
+        await pilot.press("T")
+        await wait_screen(app, pilot, TlsStreamScreen)
+        text = lines_text(app)
+        assert any(l.strip().startswith("00000000  ") for l in text)  # binary: a hex dump
+        assert any("more bytes" in l for l in text)
+        assert not any("........" in l for l in text if not l.strip()[:8].isalnum())
+        assert any("Finished" in l for l in text)  # decoded message names
+
+
+# --- 2. a filter that matches after one that matched nothing fills the tree and hex -----------
+async def test_matching_filter_after_an_empty_one_fills_tree_and_hex(fake_findings):
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot)
+        app.apply_filter_text("tcp.port == 1")
+        await wait_filter(app, pilot)
+        assert shown(app) == [] and app.current_tree is None
+        app._filter_view = None
+        app.apply_filter_text("tcp.flags.reset==1")
+        await wait_filter(app, pilot)
+        await settle(pilot, 5)
+        assert shown(app) == [18]
+        assert app.current_tree is not None and app.current_tree.number == 18
+        assert app.tree_pane.root.children
+        assert app.hex_pane.hex.data
+
+
+# --- 5. Escape keeps the applied filter; the hint line says what is applied ---------------------
+async def test_escape_keeps_the_filter_and_the_hint_is_never_stale(fake_findings):
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "tcp.flags.reset==1")
+        await pilot.press("enter")
+        await wait_filter(app, pilot)
+        assert app.focused is app.frame_list
+        assert "applied" in str(app.filter_bar.status.render())
+        await pilot.press("slash")
+        await type_text(pilot, " or tls")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.focused is app.frame_list
+        assert app.applied_filter == "tcp.flags.reset==1" and shown(app) == [18]
+        assert app.filter_bar.input.value == "tcp.flags.reset==1"
+        # Emptying the bar (not applied yet) says what is still applied, never "no filter".
+        await pilot.press("slash")
+        app.filter_bar.set_text("")
+        await settle(pilot)
+        hint = str(app.filter_bar.status.render())
+        assert "no filter" not in hint and "tcp.flags.reset==1" in hint
+        await pilot.press("enter")  # an empty bar applied: every frame
+        await settle(pilot, 5)
+        assert app.applied_filter == "" and len(shown(app)) == len(app.session)
+        assert "no filter: every frame shown" in str(app.filter_bar.status.render())
