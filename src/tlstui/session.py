@@ -188,6 +188,7 @@ class Session:
         self.conv = ConversationTracker()
         self.limits = Limits()  # the resource bounds the pass hit (limits.py)
         self.decryption = CaptureDecryption.create(keylog, capture.secrets) if upper_layers else None
+        self._secrets_used = len(capture.secrets)  # pcapng secrets known when decryption was set up
         self.tls = TlsAnalyzer(self.frame_bytes, self.decryption, self.limits) if upper_layers else None
         self.tcp_analyzer = TcpAnalyzer(self) if upper_layers and tcp_analysis else None
         self._offload: Offload | None = None  # the TCP analysis running in a child process
@@ -266,6 +267,7 @@ class Session:
         if self.analyzed == 0 and self.conv.filled == 0:
             self._start_offload()  # before the bulk work: the child reads the file meanwhile
             self._track_in_bulk(keep_columns=lower_only)
+            self._take_file_secrets()
             if lower_only:
                 self.analyzed = len(cap.index)
                 self._finish_pass()
@@ -290,6 +292,17 @@ class Session:
         self._finish_pass()
         if progress:
             progress(len(cap.index), len(cap.index))
+
+    def _take_file_secrets(self) -> None:
+        """A pcapng's Decryption Secrets Blocks are read while the file is indexed, after the
+        session was made: before the pass starts, decrypt with them too (as tshark does)."""
+        if self.tls is None or len(self.capture.secrets) <= self._secrets_used:
+            return
+        self._secrets_used = len(self.capture.secrets)
+        self.decryption = CaptureDecryption.create(self.keylog, self.capture.secrets)
+        self.tls = TlsAnalyzer(self.frame_bytes, self.decryption, self.limits)
+        self.clear = ClearStreams(self.frame_bytes, self._tls_holds)
+        self.reassembler = Reassembler(Tee(self.tls, self.clear), self.frame_bytes, self.limits)
 
     def _track_in_bulk(self, keep_columns: bool) -> None:
         """The conversation pass over whole columns, before the frame-by-frame pass: the transport
