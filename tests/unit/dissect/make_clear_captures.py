@@ -192,6 +192,11 @@ def arp_capture() -> bytes:
     tl.add(eth(bcast, MAC_S, 0x0806, arp(1, MAC_S, S4, zero, S4) + b"\0" * 18))  # announcement
     tl.add(eth(bcast, MAC_S, 0x0806, arp(2, MAC_S, S4, bcast, S4) + b"\0" * 18))  # gratuitous reply
     tl.add(eth(bcast, MAC_R, 0x0806, arp(9, MAC_R, R4, zero, C4)))  # unknown opcode
+    # another MAC claims 192.0.2.1 (duplicate use), then answers a clean target (tshark shows the target's check)
+    other = bytes.fromhex("0200000000ee")
+    tl.add(eth(MAC_C, other, 0x0806, arp(2, other, R4, MAC_C, C4) + b"\0" * 18))
+    tl.add(eth(MAC_C, other, 0x0806, arp(1, other, R4, zero, C4) + b"\0" * 18))
+    tl.add(eth(MAC_R, MAC_C, 0x0806, arp(2, MAC_C, C4, other, R4) + b"\0" * 18))
     tl.add(eth(bcast, MAC_R, 0x0806, arp(1, MAC_R, R4, zero, S4)[:20]))  # cut short
     return pcap(tl.frames)
 
