@@ -133,3 +133,112 @@ async def test_escape_keeps_the_filter_and_the_hint_is_never_stale(fake_findings
         await settle(pilot, 5)
         assert app.applied_filter == "" and len(shown(app)) == len(app.session)
         assert "no filter: every frame shown" in str(app.filter_bar.status.render())
+
+
+# --- 3. retransmission mismatch: compare view, differing bytes, frame links and Back -------------
+async def _tree_line(app, pilot, name: str):
+    tree = app.tree_pane
+    tree.action_expand_all_layers()
+    await settle(pilot)
+    for line in range(tree.last_line + 1):
+        node = tree.get_node_at_line(line)
+        if node is not None and getattr(node.data, "name", None) == name:
+            return line
+    raise AssertionError(f"no {name} in the tree")
+
+
+async def test_mismatch_evidence_is_visible_and_frame_references_are_links(fake_findings):
+    from tlstui.ui.screens import CompareScreen
+
+    app = TlsTuiApp(S12A)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot)
+        app.frame_list.select_frame(35)
+        await settle(pilot, 5)
+        assert app.current_tree.number == 35
+        tree = app.tree_pane
+        tree.focus()
+        # "First differing byte": the hex pane marks the 16 differing bytes and scrolls to them.
+        line = await _tree_line(app, pilot, "tlstui.tcp.retransmission_mismatch.first_diff_offset")
+        tree.cursor_line = line
+        await settle(pilot)
+        payload = app.current_tree.fields("tcp.payload")[0].offset
+        hexv = app.hex_pane.hex
+        assert hexv.highlight == (payload + 121, 16)
+        assert hexv.cursor == payload + 121
+        row = (payload + 121) // hexv.bytes_per_row
+        top = round(hexv.scroll_y)
+        assert top <= row < top + hexv.scrollable_content_region.height
+        # "Originally sent in frame 11": Enter follows it, Backspace comes back.
+        line = await _tree_line(app, pilot, "tlstui.tcp.retransmission_mismatch.original_frame")
+        tree.cursor_line = line
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        assert app.frame_list.selected == 11 and app.current_tree.number == 11
+        await pilot.press("backspace")
+        await settle(pilot, 5)
+        assert app.frame_list.selected == 35
+        # Enter on the mismatch line opens the compare view: the differing bytes are marked.
+        line = await _tree_line(app, pilot, "tlstui.tcp.retransmission_mismatch")
+        tree.cursor_line = line
+        await settle(pilot)
+        await pilot.press("enter")
+        screen = await wait_screen(app, pilot, CompareScreen)
+        assert screen.cmp.diffs == tuple(range(121, 137))
+        text = lines_text(app)
+        assert "frame 11 (original)" in text[0] and "frame 35 (resend)" in text[0]
+        marked = [l for l in text if "◀ differs" in l]
+        assert [l[:6] for l in marked] == ["000070", "000080"]  # bytes 121-136, 16 a row at 160 columns
+        view = screen.query_one(LinesView)
+        bad = [seg for seg in view.render_line(view.found - round(view.scroll_y)) if seg.style and
+               seg.style.reverse]
+        assert bad  # the differing bytes are drawn reversed on the row the view opens at
+        await pilot.press("o")
+        await settle(pilot, 5)
+        assert not isinstance(app.screen, CompareScreen) and app.frame_list.selected == 11
+
+
+async def test_tcp_analysis_frame_fields_are_links_too(fake_findings):
+    from tlstui.ui.tree_pane import frame_link
+
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot)
+        # An ACK's "This is an ACK to the segment in frame: N" is a link.
+        for n in range(2, len(app.session) + 1):
+            acks = app.session.tree(n).fields("tcp.analysis.acks_frame")
+            if acks:
+                break
+        assert acks and frame_link(acks[0]) == acks[0].value
+        app.frame_list.select_frame(n)
+        await settle(pilot, 5)
+        app.tree_pane.focus()
+        line = await _tree_line(app, pilot, "tcp.analysis.acks_frame")
+        app.tree_pane.cursor_line = line
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        assert app.frame_list.selected == acks[0].value
+        await pilot.press("backspace")
+        await settle(pilot, 5)
+        assert app.frame_list.selected == n
+
+
+# --- 8. the tree has a cursor when it gets focus ------------------------------------------------
+async def test_tree_has_a_cursor_when_focused(fake_findings):
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot)
+        app.frame_list.select_frame(5)
+        await settle(pilot, 5)
+        await pilot.press("tab")
+        await settle(pilot)
+        assert app.focused is app.tree_pane
+        assert app.tree_pane.cursor_line == 0 and app.tree_pane.cursor_node is not None
+        await pilot.press("shift+tab")
+        app.frame_list.select_frame(6)
+        await settle(pilot, 5)
+        app.tree_pane.focus()
+        await settle(pilot)
+        assert app.tree_pane.cursor_line == 0

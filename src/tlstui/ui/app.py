@@ -40,7 +40,7 @@ from .screens import (FollowScreen, GotoScreen, HelpScreen, LadderScreen, LinesV
                       TlsStreamScreen, style_getter)
 from .settings import FilterHistory, Settings
 from .themes import VARIABLE_DEFAULTS, load_themes
-from .tree_pane import ProtoTree
+from .tree_pane import MISMATCH, ProtoTree, frame_link
 
 DEMO = "demo.pcapng"
 
@@ -160,6 +160,8 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         Binding("L", "ladder", "Ladder", id="app.ladder"),
         Binding("i", "io_graph", "IO graph", id="app.io_graph"),
         Binding("ctrl+g,colon", "goto", "Go to frame", show=False, id="app.goto"),
+        Binding("v", "compare", "Compare a resend with its original", show=False, id="app.compare"),
+        Binding("backspace", "back", "Back (after following a frame link)", show=False, id="app.back"),
         Binding("m", "toggle_mark", "Mark", show=False, id="app.mark"),
         Binding("M", "next_mark", "Next marked", show=False, id="app.next_mark"),
         Binding("f", "toggle_findings", "Findings", id="app.toggle_findings"),
@@ -204,6 +206,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         self._requested_theme = theme_name
         self.last_input = 0.0
         self._findings_in = False
+        self._back: list[int] = []  # frames left by following a link (Backspace returns)
         # --follow: a file still being written (tcpdump -w) is read again whenever it grows.
         self.follow = follow and path is not None and path != "-" and os.path.isfile(path)
         self._followed_size = os.path.getsize(path) if self.follow else 0
@@ -603,12 +606,82 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
     @on(Tree.NodeHighlighted, "#tree")
     def _field_highlighted(self, event: Tree.NodeHighlighted) -> None:
         f = event.node.data
-        if f is None or self.current_tree is None:
+        if not isinstance(f, Field) or self.current_tree is None:
             return
         from_hex = self._from_hex is f
         self._from_hex = None
         self.hex_pane.select_source(f.source)
+        if f.name in (MISMATCH, MISMATCH + ".first_diff_offset"):
+            rng = self._mismatch_bytes(self.current_tree)
+            if rng is not None:  # the differing bytes themselves, scrolled into view
+                self.hex_pane.hex.mark(rng[0], rng[1] - rng[0], move_cursor=True)
+                return
         self.hex_pane.hex.mark(f.offset, f.length, move_cursor=not from_hex)
+
+    def _mismatch_compare(self, tree):
+        from .streams import retransmission_compare
+
+        orig = tree.values(MISMATCH + ".original_frame")
+        if not orig or self.session is None:
+            return None
+        try:
+            return retransmission_compare(self.session, tree.number, int(orig[0]))
+        except Exception:  # a frame the fast parser does not read: no compare
+            return None
+
+    def _mismatch_bytes(self, tree) -> tuple[int, int] | None:
+        """Frame offsets (start, end) of a mismatching resend's differing bytes."""
+        cmp = self._mismatch_compare(tree)
+        payload = tree.fields("tcp.payload")
+        if cmp is None or not cmp.diffs or not payload:
+            return None
+        lo, hi = cmp.diff_range
+        return payload[0].offset + lo, payload[0].offset + hi
+
+    @on(Tree.NodeSelected, "#tree")
+    def _field_selected(self, event: Tree.NodeSelected) -> None:
+        """Enter on a line: a frame reference jumps there; the mismatch line opens the compare view."""
+        data = event.node.data
+        n = frame_link(data)
+        if n is not None:
+            self.jump_to_frame(n)
+            return
+        if isinstance(data, Field) and data.name == MISMATCH and self.current_tree is not None:
+            self.action_compare()
+
+    def action_compare(self) -> None:
+        from .screens import CompareScreen
+
+        tree = self.current_tree
+        cmp = self._mismatch_compare(tree) if tree is not None else None
+        if cmp is None:
+            self.notify("This frame is not a retransmission that differs from its original.", markup=False)
+            return
+        self.push_screen(CompareScreen(cmp, style_getter(self)))
+
+    def jump_to_frame(self, n: int) -> bool:
+        """Follow a link to frame ``n`` (Backspace comes back)."""
+        if self.session is None or not 1 <= n <= len(self.session):
+            self.notify(f"There is no frame {n}.", severity="warning", markup=False)
+            return False
+        here = self.frame_list.selected
+        if n == here:
+            return True
+        if not self.frame_list.select_frame(n):
+            self.notify(f"Frame {n} is hidden by the filter (Ctrl+L in the filter bar clears it).",
+                        severity="warning", markup=False)
+            return False
+        if here:
+            self._back.append(here)
+            del self._back[:-100]
+        return True
+
+    def action_back(self) -> None:
+        while self._back:
+            n = self._back.pop()
+            if self.frame_list.select_frame(n):
+                return
+        self.notify("Nothing to go back to (Backspace returns after following a frame link).", markup=False)
 
     @on(HexView.CursorMoved)
     def _hex_moved(self, event: HexView.CursorMoved) -> None:

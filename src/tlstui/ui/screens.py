@@ -482,3 +482,67 @@ class HelpScreen(ModalScreen[None]):
 
 def style_getter(app):
     return lambda name: theme_style(app, name)
+
+
+class CompareScreen(TitledScreen):
+    """A retransmission beside the original: the same sequence numbers, differing bytes marked."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "open_frame('original')", "Go to the original", id="compare.original"),
+        Binding("r", "open_frame('resent')", "Go to the resend", id="compare.resent"),
+    ]
+
+    def __init__(self, cmp, app_style) -> None:
+        self.cmp = cmp
+        self._style = app_style
+        lo, hi = cmp.diff_range
+        title = Text.assemble(
+            (f"Retransmission in frame {cmp.frame} against the original in frame {cmp.original_frame}   ", "bold"),
+            (f"{len(cmp.diffs)} of {cmp.overlap[1] - cmp.overlap[0]} overlapping bytes differ", app_style("error")),
+            (f" (payload offsets {lo}–{hi - 1})" if cmp.diffs else "", app_style("error")),
+            ("\no: go to the original, r: go to the resend, /: search, Esc: back", "dim"))
+        super().__init__(title, self._build)
+
+    def _build(self, width: int) -> list[Text]:
+        c = self.cmp
+        per = 16 if width >= 2 * (16 * 3) + 14 else 8
+        bad = self._style("error") + Style(bold=True, reverse=True)
+        orig_st, new_st = self._style("direction-client"), self._style("direction-server")
+        diffs = set(c.diffs)
+        head = Text(f"{'offset':<8}")
+        head.append(f"{'frame ' + str(c.original_frame) + ' (original)':<{per * 3 + 2}}", orig_st + Style(bold=True))
+        head.append(f"frame {c.frame} (resend)", new_st + Style(bold=True))
+        lines = [head]
+        lo, hi = c.overlap
+        for row in range(0, len(c.resent), per):
+            t = Text(f"{row:06x}  ", style="dim")
+            for side, data, st in ((0, c.original, orig_st), (1, c.resent, new_st)):
+                for i in range(row, row + per):
+                    if i >= len(c.resent):
+                        t.append("   ")
+                        continue
+                    known = side == 1 or lo <= i < hi
+                    cell = f"{data[i]:02x}" if known and i < len(data) else "··"
+                    t.append(cell, bad if i in diffs else st)
+                    t.append(" ")
+                t.append(" ")
+            if diffs.intersection(range(row, row + per)):
+                t.append("◀ differs", self._style("error"))
+            lines.append(t)
+        if not c.resent:
+            lines.append(Text("The resend carries no captured payload.", style="dim"))
+        return lines
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        lines = self.query_one(LinesView)
+        if self.cmp.diffs:  # open on the first differing row
+            per = 16 if lines.scrollable_content_region.width >= 110 else 8
+            lines.found = 1 + self.cmp.diffs[0] // per
+            lines.cursor_lines = True
+            lines._show_line(lines.found)
+
+    def action_open_frame(self, which: str) -> None:
+        n = self.cmp.original_frame if which == "original" else self.cmp.frame
+        self.app.pop_screen()
+        self.app.jump_to_frame(n)

@@ -232,3 +232,44 @@ def tls_records(session, c: Conversation) -> list[tuple[int, int, str, bool, byt
         for i, (text, bad) in enumerate(msgs):
             out.append((n, d, text, bad, plain if i == len(msgs) - 1 else b""))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """A resent segment beside the bytes first sent at its sequence numbers."""
+
+    frame: int
+    original_frame: int
+    rel_seq: int  # the resend's relative sequence number (its first payload byte)
+    original: bytes  # the original's bytes from rel_seq on (as many as overlap)
+    resent: bytes  # the resend's payload
+    diffs: tuple[int, ...]  # offsets (in the resend's payload) of the bytes that differ
+    overlap: tuple[int, int] = (0, 0)  # resend payload offsets that the original also carried
+
+    @property
+    def diff_range(self) -> tuple[int, int]:
+        """(first, last + 1) of the differing bytes; (0, 0) if none."""
+        return (self.diffs[0], self.diffs[-1] + 1) if self.diffs else (0, 0)
+
+
+def retransmission_compare(session, frame: int, original_frame: int) -> Compare | None:
+    """The bytes of a retransmission and of its original, aligned by sequence number (two frames:
+    cheap enough for the UI thread)."""
+    conv = session.conv
+    a, b = _payload(session, original_frame), _payload(session, frame)
+    if a is None or b is None:
+        return None
+    seq_a, seq_b = conv.rel_seq[original_frame - 1], conv.rel_seq[frame - 1]
+    skip = seq_b - seq_a
+    resent = b[0]
+    if skip >= 0:
+        original = a[0][skip:]
+        lead = 0
+    else:  # the original starts after the resend: align on the original's first byte
+        original = a[0]
+        lead = -skip
+    n = min(len(original), max(0, len(resent) - lead))
+    diffs = tuple(lead + i for i in range(n) if original[i] != resent[lead + i])
+    if lead:
+        original = bytes(lead) + original  # offsets line up with the resend's payload
+    return Compare(frame, original_frame, seq_b, original, resent, diffs, (lead, lead + n))

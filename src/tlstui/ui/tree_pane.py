@@ -9,7 +9,10 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from dataclasses import dataclass
+
 from ..field import Field
+from ..registry import REGISTRY, FieldType
 from ..safe_text import escape_text
 from .colors import severity_style
 
@@ -17,7 +20,28 @@ from .colors import severity_style
 EXPERT_PREFIXES = ("_ws.expert", "_ws.malformed", "_ws.short", "tcp.analysis.", "tlstui.")
 ERROR_NAMES = ("_ws.malformed", "tls.alert_message", "dtls.alert_message", "tcp.analysis.lost_segment",
                "tlstui.tcp.retransmission_mismatch", "tlstui.tls.incomplete_record")
+LINK_STYLE = Style(underline=True)
 SEVERITY_MARK = {"error": "✖", "warning": "▲", "note": "•"}
+MISMATCH = "tlstui.tcp.retransmission_mismatch"
+
+
+@dataclass(frozen=True)
+class FrameLink:
+    """A tree line that only points at a frame (a finding's frames)."""
+
+    frame: int
+
+
+def frame_link(data) -> int | None:
+    """The frame a tree line refers to (Enter jumps there), or None."""
+    if isinstance(data, FrameLink):
+        return data.frame
+    if isinstance(data, Field) and data.name and isinstance(data.value, int) and data.value > 0 \
+            and not isinstance(data.value, bool):
+        spec = REGISTRY.get(data.name)
+        if spec is not None and spec.ftype is FieldType.FRAMENUM:
+            return data.value
+    return None
 
 
 def field_key(f: Field) -> str:
@@ -72,18 +96,33 @@ class ProtoTree(Tree[Field]):
             head = self.root.add(Text(f"Findings for this frame ({len(findings)})", style=self._sev_style(
                 findings[0].severity) + Style(bold=True)), data=None, expand=True)
             for f in findings:
-                head.add_leaf(Text.assemble((f"{SEVERITY_MARK.get(f.severity, '•')} ", self._sev_style(f.severity)),
-                                            escape_text(f.summary), (f"  [{escape_text(f.kind)}]", "dim")), data=None)
+                label = Text.assemble((f"{SEVERITY_MARK.get(f.severity, '•')} ", self._sev_style(f.severity)),
+                                      escape_text(f.summary), (f"  [{escape_text(f.kind)}]", "dim"))
+                others = [n for n in f.frames if n != tree.number][:50]
+                if not others:
+                    head.add_leaf(label, data=None)
+                    continue
+                node = head.add(label, data=None, expand=True)
+                for n in others:
+                    node.add_leaf(Text.assemble(("→ ", "dim"), (f"frame {n}", LINK_STYLE),
+                                                ("  (Enter: go there, Backspace: back)", "dim")), data=FrameLink(n))
         for layer in tree.layers:
             if not layer.hidden:
                 self._add(self.root, layer, findings)
         self._restoring = False
+        if self.has_focus:
+            self.cursor_line = 0
 
     def _sev_style(self, severity: str) -> Style:
         return severity_style(self.app, severity)
 
     def _label(self, f: Field) -> Text:
         text = Text(escape_text(f.label or f.name))
+        if frame_link(f) is not None:
+            text.stylize(LINK_STYLE)
+            text.append("  ⏎", "dim")
+        elif f.name == MISMATCH:
+            text.append("  (Enter: compare with the original)", "dim")
         if is_expert(f):
             red = f.name in ERROR_NAMES or f.name.startswith("_ws.malformed")
             style = severity_style(self.app, "error" if red else "warning", bold=red)
@@ -153,7 +192,12 @@ class ProtoTree(Tree[Field]):
     @property
     def selected_field(self) -> Field | None:
         node = self.cursor_node
-        return node.data if node is not None else None
+        return node.data if node is not None and isinstance(node.data, Field) else None
+
+    def on_focus(self) -> None:
+        # A cursor from the first moment the tree has focus (Textual's starts on no line).
+        if self.cursor_line < 0 and self.root.children:
+            self.cursor_line = 0
 
     def select_field(self, f: Field) -> bool:
         """Move the cursor to a field's node, expanding its ancestors."""
