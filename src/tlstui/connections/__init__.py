@@ -2,7 +2,7 @@
 
 Public API (used by ``tlstui connections``, ``tlstui stats conv`` and the UI's connections view)::
 
-    connections(session) -> ConnectionTable   # after session.analyze(); computed once per session
+    connections(session) -> ConnectionTable   # after session.analyze() (else RuntimeError); once per session
     build(session, mask) -> ConnectionTable    # uncached, only connections with a frame in ``mask``
     render_text(table) -> str                  # the table a person reads
     render_json_lines(table) -> str            # one JSON object per line (stable keys: README.md)

@@ -37,13 +37,15 @@ _EXT_PRE_SHARED_KEY = 41
 
 
 def connections(session) -> ConnectionTable:  # noqa: ANN001
-    """The session's connections, computed once and kept for the session (call after
-    ``session.analyze()``; before it finishes the table is built from what is known, not kept)."""
+    """The session's connections, computed once and kept for the session.
+
+    Only after ``session.analyze()`` has finished: before, the analyzers are still changing what
+    this reads (RuntimeError)."""
+    if not getattr(session, "finished", True):
+        raise RuntimeError("the analysis of this capture has not finished: connections come after it")
     got = _CACHE.get(session)
     if got is None:
-        got = build(session)
-        if getattr(session, "finished", False):
-            _CACHE[session] = got
+        got = _CACHE[session] = build(session)
     return got
 
 

@@ -361,8 +361,9 @@ def _plural(n: int, word: str) -> str:
 
 def render_grouped_text(groups: FindingGroups, width: int = 100) -> str:
     """``tlstui findings --group``: a count line; per kind a heading with its counts; per group
-    a heading, the first member's explanation (the members of a group share one cause), then one
-    line per member (first evidence frame, stream, summary) in capture order."""
+    a heading, the explanation of its first most severe member (the members of a group mostly share
+    one cause), then one line per member (first evidence frame, stream, summary) in capture order,
+    each member less severe than its group marked with its own severity."""
     import textwrap
 
     from ..safe_text import escape_text
@@ -389,7 +390,8 @@ def render_grouped_text(groups: FindingGroups, width: int = 100) -> str:
             if g.servers:
                 shown = ", ".join(g.servers[:5]) + (f", ... ({len(g.servers)} servers)" if len(g.servers) > 5 else "")
                 out.append(f"      presented by {escape_text(shown)}")
-            out.extend(textwrap.wrap(escape_text(g.findings[0].explanation), width=width, initial_indent="      ",
+            worst = next(f for f in g.findings if f.severity == g.severity)
+            out.extend(textwrap.wrap(escape_text(worst.explanation), width=width, initial_indent="      ",
                                      subsequent_indent="      "))
             for f in g.findings:
                 frame = f"frame {f.frames[0]}" if f.frames else "no frame"

@@ -371,7 +371,13 @@ def test_table_order_lookup_sort_and_search(tmp_path):
 
 def test_computed_once_per_session_and_filtered_builds(tmp_path):
     rec, t, _ = tls12_talk()
-    s = open_session(write(tmp_path / "x.pcap", t))
+    path = write(tmp_path / "x.pcap", t)
+    from tlstui.session import Session
+
+    running = Session.open(str(path), lazy=True)
+    with pytest.raises(RuntimeError):
+        connections(running)  # the analysis has not run: nothing to read yet
+    s = open_session(path)
     assert connections(s) is connections(s)
     import numpy as np
 

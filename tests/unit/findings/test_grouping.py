@@ -49,6 +49,17 @@ def test_kinds_ordered_by_severity_then_size_members_in_capture_order():
     assert group_findings([]).kinds == () and render_grouped_text(group_findings([])).startswith("No findings")
 
 
+def test_group_text_explains_with_its_most_severe_member():
+    note = Finding("tcp.retransmission", "note", "1 resend", "a note's explanation", [3], 1)
+    warn = Finding("tcp.retransmission", "warning", "5 resends", "a warning's explanation", [9], 1)
+    g = group_findings([warn, note])
+    (gr,) = g.kinds[0].groups
+    assert gr.severity == "warning" and gr.findings == (note, warn)  # capture order
+    lines = render_grouped_text(g).splitlines()
+    assert "      a warning's explanation" in lines and "      a note's explanation" not in lines
+    assert "      - frame 3, stream 1: note 1 resend" in lines and "      - frame 9, stream 1: 5 resends" in lines
+
+
 def _talk(server: bytes, sni: str, sport: int, t0: int, tail: str) -> TcpTalk:
     rec = record_connection(version=TLS12, server_hostname=sni, close=False)
     t = TcpTalk(sport=sport, server=server, t0_ns=t0)
