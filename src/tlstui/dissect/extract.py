@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple, Protocol
 
-import numpy as np
-from numpy import maximum, where
-
 from ..field import Field
 from .fast import Transport
 
@@ -223,7 +220,25 @@ class _FrameFacts:
 
 
 def _scalar(x: Any) -> Any:
-    return x.item() if isinstance(x, (np.ndarray, np.generic)) else x
+    return x.item() if hasattr(x, "item") else x
+
+
+# The rules read a frame (plain ints) or whole columns (NumPy arrays): these two say the same in
+# both, and a frame's read never imports NumPy (a headless command's start-up stays short).
+def where(cond: Any, a: Any, b: Any) -> Any:
+    if isinstance(cond, (bool, int)):
+        return a if cond else b
+    import numpy as np
+
+    return np.where(cond, a, b)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int):
+        return max(a, b)
+    import numpy as np
+
+    return np.maximum(a, b)
 
 
 def _rule_extractor(rule: Rule) -> Extractor:
