@@ -242,3 +242,33 @@ async def test_tree_has_a_cursor_when_focused(fake_findings):
         app.tree_pane.focus()
         await settle(pilot)
         assert app.tree_pane.cursor_line == 0
+
+
+# --- 4. one message at a time, in the status line, never over the panes ------------------------
+async def test_messages_take_the_status_line_one_at_a_time(fake_findings):
+    from textual.widgets._toast import Toast
+
+    from ui_helpers import FakeFinding
+
+    fake_findings["findings"] = [FakeFinding(f"k{i}", "warning", f"finding number {i}", frames=[2 + 3 * i])
+                                 for i in range(5)]
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        app.frame_list.focus()
+        for i in range(5):
+            await pilot.press("n")
+            await settle(pilot)
+            status = str(app.query_one("#status").render())
+            assert f"finding number {i}" in status and "Finding" in status
+            assert f"finding number {i - 1}" not in status
+            assert not app.screen.query(Toast)  # no toast over the hex pane or the findings
+        assert app.frame_list.selected == 2 + 3 * 4
+        # A message from a key that is not a finding replaces the last one.
+        await pilot.press("c")  # nothing selected in the tree: says so
+        await settle(pilot)
+        assert "finding number" not in str(app.query_one("#status").render())
+        # It goes away; the status comes back.
+        app._message_expired()
+        await settle(pilot)
+        assert "frames" in str(app.query_one("#status").render())

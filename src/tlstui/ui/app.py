@@ -207,6 +207,8 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         self.last_input = 0.0
         self._findings_in = False
         self._back: list[int] = []  # frames left by following a link (Backspace returns)
+        self.message: tuple[str, str] | None = None  # (text, theme colour) shown in the status line
+        self._message_timer = None
         # --follow: a file still being written (tcpdump -w) is read again whenever it grows.
         self.follow = follow and path is not None and path != "-" and os.path.isfile(path)
         self._followed_size = os.path.getsize(path) if self.follow else 0
@@ -501,12 +503,71 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
             time.sleep(0.01)
             waited += 0.01
 
+    # --- messages: one at a time, in the status line, never over the panes -------------------
+    def _on_main_screen(self) -> bool:
+        try:
+            return len(self.screen_stack) == 1
+        except Exception:
+            return False
+
+    def _on_notify(self, event) -> None:
+        n = event.notification
+        if not self._on_main_screen():
+            self._notifications.clear()  # one toast at a time over a follow / ladder screen
+            super()._on_notify(event)
+            return
+        self._notifications.add(n)  # kept for the record; drawn in the status line, not as a toast
+        msg = n.message
+        if n.markup:
+            try:
+                msg = Text.from_markup(msg).plain
+            except Exception:
+                pass
+        msg = " ".join(msg.split())
+        if n.title:
+            msg = f"{n.title}: {msg}"
+        mark = {"error": "✖ ", "warning": "▲ "}.get(n.severity, "")
+        style = {"error": "error", "warning": "warning"}.get(n.severity, "accent")
+        self.message = (mark + msg, style)
+        if self._message_timer is not None:
+            self._message_timer.stop()
+        self._message_timer = self.set_timer(max(1.0, n.timeout), self._message_expired)
+        self._update_status()
+
+    def _message_expired(self) -> None:
+        self._message_timer = None
+        self.message = None
+        self._update_status()
+
+    def _refresh_notifications(self) -> None:
+        if self._on_main_screen():
+            from textual.notifications import Notifications
+            from textual.widgets._toast import ToastRack
+
+            try:
+                rack = self.screen.get_child_by_type(ToastRack)
+            except Exception:
+                return
+            self.call_later(rack.show, Notifications())
+            return
+        super()._refresh_notifications()
+
     # --- status line --------------------------------------------------------------------
     def _set_status(self, text: Text) -> None:
+        text.no_wrap = True
+        text.overflow = "ellipsis"
         self.query_one("#status", Static).update(text, layout=False)
 
     def _update_status(self) -> None:
         s = self.session
+        if self.message is not None:
+            msg, style = self.message
+            t = Text(msg, theme_style(self, style, bold=True))
+            n = self.frame_list.selected if s is not None else 0
+            if n:
+                t = Text.assemble((f"frame {n}  ", "bold"), t)
+            self._set_status(t)
+            return
         if s is None:
             return
         t = Text()
@@ -864,7 +925,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         self.current_finding = f
         self.frame_list.select_frame(frame)
         self.findings_pane.show_finding(f)
-        msg = f"{f.severity}: {escape_text(f.summary)}"
+        msg = f"{escape_text(f.summary)}   (n / N: next / previous)"
         if wrapped:
             msg = "(wrapped) " + msg
         self.notify(msg, title=f"Finding {self._nav().index(f) + 1}/{len(self.findings)}",
