@@ -272,3 +272,30 @@ async def test_messages_take_the_status_line_one_at_a_time(fake_findings):
         app._message_expired()
         await settle(pilot)
         assert "frames" in str(app.query_one("#status").render())
+
+
+# --- 6. small terminals: the footer keeps the main keys, hex is not clipped, summaries are read --
+async def test_small_terminals_keep_main_keys_hex_and_summaries():
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    from tlstui.ui.hex_view import hex_width
+
+    for size in ((80, 24), (100, 30), (160, 48)):
+        app = TlsTuiApp(S04)
+        async with app.run_test(size=size) as pilot:
+            await ready(app, pilot)
+            await settle(pilot, 5)
+            keys = {k.description for k in app.screen.query_one(Footer).query(FooterKey)}
+            assert {"Filter", "Findings", "Ladder", "Help", "Quit"} <= keys, (size, keys)
+            footer_w = sum(k.outer_size.width for k in app.screen.query_one(Footer).query(FooterKey))
+            assert footer_w <= size[0]
+            hexv = app.hex_pane.hex
+            assert hexv.scrollable_content_region.width >= hex_width(hexv.bytes_per_row), size
+            table = app.findings_pane.table
+            summary = app.findings[0].summary
+            col = table.ordered_columns[2]
+            assert str(col.label) == "Summary"
+            assert col.get_render_width(table) >= min(len(summary), 40), size
+            if size == (160, 48):
+                assert app.tree_pane.size.height >= 19  # was 17: the details get 3/5 of the rows

@@ -276,12 +276,45 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width, event.size.height)
 
+    # The footer's keys by importance: what does not fit the width is left to ? and Ctrl+P.
+    FOOTER_ORDER = ("app.filter", "app.toggle_findings", "app.ladder", "app.help", "app.quit",
+                    "app.next_finding", "app.follow_stream", "app.prev_finding", "app.copy_value", "app.sort",
+                    "app.io_graph")
+
     def _layout_for(self, width: int, height: int = 48) -> None:
         # Short terminals: the findings pane gives rows back to the list.
-        self.findings_pane.styles.height = 9 if height >= 40 else 6
-        # Wide terminals get 16 bytes per hex row; narrow ones 8, and the tree keeps the rest.
+        self.findings_pane.styles.height = 9 if height >= 40 else 7 if height >= 30 else 5
+        # Tall terminals: the tree and bytes get more of the rows than the list.
+        self.query_one("#details").styles.height = "3fr" if height >= 40 else "1fr"
+        self.query_one("#list-box").styles.height = "2fr" if height >= 40 else "1fr"
+        # Wide terminals get 16 bytes per hex row; narrow ones 8 (never clipped), the tree the rest.
         hexw = hex_width(16) + 2 if width >= 150 else hex_width(8) + 2
-        self.hex_pane.styles.width = min(hexw, max(30, width // 2))
+        self.hex_pane.styles.width = min(hexw, max(hex_width(8) + 2, width // 2))
+        self._fit_footer(width)
+
+    def _fit_footer(self, width: int) -> None:
+        import dataclasses
+
+        by_id = {b.id: b for b in self.BINDINGS if isinstance(b, Binding)}
+        shown: set[str] = set()
+        used = 14  # "^p palette"
+        for bid in self.FOOTER_ORDER:
+            b = by_id[bid]
+            cost = len(self.get_key_display(dataclasses.replace(b, key=b.key.split(",")[0]))) + len(b.description) + 3
+            if used + cost <= width:
+                shown.add(bid)
+                used += cost
+        seen: set[str] = set()
+        for key, bs in self._bindings.key_to_bindings.items():
+            new = []
+            for b in bs:
+                if b.id in by_id and b.id in self.FOOTER_ORDER:
+                    b = dataclasses.replace(b, show=b.id in shown and b.id not in seen)
+                    seen.add(b.id)
+                new.append(b)
+            self._bindings.key_to_bindings[key] = new
+        self.footer_keys = shown
+        self.refresh_bindings()
 
     # --- opening and analysis -----------------------------------------------------------
     def _open_worker(self) -> None:

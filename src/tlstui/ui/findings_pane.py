@@ -59,7 +59,8 @@ class FindingsPane(Horizontal):
 
     def compose(self) -> ComposeResult:
         table = FindingsTable(id="findings-table", cursor_type="row", zebra_stripes=False)
-        table.add_columns("Severity", "Frame", "Kind", "Summary")
+        # Summary before Kind: on a narrow terminal the summary keeps the room (issue 17).
+        table.add_columns("Severity", "Frame", "Summary", "Kind")
         yield table
         with VerticalScroll(id="finding-explanation-scroll"):
             yield Static(Text("Findings appear when the analysis is done.", style="dim"),
@@ -80,11 +81,17 @@ class FindingsPane(Horizontal):
         for i, f in enumerate(self.findings[:self.TABLE_MAX]):
             sev = Text(SEVERITY_MARK.get(f.severity, f.severity), style=severity_style(self.app, f.severity))
             frame = str(f.frames[0]) if f.frames else ""
-            table.add_row(sev, frame, escape_text(f.kind), Text(escape_text(f.summary)), key=str(i))
+            table.add_row(sev, frame, Text(escape_text(self._fit_summary(f.summary))), escape_text(f.kind),
+                          key=str(i))
         if not self.findings:
             self.explain(None)
         else:
             self.explain(self.findings[0])
+
+    SUMMARY_MAX = 100
+
+    def _fit_summary(self, text: str) -> str:
+        return text if len(text) <= self.SUMMARY_MAX else text[:self.SUMMARY_MAX - 1] + "…"
 
     def explain(self, f) -> None:
         box = self.query_one("#finding-explanation", Static)
@@ -93,6 +100,7 @@ class FindingsPane(Horizontal):
             return
         t = Text()
         t.append(escape_text(f.summary) + "\n", severity_style(self.app, f.severity, bold=True))
+        t.append(f"[{escape_text(f.kind)}]\n", "dim")
         t.append(escape_text(f.explanation) + "\n", "")
         frames = ", ".join(str(n) for n in f.frames[:20]) + (" …" if len(f.frames) > 20 else "")
         stream = f"  stream {f.stream}" if f.stream is not None else ""
