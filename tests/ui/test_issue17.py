@@ -299,3 +299,57 @@ async def test_small_terminals_keep_main_keys_hex_and_summaries():
             assert col.get_render_width(table) >= min(len(summary), 40), size
             if size == (160, 48):
                 assert app.tree_pane.size.height >= 19  # was 17: the details get 3/5 of the rows
+
+
+# --- 7. Tab completion: a candidate list with descriptions that Tab and arrows move through ------
+async def test_tab_completion_lists_candidates_with_descriptions_and_cycles(fake_findings):
+    from tlstui.registry import REGISTRY
+    from tlstui.ui.filter_bar import field_candidates
+
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "tcp.flags.")
+        names = field_candidates("tcp.flags.")
+        assert len(names) > 3
+        await pilot.press("tab")
+        await settle(pilot)
+        bar = app.filter_bar
+        ol = bar.completions
+        assert bar.completing and ol.display and ol.option_count == len(names)
+        first = str(ol.get_option_at_index(0).prompt)
+        assert names[0] in first and REGISTRY.get(names[0]).description in first
+        assert ol.region.height > 2 and ol.region.y >= bar.region.bottom  # drawn under the bar
+        await pilot.press("tab")
+        await settle(pilot)
+        assert bar.input.value == names[0] and ol.highlighted == 0
+        await pilot.press("tab", "tab")
+        await settle(pilot)
+        assert bar.input.value == names[2] and ol.highlighted == 2
+        await pilot.press("up")
+        await settle(pilot)
+        assert bar.input.value == names[1]
+        await pilot.press("down", "down")
+        await settle(pilot)
+        assert bar.input.value == names[3]
+        await pilot.press("shift+tab")
+        await settle(pilot)
+        assert bar.input.value == names[2]
+        await pilot.press("enter")  # takes the candidate, does not apply yet
+        await settle(pilot)
+        assert not bar.completing and not ol.display and app.applied_filter == ""
+        assert app.focused is bar.input
+        await type_text(pilot, "==1")
+        await pilot.press("enter")
+        await wait_filter(app, pilot)
+        assert app.applied_filter == names[2] + "==1"
+        # Escape with the list open closes the list only.
+        await pilot.press("slash")
+        bar.set_text("tls.handshake.ext")
+        await pilot.press("tab")
+        await settle(pilot)
+        assert bar.completing
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not bar.completing and app.focused is bar.input

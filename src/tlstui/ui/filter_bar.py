@@ -14,7 +14,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.suggester import Suggester
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
 from ..safe_text import escape_text
 from .colors import theme_style
@@ -65,9 +66,33 @@ class FieldSuggester(Suggester):
         return value[:len(value) - len(word)] + names[0]
 
 
+def field_description(name: str) -> str:
+    from ..registry import REGISTRY
+
+    spec = REGISTRY.get(name.rstrip("("))
+    if spec is not None:
+        return spec.description
+    return "function" if name.endswith("(") else ""
+
+
+class CompletionList(OptionList):
+    """The field names that complete the word being typed, each with its description; drawn
+    over the frame list under the bar (Tab / Shift+Tab / arrows move, Enter takes, Esc closes)."""
+
+    DEFAULT_CSS = """
+    CompletionList { overlay: screen; display: none; height: auto; max-height: 12; width: 100%;
+                     border: round $primary; background: $panel; padding: 0 1; }
+    CompletionList.-open { display: block; }
+    """
+    can_focus = False
+
+
 class FilterInput(Input):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "complete", "Complete field name", show=False, priority=True, id="filter.complete"),
+        Binding("tab", "complete(1)", "Complete field name / next candidate", show=False, priority=True,
+                id="filter.complete"),
+        Binding("shift+tab", "complete(-1)", "Previous candidate", show=False, priority=True,
+                id="filter.complete_back"),
         Binding("up", "history(-1)", "Older filter", show=False, id="filter.history_back"),
         Binding("down", "history(1)", "Newer filter", show=False, id="filter.history_forward"),
         Binding("escape", "leave", "Leave the bar (keeps the applied filter)", show=False, id="filter.leave"),
@@ -80,25 +105,45 @@ class FilterInput(Input):
         self.history = history
         self._hist_pos: int | None = None
 
-    def action_complete(self) -> None:
+    @property
+    def bar(self) -> "FilterBar":
+        return next(a for a in self.ancestors if isinstance(a, FilterBar))
+
+    def action_complete(self, step: int = 1) -> None:
+        bar = self.bar
+        if bar.completing:
+            bar.move_completion(step)
+            return
         value = self.value[:self.cursor_position]
         word = last_word(value)
         if not word:
-            self.app.action_focus_next()
+            if step > 0:
+                self.app.action_focus_next()
+            else:
+                self.app.action_focus_previous()
             return
         names = field_candidates(word)
         if not names:
             self.app.bell()
             return
-        prefix = commonprefix(names)
-        if len(prefix) <= len(word) and len(names) > 1:
-            self.app.bell()
+        start = len(value) - len(word)
+        if len(names) == 1:
+            self.replace_word(start, names[0])
             return
-        new = names[0] if len(names) == 1 else prefix
-        self.value = value[:len(value) - len(word)] + new + self.value[self.cursor_position:]
-        self.cursor_position = len(value) - len(word) + len(new)
+        prefix = commonprefix(names)
+        if len(prefix) > len(word):
+            self.replace_word(start, prefix)
+        bar.open_completion(names, start)
+
+    def replace_word(self, start: int, new: str) -> None:
+        """Put ``new`` in place of the word from ``start`` to the cursor."""
+        self.value = self.value[:start] + new + self.value[self.cursor_position:]
+        self.cursor_position = start + len(new)
 
     def action_history(self, step: int) -> None:
+        if self.bar.completing:
+            self.bar.move_completion(step)
+            return
         items = self.history.items
         if not items:
             return
@@ -112,7 +157,17 @@ class FilterInput(Input):
     def action_clear_filter(self) -> None:
         self.post_message(FilterBar.Cleared())
 
+    def on_blur(self) -> None:
+        try:
+            if self.bar.completing:
+                self.bar.close_completion()
+        except Exception:  # torn down
+            pass
+
     def action_leave(self) -> None:
+        if self.bar.completing:
+            self.bar.close_completion()
+            return
         self.post_message(FilterBar.Left())
 
 
@@ -147,12 +202,52 @@ class FilterBar(Vertical):
         self.history = history or FilterHistory()
         self.error = None
         self.applied = ""  # the filter the frame list shows (set by the app)
+        self.completing = False  # the candidate list is open
+        self._comp_start = 0
+        self._comp_names: list[str] = []
+        self._filled: str | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label(PROMPT, id="filter-prompt")
             yield FilterInput(self.history, id="filter-input")
         yield Static("", id="filter-status")
+        yield CompletionList(id="filter-completions")
+
+    @property
+    def completions(self) -> CompletionList:
+        return self.query_one(CompletionList)
+
+    def open_completion(self, names: list[str], start: int) -> None:
+        self._comp_names = list(names)
+        self._comp_start = start
+        ol = self.completions
+        ol.clear_options()
+        width = max(len(n) for n in names)
+        ol.add_options(Option(Text.assemble((n.ljust(width), "bold"), "  ",
+                                            (escape_text(field_description(n)), "dim")), id=n) for n in names)
+        ol.highlighted = None
+        ol.add_class("-open")
+        self.completing = True
+        self.status.update(Text(" " * len(PROMPT) + f"{len(names)} candidates — Tab / Shift+Tab / ↑↓ choose, "
+                                "Enter takes, Esc closes", style="dim"), layout=False)
+
+    def move_completion(self, step: int) -> None:
+        ol = self.completions
+        n = len(self._comp_names)
+        if not n:
+            return
+        h = ol.highlighted
+        h = (0 if step > 0 else n - 1) if h is None else (h + step) % n
+        ol.highlighted = h
+        self.input.replace_word(self._comp_start, self._comp_names[h])
+        self._filled = self.input.value  # the Changed message comes later: not typing
+
+    def close_completion(self) -> None:
+        self.completing = False
+        self._filled = None
+        self.completions.remove_class("-open")
+        self.validate_text(self.input.value)
 
     @property
     def input(self) -> FilterInput:
@@ -174,6 +269,16 @@ class FilterBar(Vertical):
     @on(Input.Changed, "#filter-input")
     def _changed(self, event: Input.Changed) -> None:
         inp = self.input
+        if self.completing:
+            if event.value == self._filled:
+                return
+            # Typing on: the list follows the word (and closes when nothing completes it).
+            word = last_word(event.value[:inp.cursor_position])
+            names = field_candidates(word) if word else []
+            if len(names) > 1 and inp.cursor_position - len(word) == self._comp_start:
+                self.open_completion(names, self._comp_start)
+                return
+            self.close_completion()
         if event.value and (inp._hist_pos is None or event.value != (
                 self.history.items[inp._hist_pos] if inp._hist_pos < len(self.history.items) else "")):
             inp._hist_pos = None
@@ -229,6 +334,12 @@ class FilterBar(Vertical):
     @on(Input.Submitted, "#filter-input")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.completing:  # Enter takes the candidate; the next Enter applies
+            ol = self.completions
+            if ol.highlighted is not None:
+                self.input.replace_word(self._comp_start, self._comp_names[ol.highlighted])
+            self.close_completion()
+            return
         if self.error is not None:
             self.app.bell()
             return
