@@ -353,3 +353,85 @@ async def test_tab_completion_lists_candidates_with_descriptions_and_cycles(fake
         await pilot.press("escape")
         await settle(pilot)
         assert not bar.completing and app.focused is bar.input
+
+
+# --- 9. the ladder: Enter selects the frame; times say what they are since; legend = colours -----
+async def test_ladder_enter_selects_the_frame_and_the_legend_matches(fake_findings):
+    from tlstui.ui.screens import LadderScreen
+
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot)
+        app.frame_list.select_frame(18)
+        app.frame_list.focus()
+        await pilot.press("L")
+        screen = await wait_screen(app, pilot, LadderScreen)
+        title = screen.query_one("#title").render()
+        first = screen.conv.frames[0]
+        assert f"seconds since frame {first}, the stream's first frame" in str(title)
+        assert "t+ (s)" in lines_text(app)[0]
+        # The legend's samples carry the very styles the lines use.
+        legend = {str(title)[sp.start:sp.end]: sp.style for sp in screen.title_text.spans}
+        view = screen.query_one(LinesView)
+        bad = next(i for i, s in enumerate(screen.steps) if s.bad)
+        bad_line = view.lines[LadderScreen.HEAD_LINES + bad]
+        assert any(sp.style == legend["✖ alert / reset"] for sp in bad_line.spans)
+        c_line = view.lines[LadderScreen.HEAD_LINES]  # the SYN, client → server
+        assert any(sp.style == legend["client → server"] for sp in c_line.spans)
+        s_line = view.lines[LadderScreen.HEAD_LINES + 1]  # the SYN-ACK
+        assert any(sp.style == legend["server → client"] for sp in s_line.spans)
+        assert legend["client → server"] != legend["✖ alert / reset"]
+        # Down twice, Enter: the third message's frame is selected in the main view.
+        await pilot.press("down", "down")
+        await settle(pilot)
+        want = screen.steps[2].frame
+        assert screen.selected_step().frame == want
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        assert not isinstance(app.screen, LadderScreen)
+        assert app.frame_list.selected == want and app.current_tree.number == want
+        await pilot.press("backspace")
+        await settle(pilot, 5)
+        assert app.frame_list.selected == 18
+
+
+# --- 10. the palette lists each action once; decryption is visible --------------------------------
+async def test_palette_lists_each_action_once(fake_findings):
+    from collections import Counter
+
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot)
+        cmds = list(app.get_system_commands(app.screen))
+        titles = Counter(c.title for c in cmds)
+        assert titles and max(titles.values()) == 1, titles
+        for c in cmds:
+            assert c.help != c.title
+        assert titles["Ladder"] == 1 and titles["Theme"] == 1 and titles["Next theme"] == 1
+        await pilot.press("ctrl+p")
+        await settle(pilot, 10)
+        lst = app.screen.query_one("CommandList")
+        shown = [str(lst.get_option_at_index(i).prompt).split("\n")[0] for i in range(lst.option_count)]
+        assert len(shown) == len(set(shown)) == len(cmds)
+
+
+async def test_decryption_is_visible_with_key_log_and_count():
+    pcap, keys = demo_paths()
+    app = TlsTuiApp(pcap, keys)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot, timeout=60)
+        d = app.decryption
+        assert d is not None and d.decrypted > 0 and d.connections >= d.decrypted
+        status = str(app.query_one("#status").render())
+        assert f"decrypted {d.decrypted}/{d.connections} (demo.keys)" in status
+        await pilot.press("K")
+        await settle(pilot)
+        status = str(app.query_one("#status").render())
+        assert "Decryption on: key log" in status and "demo.keys" in status
+    app = TlsTuiApp(S07)  # no key log: no sign, and K says why
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot)
+        assert app.decryption is None and "decrypted" not in str(app.query_one("#status").render())
+        await pilot.press("K")
+        await settle(pilot)
+        assert "Decryption is off" in str(app.query_one("#status").render())

@@ -73,10 +73,49 @@ class AnalysisProgressed(Message):
         return isinstance(message, AnalysisProgressed)
 
 
+@dataclass(frozen=True)
+class DecryptionSummary:
+    """Whether decryption is on, with which key logs, and how many connections it decrypted."""
+
+    sources: tuple[str, ...]
+    secrets: int
+    decrypted: int
+    connections: int
+    problems: tuple[str, ...] = ()
+
+    def short(self) -> str:
+        names = ", ".join(os.path.basename(x) for x in self.sources) or "key log"
+        return f"decrypted {self.decrypted}/{self.connections} ({names})"
+
+    def long(self) -> str:
+        names = ", ".join(self.sources) or "(no file)"
+        text = (f"Decryption on: key log {names} with {self.secrets} client randoms; "
+                f"{self.decrypted} of {self.connections} TLS connections decrypted.")
+        if self.problems:
+            text += " " + "; ".join(self.problems[:3]) + (" …" if len(self.problems) > 3 else "")
+        return text
+
+
+def decryption_summary(session) -> DecryptionSummary | None:
+    """From a worker thread after the analysis pass (one entry per connection, not per frame)."""
+    dec = getattr(session, "decryption", None)
+    if dec is None:
+        return None
+    try:
+        st = dec.statuses()
+        kl = dec.keylog
+        return DecryptionSummary(tuple(str(x) for x in getattr(kl, "sources", ())), len(kl),
+                                 sum(1 for x in st if x.status == "ok"), len(st),
+                                 tuple(dec.problems()))
+    except Exception:  # a decryption object of another shape: say nothing rather than fail
+        return None
+
+
 class AnalysisFinished(Message):
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, decryption: DecryptionSummary | None = None) -> None:
         super().__init__()
         self.seconds = seconds
+        self.decryption = decryption
 
 
 class FindingsFound(Message):
@@ -165,7 +204,8 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         Binding("m", "toggle_mark", "Mark", show=False, id="app.mark"),
         Binding("M", "next_mark", "Next marked", show=False, id="app.next_mark"),
         Binding("f", "toggle_findings", "Findings", id="app.toggle_findings"),
-        Binding("ctrl+t", "next_theme", "Theme", show=False, id="app.next_theme"),
+        Binding("ctrl+t", "next_theme", "Next theme", show=False, id="app.next_theme"),
+        Binding("K", "decryption_status", "Decryption status", show=False, id="app.decryption"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -207,6 +247,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         self.last_input = 0.0
         self._findings_in = False
         self._back: list[int] = []  # frames left by following a link (Backspace returns)
+        self.decryption: DecryptionSummary | None = None
         self.message: tuple[str, str] | None = None  # (text, theme colour) shown in the status line
         self._message_timer = None
         # --follow: a file still being written (tcpdump -w) is read again whenever it grows.
@@ -396,7 +437,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
             s.analyze(progress=progress, cancel=self.cancel_analysis)
         if not s.finished:
             return
-        self.post_message(AnalysisFinished(time.perf_counter() - t0))
+        self.post_message(AnalysisFinished(time.perf_counter() - t0, decryption_summary(s)))
         self.analysis_done.set()
         try:
             found = load_findings(s, self.yield_to_user)
@@ -411,6 +452,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
 
     def on_analysis_finished(self, message: AnalysisFinished) -> None:
         self.analysis_seconds = message.seconds
+        self.decryption = message.decryption
         self.analysis_progress = (len(self.session), len(self.session))
         self.frame_list.invalidate()
         self._update_status()
@@ -621,6 +663,10 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
             t.append("  indexing…", theme_style(self, "warning"))
         elif self.analysis_seconds is not None:
             t.append(f"  analysed in {self.analysis_seconds:.1f}s", "dim")
+        if self.decryption is not None:
+            d = self.decryption
+            t.append("  🔑 " + escape_text(d.short()),
+                     theme_style(self, "success" if d.decrypted else "warning"))
         elif total:
             pct = 100 * done // total
             bar = "█" * (pct // 10) + "░" * (10 - pct // 10)
@@ -1170,18 +1216,37 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(binding_sections()))
 
+    def action_decryption_status(self) -> None:
+        d = self.decryption
+        if d is None:
+            self.notify("Decryption is off: no key log (--keylog FILE, $SSLKEYLOGFILE or pcapng secrets)."
+                        if self.analysis_done.is_set() else "The analysis is not done yet.", markup=False)
+            return
+        self.notify(escape_text(d.long()), markup=False, timeout=8,
+                    severity="information" if d.decrypted else "warning")
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for b in self.BINDINGS:
-            if isinstance(b, Binding) and b.action not in ("quit", "help"):
-                action = b.action
-                yield SystemCommand(b.description, f"{b.description} ({b.key.split(',')[0]})",
-                                    partial(self.run_action, action))
+        """Textual's commands and every tlstui action, each once (the help says its key)."""
+        seen: set[str] = set()
+        ours = [b for b in self.BINDINGS if isinstance(b, Binding) and b.action not in ("quit", "help")]
+        titles = {b.description for b in ours}
+        for c in super().get_system_commands(screen):
+            if c.title not in titles and c.title not in seen:
+                seen.add(c.title)
+                yield c
+        for b in ours:
+            if b.description in seen:
+                continue
+            seen.add(b.description)
+            key = self.get_key_display(b.with_key(b.key.split(",")[0])) if hasattr(b, "with_key") \
+                else b.key.split(",")[0]
+            yield SystemCommand(b.description, f"key: {key}", partial(self.run_action, b.action))
 
 
 def binding_sections() -> list[tuple[str, list]]:
     from .iograph import IntervalScreen, IoGraphScreen, IoGraphView
     from .list_columns import ChooserScreen
+    from .screens import CompareScreen, SearchInput
     from .screens import FollowScreen as _F
 
     return [
@@ -1191,7 +1256,8 @@ def binding_sections() -> list[tuple[str, list]]:
         ("Bytes", list(HexView.BINDINGS) + list(HexPane.BINDINGS)),
         ("Filter bar", list(FilterInput.BINDINGS)),
         ("Findings", list(FindingsTable.BINDINGS)),
-        ("Follow / ladder", list(TitledScreen.BINDINGS) + list(_F.BINDINGS) + list(LinesView.BINDINGS)),
+        ("Follow / ladder", list(TitledScreen.BINDINGS) + list(_F.BINDINGS) + list(LinesView.BINDINGS)
+         + list(SearchInput.BINDINGS) + list(LadderScreen.BINDINGS) + list(CompareScreen.BINDINGS)),
         ("IO graph", list(IoGraphScreen.BINDINGS) + list(IoGraphView.BINDINGS) + list(IntervalScreen.BINDINGS)),
         ("Sort / column chooser", list(ChooserScreen.BINDINGS)),
         ("Textual", [Binding("tab,shift+tab", "focus_next", "Next / previous pane", id="textual.focus"),

@@ -373,24 +373,51 @@ class TlsStreamScreen(TitledScreen):
 
 
 class LadderScreen(TitledScreen):
-    """The handshake ladder: client and server columns, one line per message."""
+    """The handshake ladder: client and server columns, one line per message; Enter selects
+    the message's frame in the main view."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_frame", "Select this frame", id="ladder.select"),
+    ]
+    HEAD_LINES = 2  # the client/server heading and the lanes' top
 
     def __init__(self, conv: Conversation, steps: list[LadderStep], flagged: dict[int, str], app_style) -> None:
         self.conv = conv
         self.steps = steps
         self.flagged = flagged
         self._style = app_style
-        title = Text.assemble((f"Ladder of {conv.stream.kind.upper()} stream {conv.stream.number}   ", "bold"),
-                              ("red: alerts and resets, ✖/▲: frames with findings   (Esc: back)", "dim"))
+        first = conv.frames[0] if conv.frames else 0
+        # The legend is drawn with the very styles of the lines (so colours match it).
+        title = Text.assemble(
+            (f"Ladder of {conv.stream.kind.upper()} stream {conv.stream.number}   ", "bold"),
+            ("client → server", self.client_style), "  ", ("server → client", self.server_style), "  ",
+            ("✖ alert / reset", self.bad_style), "  ", ("✖▲ frame has findings", self.flag_style),
+            (f"\ntime: seconds since frame {first}, the stream's first frame   "
+             "↑↓ move, Enter: select the frame, Esc: back", "dim"))
         super().__init__(title, self._build)
 
+    @property
+    def client_style(self) -> Style:
+        return self._style("direction-client")
+
+    @property
+    def server_style(self) -> Style:
+        return self._style("direction-server")
+
+    @property
+    def bad_style(self) -> Style:
+        return self._style("error") + Style(bold=True, reverse=True)
+
+    @property
+    def flag_style(self) -> Style:
+        return self._style("error") + Style(bold=True)
+
     def _build(self, width: int) -> list[Text]:
-        cs, ss = self._style("direction-client"), self._style("direction-server")
-        err = self._style("error") + Style(bold=True)
+        cs, ss = self.client_style, self.server_style
         left = 19  # "  frame    time   " gutter
         lane = max(30, width - left - 1)
         client, server = escape_text(self.conv.client), escape_text(self.conv.server)
-        head = Text(" " * left)
+        head = Text(f"{'frame':>7} {'t+ (s)':>10} ", style="dim")
         head.append(f"client {client}", cs + Style(bold=True))
         pad = lane - cell_len(f"client {client}") - cell_len(f"server {server}")
         head.append(" " * max(1, pad))
@@ -398,21 +425,43 @@ class LadderScreen(TitledScreen):
         lines = [head, Text(" " * left + "│" + " " * (lane - 2) + "│", style="dim")]
         for s in self.steps:
             msg = escape_text(", ".join(s.messages))
+            if s.bad:
+                msg = "✖ " + msg
             room = lane - 4
             if cell_len(msg) > room:
                 msg = msg[:max(1, room - 1)] + "…"
             mark = {"error": "✖", "warning": "▲"}.get(self.flagged.get(s.frame, ""), " ")
-            line = Text(f"{mark}{s.frame:>6} {s.time:>10.6f} ", style=err if mark != " " else "dim")
-            style = err if s.bad else (cs if s.direction == 0 else ss)
+            line = Text(f"{mark}{s.frame:>6} {s.time:>10.6f} ", style=self.flag_style if mark != " " else "dim")
+            style = self.bad_style if s.bad else (cs if s.direction == 0 else ss)
             dashes = "─" * max(1, lane - cell_len(msg) - 3)
             if s.direction == 0:
-                line.append(f"{msg} {dashes}▶", style)
+                line.append(msg, style)
+                line.append(f" {dashes}▶", cs)
             else:
-                line.append(f"◀{dashes} {msg}", style)
+                line.append(f"◀{dashes} ", ss)
+                line.append(msg, style)
             lines.append(line)
         if len(lines) == 2:
             lines.append(Text("No messages in this stream.", style="dim"))
         return lines
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        view = self.query_one(LinesView)
+        view.cursor_lines = True
+        view.found = self.HEAD_LINES if self.steps else -1
+        view.refresh()
+
+    def selected_step(self) -> LadderStep | None:
+        i = self.query_one(LinesView).found - self.HEAD_LINES
+        return self.steps[i] if 0 <= i < len(self.steps) else None
+
+    def action_select_frame(self) -> None:
+        step = self.selected_step()
+        if step is None:
+            return
+        self.app.pop_screen()
+        self.app.jump_to_frame(step.frame)
 
 
 class GotoScreen(ModalScreen[int]):
