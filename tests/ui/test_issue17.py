@@ -253,7 +253,7 @@ async def test_messages_take_the_status_line_one_at_a_time(fake_findings):
     fake_findings["findings"] = [FakeFinding(f"k{i}", "warning", f"finding number {i}", frames=[2 + 3 * i])
                                  for i in range(5)]
     app = TlsTuiApp(S07)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await ready(app, pilot)
         app.frame_list.focus()
         for i in range(5):
@@ -435,3 +435,28 @@ async def test_decryption_is_visible_with_key_log_and_count():
         await pilot.press("K")
         await settle(pilot)
         assert "Decryption is off" in str(app.query_one("#status").render())
+
+
+async def test_a_screen_on_top_shows_one_toast_and_none_of_the_main_screens(fake_findings):
+    from textual.widgets._toast import Toast
+
+    app = TlsTuiApp(S04)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await ready(app, pilot)
+        app.frame_list.select_frame(4)
+        for _ in range(3):
+            await pilot.press("c")  # "select a field first", on the main screen
+        await settle(pilot)
+        await pilot.press("t")
+        screen = await wait_screen(app, pilot, FollowScreen)
+        await settle(pilot, 5)
+        assert not screen.query(Toast)  # the main screen's messages do not follow it there
+        for i in range(3):
+            app.notify(f"message {i}", markup=False)
+        await settle(pilot, 5)
+        toasts = list(screen.query(Toast))
+        assert len(toasts) == 1 and "message 2" in str(toasts[0].render())
+        app.notify("message 3", markup=False)
+        await settle(pilot, 5)
+        toasts = list(screen.query(Toast))
+        assert len(toasts) == 1 and "message 3" in str(toasts[0].render())

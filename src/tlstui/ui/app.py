@@ -250,6 +250,8 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         self.decryption: DecryptionSummary | None = None
         self.message: tuple[str, str] | None = None  # (text, theme colour) shown in the status line
         self._message_timer = None
+        self._toast_id = ""
+        self._toasts_pending = False
         # --follow: a file still being written (tcpdump -w) is read again whenever it grows.
         self.follow = follow and path is not None and path != "-" and os.path.isfile(path)
         self._followed_size = os.path.getsize(path) if self.follow else 0
@@ -588,8 +590,9 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
     def _on_notify(self, event) -> None:
         n = event.notification
         if not self._on_main_screen():
-            self._notifications.clear()  # one toast at a time over a follow / ladder screen
-            super()._on_notify(event)
+            self._toast_id = n.identity  # one toast at a time over a follow / ladder screen
+            self._notifications.add(n)
+            self._refresh_notifications()
             return
         self._notifications.add(n)  # kept for the record; drawn in the status line, not as a toast
         msg = n.message
@@ -615,17 +618,27 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         self._update_status()
 
     def _refresh_notifications(self) -> None:
-        if self._on_main_screen():
-            from textual.notifications import Notifications
-            from textual.widgets._toast import ToastRack
+        """Toasts: none on the main screen (its messages are in the status line); on a screen
+        on top, only the last message raised there (not the main screen's, shown already)."""
+        if not self._toasts_pending:  # a burst of messages draws once, with the last one
+            self._toasts_pending = True
+            self.call_after_refresh(self._show_toasts)
 
-            try:
-                rack = self.screen.get_child_by_type(ToastRack)
-            except Exception:
-                return
-            self.call_later(rack.show, Notifications())
+    def _show_toasts(self) -> None:
+        from textual.notifications import Notifications
+        from textual.widgets._toast import ToastRack
+
+        self._toasts_pending = False
+        try:
+            rack = self.screen.get_child_by_type(ToastRack)
+        except Exception:
             return
-        super()._refresh_notifications()
+        shown = Notifications()
+        if not self._on_main_screen():
+            for n in self._notifications:
+                if n.identity == self._toast_id:
+                    shown.add(n)
+        rack.show(shown)
 
     # --- status line --------------------------------------------------------------------
     def _set_status(self, text: Text) -> None:
