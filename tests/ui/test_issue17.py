@@ -116,6 +116,11 @@ async def test_escape_keeps_the_filter_and_the_hint_is_never_stale(fake_findings
         await wait_filter(app, pilot)
         assert app.focused is app.frame_list
         assert "applied" in str(app.filter_bar.status.render())
+        app.apply_filter_text("tls.alert_message")  # a prefix of other fields: still says "applied"
+        await wait_filter(app, pilot)
+        assert "✓ applied" in str(app.filter_bar.status.render())
+        app.apply_filter_text("tcp.flags.reset==1")
+        await wait_filter(app, pilot)
         await pilot.press("slash")
         await type_text(pilot, " or tls")
         await pilot.press("escape")
@@ -297,6 +302,11 @@ async def test_small_terminals_keep_main_keys_hex_and_summaries():
             col = table.ordered_columns[2]
             assert str(col.label) == "Summary"
             assert col.get_render_width(table) >= min(len(summary), 40), size
+            status = app.query_one("#status")
+            assert f"frame {app.frame_list.selected}" in str(status.render())
+            assert "analysing" not in str(status.render())
+            # Nothing in the status line is cut off: it fits its width.
+            assert len(str(status.render())) <= status.content_region.width, size
             if size == (160, 48):
                 assert app.tree_pane.size.height >= 19  # was 17: the details get 3/5 of the rows
 
@@ -431,7 +441,8 @@ async def test_decryption_is_visible_with_key_log_and_count():
     app = TlsTuiApp(S07)  # no key log: no sign, and K says why
     async with app.run_test(size=(160, 48)) as pilot:
         await ready(app, pilot)
-        assert app.decryption is None and "decrypted" not in str(app.query_one("#status").render())
+        status = str(app.query_one("#status").render())
+        assert app.decryption is None and "decrypted" not in status and "analysing" not in status
         await pilot.press("K")
         await settle(pilot)
         assert "Decryption is off" in str(app.query_one("#status").render())

@@ -659,6 +659,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         if s is None:
             return
         t = Text()
+        narrow = self.size.width < 120  # 80 and 100 columns: the short forms, frame N in sight
         t.append(escape_text(self.display_name), "bold")
         t.append(f"  {len(s):,} frames")
         if self.follow:
@@ -675,15 +676,17 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         if not self.index_complete:
             t.append("  indexing…", theme_style(self, "warning"))
         elif self.analysis_seconds is not None:
-            t.append(f"  analysed in {self.analysis_seconds:.1f}s", "dim")
-        if self.decryption is not None:
-            d = self.decryption
-            t.append("  🔑 " + escape_text(d.short()),
-                     theme_style(self, "success" if d.decrypted else "warning"))
+            if not narrow:
+                t.append(f"  analysed in {self.analysis_seconds:.1f}s", "dim")
         elif total:
             pct = 100 * done // total
             bar = "█" * (pct // 10) + "░" * (10 - pct // 10)
-            t.append(f"  analysing {bar} {pct}%", theme_style(self, "warning"))
+            t.append(f"  analysing {bar} {pct}%" if not narrow else f"  analysing {pct}%",
+                     theme_style(self, "warning"))
+        if self.decryption is not None:
+            d = self.decryption
+            t.append("  🔑 " + escape_text(d.short() if not narrow else f"{d.decrypted}/{d.connections}"),
+                     theme_style(self, "success" if d.decrypted else "warning"))
         if self.analysis_done.is_set():
             counts = {k: sum(1 for f in self.findings if f.severity == k) for k in ("error", "warning", "note")}
             if self.findings:

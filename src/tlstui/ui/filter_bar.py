@@ -205,7 +205,7 @@ class FilterBar(Vertical):
         self.completing = False  # the candidate list is open
         self._comp_start = 0
         self._comp_names: list[str] = []
-        self._filled: str | None = None
+        self._filled: set[str] = set()
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -241,11 +241,11 @@ class FilterBar(Vertical):
         h = (0 if step > 0 else n - 1) if h is None else (h + step) % n
         ol.highlighted = h
         self.input.replace_word(self._comp_start, self._comp_names[h])
-        self._filled = self.input.value  # the Changed message comes later: not typing
+        self._filled.add(self.input.value)  # its Changed message comes later (keys may be quicker): not typing
 
     def close_completion(self) -> None:
         self.completing = False
-        self._filled = None
+        self._filled = set()
         self.completions.remove_class("-open")
         self.validate_text(self.input.value)
 
@@ -270,7 +270,7 @@ class FilterBar(Vertical):
     def _changed(self, event: Input.Changed) -> None:
         inp = self.input
         if self.completing:
-            if event.value == self._filled:
+            if event.value in self._filled:
                 return
             # Typing on: the list follows the word (and closes when nothing completes it).
             word = last_word(event.value[:inp.cursor_position])
@@ -293,6 +293,9 @@ class FilterBar(Vertical):
         cur = inp.cursor_position if inp.cursor_position <= len(value) else len(value)
         word = last_word(value[:cur])
         names = field_candidates(word, limit=8) if word else []
+        if err is None and value.strip() and value.strip() == self.applied.strip():
+            self.status.update(self.hint(value), layout=False)  # what is applied, first
+            return
         if err is not None and names and names != [word] and err.column >= cur - len(word):
             # Still typing a field name: completions help more than "not a field".
             self._show_completions(names)
