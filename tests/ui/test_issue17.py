@@ -152,7 +152,7 @@ async def _tree_line(app, pilot, name: str):
     raise AssertionError(f"no {name} in the tree")
 
 
-async def test_mismatch_evidence_is_visible_and_frame_references_are_links(fake_findings):
+async def test_mismatch_evidence_is_visible_and_frame_references_are_links():
     from tlstui.ui.screens import CompareScreen
 
     app = TlsTuiApp(S12A)
@@ -163,6 +163,10 @@ async def test_mismatch_evidence_is_visible_and_frame_references_are_links(fake_
         assert app.current_tree.number == 35
         tree = app.tree_pane
         tree.focus()
+        # Expanding everything (e) with the findings' frame links in the tree (crashed once).
+        await pilot.press("e")
+        await settle(pilot)
+        assert any(type(tree.get_node_at_line(i).data).__name__ == "FrameLink" for i in range(tree.last_line + 1))
         # "First differing byte": the hex pane marks the 16 differing bytes and scrolls to them.
         line = await _tree_line(app, pilot, "tlstui.tcp.retransmission_mismatch.first_diff_offset")
         tree.cursor_line = line

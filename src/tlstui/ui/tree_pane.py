@@ -186,7 +186,7 @@ class ProtoTree(Tree[Field]):
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
         self._populate(event.node)
-        if not self._restoring and event.node.data is not None:
+        if not self._restoring and isinstance(event.node.data, Field):
             self.expanded_keys.add(field_key(event.node.data))
 
     @property
