@@ -36,8 +36,8 @@ def frame_link(data) -> int | None:
     """The frame a tree line refers to (Enter jumps there), or None."""
     if isinstance(data, FrameLink):
         return data.frame
-    if isinstance(data, Field) and data.name and isinstance(data.value, int) and data.value > 0 \
-            and not isinstance(data.value, bool):
+    if isinstance(data, Field) and data.name and data.name != "frame.number" and isinstance(data.value, int) \
+            and data.value > 0 and not isinstance(data.value, bool):
         spec = REGISTRY.get(data.name)
         if spec is not None and spec.ftype is FieldType.FRAMENUM:
             return data.value
