@@ -32,6 +32,11 @@ async def test_follow_tcp_marks_directions_counts_bytes_and_searches(fake_findin
         client = next(l for l in view.lines if l.plain.startswith("▶"))
         server = next(l for l in view.lines if l.plain.startswith("◀"))
         assert client.style != server.style and client.style.color != server.style.color
+        # ... and on screen: the drawn cells carry the two directions' colours.
+        ci, si = view.lines.index(client), view.lines.index(server)
+        drawn = [{seg.style.color for seg in view.render_line(i - round(view.scroll_y)) if seg.text.strip()}
+                 for i in (ci, si)]
+        assert client.style.color in drawn[0] and server.style.color in drawn[1]
         # Search: / opens the search line, Enter finds and highlights, n goes on.
         import re
 

@@ -133,8 +133,11 @@ class LinesView(ScrollView, can_focus=True):
                 if self.cursor_lines:
                     line.stylize(Style(reverse=True))
             segs = list(line.render(self.app.console))
-            strip = Strip([Segment(s.text.replace("\n", ""), self.rich_style + s.style if s.style else
-                                   self.rich_style) for s in segs])
+            # Text.render leaves a line's own style off the segments when it has no spans (the
+            # follow screen's direction colours were lost that way): put it under every segment.
+            base = self.rich_style + self.app.console.get_style(line.style) if line.style else self.rich_style
+            strip = Strip([Segment(s.text.replace("\n", ""), base + s.style if s.style else base)
+                           for s in segs])
             self._cache[key] = strip
         x = round(self.scroll_x)
         return strip.crop(x, x + width).extend_cell_length(width, self.rich_style)
