@@ -324,8 +324,10 @@ def _quic_version(v: int, name_of) -> str:  # noqa: ANN001
 def _quic_connections(ctx: Context, sums: _Sums) -> list[Connection]:
     """One record per QUIC connection the QUIC analyzer tracked (``quic.connection.Tracker.all``).
 
-    What QUIC cannot tell without more from the QUIC layer: the handshake's frames (so no
-    duration), the certificate (always encrypted), and the negotiated TLS version (always 1.3:
+    The handshake runs from the client's first Initial to its first 1-RTT (short header) packet,
+    which it sends only after its Finished ("client_encrypted", as TLS 1.3 without keys).  Not
+    known here: the certificate (in encrypted Handshake packets; the QUIC layer keeps no chain yet
+    -- a hook for when ``quic.connection.Connection`` does), and the TLS version (always 1.3:
     ``version`` names the QUIC version instead)."""
     quic = getattr(ctx.tls, "quic", None)
     tracker = getattr(quic, "tracker", None)
@@ -333,6 +335,7 @@ def _quic_connections(ctx: Context, sums: _Sums) -> list[Connection]:
     if not conns:
         return []
     per: dict[int, list[int]] = {c.number: [0, 0, 0, 0] for c in conns}  # frames c->s, s->c, bytes c->s, s->c
+    client_short: dict[int, int] = {}  # the client's first 1-RTT (short header) packet
     for frame, dg in quic.datagrams.items():
         p = per.get(dg.conn)
         if p is None or frame > len(sums.orig_len):
@@ -340,6 +343,8 @@ def _quic_connections(ctx: Context, sums: _Sums) -> list[Connection]:
         side = 1 if dg.from_server else 0
         p[side] += 1
         p[2 + side] += int(sums.orig_len[frame - 1])
+        if not side and any(pk.kind == "short" for pk in dg.packets) and frame < client_short.get(dg.conn, 1 << 62):
+            client_short[dg.conn] = frame
     from ..quic.names import transport_error_name
     from ..quic.versions import version_name as quic_version_name
 
@@ -350,7 +355,10 @@ def _quic_connections(ctx: Context, sums: _Sums) -> list[Connection]:
             continue
         cdir = c.client_dir if c.client_dir in (0, 1) else 0
         who = {0: "client", 1: "server"}  # QUIC numbers sides client 0, server 1
-        done = bool(c.handshake_done or (c.client_finished and c.server_finished))
+        # The client sends 1-RTT packets only once it has sent its Finished: without keys, its
+        # first short-header packet is where the handshake is known to be complete.
+        hs_end = client_short.get(c.number)
+        done = bool(c.handshake_done or (c.client_finished and c.server_finished) or hs_end)
         state = "complete" if done else "incomplete"
         end: dict
         if c.closes:
@@ -388,8 +396,9 @@ def _quic_connections(ctx: Context, sums: _Sums) -> list[Connection]:
             cipher=CIPHER_SUITES.get(c.cipher, f"0x{c.cipher:04x}") if c.cipher is not None else None,
             alpn=escape_text(c.alpn) if c.alpn else None, resumed=None,
             cert_subject=None, cert_issuer=None, cert_not_after=None, cert_sha256=None,
-            handshake=state, handshake_start_frame=first or None, handshake_end_frame=None, handshake_end=None,
-            handshake_duration=None, first_frame=first, last_frame=last,
+            handshake=state, handshake_start_frame=first or None, handshake_end_frame=hs_end,
+            handshake_end="client_encrypted" if hs_end else None, handshake_duration=sums.span(first, hs_end),
+            first_frame=first, last_frame=last,
             start_time=sums.time(first) or 0.0, end_time=sums.time(last) or 0.0,
             frames_client_to_server=p[0], frames_server_to_client=p[1],
             bytes_client_to_server=p[2], bytes_server_to_client=p[3], quic_connection=c.number, **end))

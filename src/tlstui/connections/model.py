@@ -41,7 +41,8 @@ class Connection:
     the Finished is the first encrypted handshake record after ChangeCipherSpec, and TLS 1.3 when
     the key log opened them); with "client_encrypted", the client's first encrypted record after
     the ServerHello (TLS 1.3 without keys: that record carries the client's Finished, which ends
-    the handshake, so the duration is ClientHello -> client Finished as the capture point saw it).
+    the handshake, so the duration is ClientHello -> client Finished as the capture point saw it;
+    QUIC: from the client's first Initial to its first 1-RTT packet, sent after its Finished).
     None when the handshake was not seen from its ClientHello or did not complete.
 
     Ending: ``outcome`` is one of OUTCOMES, decided in this order --

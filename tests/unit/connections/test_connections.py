@@ -318,7 +318,19 @@ def test_quic_connections():
     assert a.client == "192.0.2.10:50001" and a.server == "198.51.100.20:443"
     assert (b.outcome, b.alert, b.alert_code, b.outcome_by) == ("alert", "handshake_failure", 40, "server")
     assert b.handshake == "incomplete" and b.end_frame is not None
-    assert all(c.handshake_duration is None for c in quic)  # QUIC does not keep the handshake's frames
+    # the handshake: from the client's first Initial to its first 1-RTT (short header) packet
+    dg = s.tls.quic.datagrams
+    short = min(f for f, d in dg.items() if d.conn == 0 and not d.from_server
+                and any(p.kind == "short" for p in d.packets))
+    assert (a.handshake, a.handshake_start_frame, a.handshake_end_frame, a.handshake_end) == (
+        "complete", 1, short, "client_encrypted")
+    t = s.capture.index.time_ns
+    assert a.handshake_duration == pytest.approx((t[short - 1] - t[0]) / 1e9)
+    assert b.handshake_duration is None and b.handshake_end_frame is None
+    # without keys the same: the short-header packet is visible, its content is not
+    (a2, b2, _) = [c for c in connections(open_session(DATA / "quic_crafted.pcap")) if c.protocol == "quic"]
+    assert (a2.handshake, a2.handshake_end_frame, a2.outcome) == ("complete", short, "open")
+    assert (b2.outcome, b2.alert) == ("alert", "handshake_failure")  # the Initial's CONNECTION_CLOSE is readable
     assert sum(c.frames for c in quic) == len([f for f in range(1, len(s) + 1) if s.tls.quic.has_quic(f)
                                                and s.tls.quic.datagrams[f].conn is not None])
 
