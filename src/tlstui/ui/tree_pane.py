@@ -104,8 +104,8 @@ class ProtoTree(Tree[Field]):
                     continue
                 node = head.add(label, data=None, expand=True)
                 for n in others:
-                    node.add_leaf(Text.assemble(("→ ", "dim"), (f"frame {n}", LINK_STYLE),
-                                                ("  (Enter: go there, Backspace: back)", "dim")), data=FrameLink(n))
+                    node.add_leaf(Text.assemble(("→ ", "dim"), (f"frame {n}", LINK_STYLE), ("  ⏎", "dim")),
+                                  data=FrameLink(n))
         for layer in tree.layers:
             if not layer.hidden:
                 self._add(self.root, layer, findings)
