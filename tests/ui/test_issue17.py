@@ -523,3 +523,15 @@ async def test_mouse_clicks_rows_nodes_bytes_findings_and_wheels():
             await settle(pilot, 5)
             f2 = app.findings[1]
             assert fl.selected in f2.frames
+
+
+async def test_a_long_capture_name_leaves_frame_n_in_the_status_at_80_columns(fake_findings):
+    app = TlsTuiApp(S04, display_name="ja4_chrome-cloudflare-quic-with-secrets-and-more.pcapng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        app.frame_list.select_frame(7)
+        await settle(pilot, 5)
+        status = app.query_one("#status")
+        text = str(status.render())
+        assert "frame 7" in text and len(text) <= status.content_region.width
+        assert text.startswith("ja4_chrome-cloudf") and "…" in text

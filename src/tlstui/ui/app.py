@@ -660,7 +660,11 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
             return
         t = Text()
         narrow = self.size.width < 120  # 80 and 100 columns: the short forms, frame N in sight
-        t.append(escape_text(self.display_name), "bold")
+        name = escape_text(self.display_name)
+        room = max(16, self.size.width // 4)
+        if narrow and len(name) > room:
+            name = name[:room - 1] + "…"
+        t.append(name, "bold")
         t.append(f"  {len(s):,} frames")
         if self.follow:
             t.append("  following" + (" (re-reading…)" if self._follow_busy else ""), theme_style(self, "accent"))
