@@ -21,7 +21,7 @@ from .dissect.transport import StreamContext
 from .dissect.tree import FrameTree
 from .field import Field
 from .limits import Limits
-from .tcp.conversations import ConversationTracker, window_shift
+from .tcp.conversations import ConversationTracker, client_side, window_shift
 from .tcp.reassembly import Reassembler
 
 from .tcp import offload
@@ -394,9 +394,21 @@ class Session:
             tcpa.finish()
         if tls and hasattr(tls, "finish"):
             tls.finish()
+        if tls is not None:
+            self._guess_clients()
         self.finished = True
         with self._lock:
             self._trees.clear()
+
+    def _guess_clients(self) -> None:
+        """Streams whose hellos were not captured: which side is the client (tcp.conversations)."""
+        conv = self.conv
+        for (kind, number), info in self.tls.streams().items():
+            if info.client_direction is not None:
+                continue
+            streams = conv.tcp_streams if kind == "tcp" else conv.udp_streams
+            if 0 <= number < len(streams):
+                info.guessed_client_direction = client_side(streams[number])
 
     # --- per-frame answers for the dissector (dissect.frame.FrameSource) -------------------
     def stream_context(self, number: int) -> StreamContext:

@@ -21,6 +21,7 @@ from ..findings.context import Context, fmt_addr
 from ..findings.tlsinfo import close_evidence, fatal_alerts, handshake_done, handshake_started, is_tls13, \
     tls13_rejection
 from ..safe_text import escape_text
+from ..tcp.conversations import client_side
 from ..tls.names import CIPHER_SUITES, VERSION_NAMES, version_name
 from .model import Connection, ConnectionTable
 
@@ -136,12 +137,11 @@ def _streams_kept(session, mask: np.ndarray) -> set[tuple[str, int]]:  # noqa: A
 def guess_client(ctx: Context, kind: str, stream: int, eps) -> int:  # noqa: ANN001
     """No hello seen: the first-seen sender when both SYNs were seen (it sent the SYN), else the
     side with the higher port (servers listen on the lower one), else the first-seen sender."""
-    if kind == "tcp":
-        ts = ctx.tcp_stream(stream)
-        if ts is not None and ts.saw_syn[0] and ts.saw_syn[1]:
-            return 0
+    st = ctx.tcp_stream(stream) if kind == "tcp" else None
+    if st is not None:
+        return client_side(st)
     p0, p1 = eps[0][1], eps[1][1]
-    return 1 if p1 > p0 else 0
+    return 1 if p1 > p0 else 0  # client_side's port rule
 
 
 def _version(st) -> str | None:  # noqa: ANN001

@@ -13,7 +13,10 @@ def is_tls13(st) -> bool:
 
 
 def client_dir(st) -> int:
-    return st.client_direction if st.client_direction in (0, 1) else 0
+    """The client's direction: from the hellos, else as the pass guessed it (SYN, ports)."""
+    if st.client_direction in (0, 1):
+        return st.client_direction
+    return getattr(st, "guessed_client_direction", 0)
 
 
 def server_dir(st) -> int:

@@ -45,6 +45,15 @@ def window_shift(st: TcpStream, d: int) -> int:
     return ws[d]
 
 
+def client_side(st) -> int:  # noqa: ANN001 - a TcpStream or a UdpStream
+    """Which direction is the client's when no hello says so: the first-seen sender if both SYNs
+    were seen (it sent the SYN), else the side with the higher port (servers listen on the lower)."""
+    saw_syn = getattr(st, "saw_syn", None)
+    if saw_syn is not None and saw_syn[0] and saw_syn[1]:
+        return 0
+    return 1 if st.peer[1] > st.addr[1] else 0
+
+
 @dataclass(slots=True)
 class UdpStream:
     number: int

@@ -107,6 +107,9 @@ class StreamTls:
     stream: int
     dtls: bool = False
     client_direction: int | None = None
+    # With no hello seen: the side guessed to be the client (the pass sets it from the SYN or the
+    # ports, tcp.conversations.client_side), so that "client" and "server" are never swapped.
+    guessed_client_direction: int = 0
     client_hellos: list[HelloInfo] = field(default_factory=list)
     server_hellos: list[HelloInfo] = field(default_factory=list)
     version: int | None = None  # negotiated (supported_versions, else ServerHello.version, else records)
