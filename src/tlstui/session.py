@@ -18,6 +18,7 @@ from .dissect.clear import TREE_PROTOCOLS, CaptureFacts, ClearStreams, Tee
 from .dissect.extract import extract
 from .dissect.frame import dissect_frame
 from .dissect.transport import StreamContext
+from .dissect.tunnel import PROTOCOLS as TUNNEL_PROTOCOLS
 from .dissect.tree import FrameTree
 from .field import Field
 from .limits import Limits
@@ -34,7 +35,7 @@ from .tls.decrypt import CaptureDecryption  # also registers the http fields
 
 ProgressCallback = Callable[[int, int], None]
 # Fields that the conversation pass alone can answer (no TCP analysis, reassembly or TLS).
-_LOWER_PROTOCOLS = {"frame", "eth", "vlan", "sll", "null", "ip", "ipv6", "tcp", "udp", "data"}
+_LOWER_PROTOCOLS = {"frame", "eth", "vlan", "sll", "null", "chdlc", "ip", "ipv6", "tcp", "udp", "data"} | TUNNEL_PROTOCOLS
 _UPPER_TCP = ("tcp.analysis", "tcp.segment", "tcp.reassembled", "tcp.pdu")
 # Names any layer may produce; every other protocol comes only from the TLS/DTLS/HTTP layers.
 _SHARED_PROTOCOLS = {"_ws", "tlstui"}
@@ -429,6 +430,10 @@ class Session:
                 time_delta=(times[i] - times[prev - 1]) / 1e9 if prev else 0.0,
                 ack_base=st.base_seq[1 - d] if st.base_seq[1 - d] >= 0 else 0)
         return StreamContext(stream=conv.udp_stream[i])
+
+    def outer_udp_streams(self, number: int) -> tuple[int, ...]:
+        """udp.stream of the tunnels' UDP datagrams around the frame's own TCP/UDP, outermost first."""
+        return self.conv.outer_udp.get(number - 1, ())
 
     def upper_layers(self, number: int, data: bytes) -> tuple[list[Field], dict[str, bytes]]:
         if self.tls is None or not self.finished:

@@ -14,6 +14,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..dissect.fast import TUNNELLED
+from ..dissect.tunnel import PROTOCOLS as TUNNEL_PROTOCOLS
 from .column import Column, as_array
 
 ProgressFn = Callable[[int, int], None]
@@ -70,12 +72,18 @@ def stream_column(session, name: str) -> Column | None:
         sel = (arr >= 0) & (_np(conv.tcp_stream, np.int32)[:n] < 0)
     frames = np.nonzero(sel)[0].astype(np.int64) + 1
     values = arr[sel].astype(np.int64)
+    keys = np.full(len(frames), 16, dtype=np.int64)  # the order of a frame's occurrences: its tree's
     facts = getattr(session, "clear_facts", None)
     quoted = facts.quoted_streams(6 if name == "tcp.stream" else 17) if facts is not None else []
-    if quoted:  # the stream an ICMP error quotes (dissect/clear.py), as tshark numbers it
-        qf, qv = np.asarray(quoted, dtype=np.int64).T
-        order = np.argsort(np.concatenate((frames, qf)), kind="stable")
-        frames, values = np.concatenate((frames, qf))[order], np.concatenate((values, qv))[order]
+    extra = [(f, 32, v) for f, v in quoted]  # the stream an ICMP error quotes (dissect/clear.py), as tshark numbers it
+    if name == "udp.stream":  # the UDP datagrams of tunnels around the frame's own transport, before it
+        outer = getattr(conv, "outer_udp", {})
+        extra += [(i + 1, k, v) for i in sorted(outer) if i < n for k, v in enumerate(outer[i])]
+    if extra:
+        ef, ek, ev = np.asarray(extra, dtype=np.int64).reshape(-1, 3).T
+        frames, keys, values = np.concatenate((frames, ef)), np.concatenate((keys, ek)), np.concatenate((values, ev))
+        order = np.lexsort((keys, frames))
+        frames, values = frames[order], values[order]
     return Column(name, n, frames, values)
 
 
@@ -150,7 +158,7 @@ def header_column(session, name: str, progress: ProgressFn | None = None) -> Col
         return None
     t, s = transport_columns(session)
     n = len(session)
-    sel = _LAYER_TEST[rule.layer](t, s)
+    sel = _LAYER_TEST[rule.layer](t, s) & ((t.tunnel & TUNNELLED) == 0)
     if rule.when is not None:
         sel &= np.asarray(rule.when(t, s), dtype=bool)
     rows = np.nonzero(sel)[0]
@@ -171,7 +179,8 @@ def header_column(session, name: str, progress: ProgressFn | None = None) -> Col
         frames_parts.append(rows + 1)
         values_parts.append(vals)
         order_parts.append(np.full(len(rows), k, dtype=np.int64))
-    other = np.nonzero(t.proto == 0)[0] + 1  # no transport: the extractor sends these to the tree
+    # No transport, or inside a tunnel (outer headers' occurrences too): the extractor sends these to the tree.
+    other = np.nonzero((t.proto == 0) | ((t.tunnel & TUNNELLED) != 0))[0] + 1
     if len(other):
         view = session.view
         of, ov = [], []
@@ -239,7 +248,13 @@ def candidates(session, name: str) -> np.ndarray | None:
     if head == "udp":
         us = _np(conv.udp_stream, np.int32)[:n]
         ts = _np(conv.tcp_stream, np.int32)[:n]
-        return np.nonzero((us >= 0) & (ts < 0))[0].astype(np.int64) + 1
+        sel = (us >= 0) & (ts < 0)
+        outer = [i for i in getattr(conv, "outer_udp", {}) if i < n]  # a tunnel's UDP around the frame's TCP/UDP
+        sel[outer] = True
+        return np.nonzero(sel)[0].astype(np.int64) + 1
+    if head in TUNNEL_PROTOCOLS:  # frames inside tunnels, and those with no transport a tunnel may carry
+        t, _ = transport_columns(session, with_streams=False)
+        return np.nonzero((t.tunnel != 0) | (t.proto == 0))[0].astype(np.int64) + 1
     return None
 
 

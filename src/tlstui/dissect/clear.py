@@ -538,7 +538,14 @@ class CaptureFacts:
         n = min(len(self.s), len(conv.tcp_stream))
         ts = np.frombuffer(conv.tcp_stream, dtype=np.int32)[:n] if n else np.zeros(0, np.int32)
         us = np.frombuffer(conv.udp_stream, dtype=np.int32)[:n] if n else np.zeros(0, np.int32)
-        return (np.nonzero((ts < 0) & (us < 0))[0] + 1).tolist()
+        sel = (ts < 0) & (us < 0)
+        # A tunnel's UDP (VXLAN, GTP-U...) may carry ICMP or ARP: its frames are read too.
+        from .encap import udp_tunnel_port
+
+        tunnels = [st.number for st in conv.udp_streams if udp_tunnel_port(st.addr[1], st.peer[1])]
+        if tunnels:
+            sel |= (ts < 0) & np.isin(us, tunnels)
+        return (np.nonzero(sel)[0] + 1).tolist()
 
     def _scan(self) -> None:
         from . import arp as arpmod
@@ -561,9 +568,9 @@ class CaptureFacts:
                     if p is not None:
                         arps.append((number, p))
                     continue
-                got = icmp.locate(data, off, n, lt)
-                if got is not None and not got.tunnelled:
-                    raw = self._icmp_bytes(data, pos, off + n, etype)
+                got = icmp.locate(data, off, n, lt)  # inside tunnels too: at the innermost IP header
+                if got is not None:
+                    raw = self._icmp_bytes(data, got.ip_off, off + n, fast.ETH_IPV4 if got.version == 4 else fast.ETH_IPV6)
                     if raw is not None:
                         echoes.append((number, idx.time_ns[i], got.version, got.src, got.dst, raw))
                         if got.message.quoted is not None:
@@ -776,7 +783,12 @@ def candidate_frames(session, head: str):  # noqa: ANN001 - a Session
     if head == "http":  # plain HTTP over TCP, SSDP over UDP
         return np.union1d(tcp_frames, udp).astype(np.int64)
     if head in ("icmp", "icmpv6", "arp"):
-        return np.nonzero(none)[0].astype(np.int64) + 1
+        from ..columns.build import transport_columns
+        from .fast import CARRIER
+
+        # and inside a tunnel whose UDP is the frame's only transport (VXLAN carrying ARP...)
+        t, _ = transport_columns(session, with_streams=False)
+        return np.nonzero(none | ((np.asarray(t.tunnel)[:n] & CARRIER) != 0))[0].astype(np.int64) + 1
     on_udp = (us >= 0) & (ts < 0)
     if head in ("dns", "mdns", "llmnr"):
         try:

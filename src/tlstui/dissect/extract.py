@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple, Protocol
 
 from ..field import Field
-from .fast import Transport
+from .fast import TUNNELLED, Transport
 
 Extractor = Callable[["FactsSource"], "list[Field] | None"]
 
@@ -244,8 +244,8 @@ def maximum(a: Any, b: Any) -> Any:
 def _rule_extractor(rule: Rule) -> Extractor:
     def get(v: FactsSource) -> list[Field]:
         t = v.transport()
-        if t is None:
-            raise _NotHere
+        if t is None or t.tunnel & TUNNELLED:
+            raise _NotHere  # no transport, or a tunnel: the tree has the outer headers' occurrences too
         s = _FrameFacts(v)
         if not _layer_matches(rule.layer, t, s):
             return []

@@ -9,6 +9,8 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
+from . import encap
+
 # Link types (https://www.tcpdump.org/linktypes.html)
 LINKTYPE_NULL = 0
 LINKTYPE_ETHERNET = 1
@@ -19,10 +21,13 @@ LINKTYPE_LINUX_SLL = 113
 LINKTYPE_IPV4 = 228
 LINKTYPE_IPV6 = 229
 LINKTYPE_LINUX_SLL2 = 276
+LINKTYPE_CHDLC = 104  # Cisco HDLC: address, control, then an ethertype
 
 ETH_IPV4, ETH_IPV6, ETH_VLAN, ETH_QINQ, ETH_VLAN_OLD = 0x0800, 0x86DD, 0x8100, 0x88A8, 0x9100
 VLAN_TYPES = (ETH_VLAN, ETH_QINQ, ETH_VLAN_OLD)
 BSD_AF_INET6 = (24, 28, 30)  # AF_INET6 differs between BSDs
+
+TUNNELLED, CARRIER = 1, 2
 
 _u16 = struct.Struct(">H").unpack_from
 _ipv4 = struct.Struct(">BBHHHBBH4s4s").unpack_from
@@ -49,6 +54,10 @@ def network_offset(data, off: int, end: int, linktype: int) -> tuple[int, int]:
         if off + 20 > end:
             return 0, -1
         return _u16(data, off)[0], off + 20
+    if linktype == LINKTYPE_CHDLC:
+        if off + 4 > end:
+            return 0, -1
+        return _u16(data, off + 2)[0], off + 4
     if linktype in (LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6) or linktype in LINKTYPE_RAW_ALT:
         if off >= end:
             return 0, -1
@@ -90,6 +99,12 @@ class Transport(NamedTuple):
     tcp_hdr_len: int
     ip_off: int = 0  # offset of the IP header in the frame buffer
     ip_version: int = 4
+    # Tunnels (dissect/encap.py): TUNNELLED when this TCP/UDP travels inside encapsulations (the
+    # tree then holds outer headers too: more ip.src, eth.src... occurrences), CARRIER when this is
+    # a tunnel's own UDP and nothing inside is TCP or UDP (its payload is the tunnel's, no
+    # application's).  ``outer``: the UDP datagrams of the tunnels around this one, outermost first.
+    tunnel: int = 0
+    outer: tuple = ()
 
     # The addresses as ``TransportColumns`` holds them, so one expression reads either.
     @property
@@ -138,10 +153,104 @@ def parse_transport(data, off: int, cap_len: int, linktype: int, orig_len: int =
 
 def parse_transport_general(data, off: int, end: int, linktype: int, wire_end: int = 0) -> Transport | None:
     """``parse_transport`` for every link type and header layout (``end``: where the captured bytes
-    stop, ``wire_end``: where the frame stops on the wire, 0 if unknown)."""
+    stop, ``wire_end``: where the frame stops on the wire, 0 if unknown).
+
+    Tunnels are followed to the innermost TCP/UDP (dissect/encap.py decides where each inner
+    packet starts, for the tree too): IP in IP, GRE (with ERSPAN and Ethernet bridging), MPLS, and
+    UDP to VXLAN, Geneve, GTP-U and Teredo; the UDP datagrams passed on the way are in ``outer``."""
+    return _walk(data, off, end, linktype, wire_end)[0]
+
+
+def innermost_ip(data, off: int, cap_len: int, linktype: int, orig_len: int = 0) -> tuple[int, int, int, int] | None:
+    """(ethertype, offset, end on the wire, ``Transport.tunnel`` flags) of a frame's innermost IP
+    header, tunnels followed as ``parse_transport`` follows them (ICMP inside a tunnel), or None."""
+    _t, etype, pos, ip_end, tunnel = _walk(data, off, off + cap_len, linktype,
+                                           off + max(orig_len, cap_len) if orig_len else 0)
+    return (etype, pos, ip_end, tunnel) if pos >= 0 else None
+
+
+def _walk(data, off: int, end: int, linktype: int, wire_end: int):  # noqa: ANN202 - a plain tuple
+    """The walk of ``parse_transport_general``: (its Transport or None, and the ethertype, offset
+    and datagram end of the last IP header it read (-1 if none), and the tunnel flags)."""
+    last_etype, last_pos, last_end = 0, -1, 0
     etype, pos = network_offset(data, off, end, linktype)
-    if pos < 0:
-        return None
+    outer: list[Transport] = []
+    tunnel = 0
+    for depth in range(encap.MAX_DEPTH + 1):
+        if pos < 0:
+            break
+        if etype in encap.MPLS_TYPES:
+            tunnel = TUNNELLED
+            kind, pos = encap.mpls(data, pos, end)
+            etype = ETH_IPV4 if kind == encap.IPV4 else ETH_IPV6 if kind == encap.IPV6 else 0
+            continue
+        got = _ip_header(data, pos, end, wire_end, etype)
+        if got is None:
+            break
+        proto, l4, ip_end, src, dst, ttl, ip_id, fragment = got
+        last_etype, last_pos, last_end = etype, pos, ip_end
+        follow = depth < encap.MAX_DEPTH and not fragment
+        version = 4 if ip_id >= 0 else 6
+        if proto in (4, 41) and follow:
+            tunnel, etype, pos, wire_end = TUNNELLED, ETH_IPV4 if proto == 4 else ETH_IPV6, l4, ip_end
+            continue
+        if proto == 47 and follow:
+            tunnel = TUNNELLED
+            lim = min(end, ip_end)
+            etype, pos = _inner_network(data, *encap.gre(data, l4, lim), lim)
+            wire_end = ip_end
+            continue
+        if proto == 6:
+            if l4 + 20 > end:
+                break
+            sport, dport, seq, ack, doff, flags, window, _sum, _urg = _tcp(data, l4)
+            hl = (doff >> 4) * 4
+            if hl < 20:
+                break
+            flags |= (doff & 0x0F) << 8  # AE and reserved bits
+            return Transport(6, src, dst, sport, dport, ttl, ip_id, l4, l4 + hl, max(0, ip_end - l4 - hl), seq, ack,
+                             flags, window, hl, pos, version, tunnel, tuple(outer)), etype, pos, ip_end, tunnel
+        if proto == 17:
+            if l4 + 8 > end:
+                break
+            sport, dport, ulen, _sum = _udp(data, l4)
+            t = Transport(17, src, dst, sport, dport, ttl, ip_id, l4, l4 + 8, max(0, ulen - 8), 0, 0, 0, 0, 0, pos,
+                          version, tunnel, tuple(outer))
+            port = encap.udp_tunnel_port(sport, dport) if follow else 0
+            if not port:
+                return t, etype, pos, ip_end, tunnel
+            udp_end = min(ip_end, l4 + ulen) if ulen >= 8 else ip_end
+            lim = min(end, udp_end)
+            kind, inner = encap.UDP_FOLLOW[port](data, l4 + 8, lim)
+            if kind == encap.NONE:
+                return t._replace(tunnel=tunnel | CARRIER), etype, pos, ip_end, tunnel | CARRIER
+            outer.append(t)
+            tunnel = TUNNELLED
+            etype, pos = _inner_network(data, kind, inner, lim)
+            wire_end = udp_end
+            continue
+        break
+    if outer:  # a tunnel's UDP whose inner packet holds no TCP or UDP: the frame's transport is that UDP
+        carrier = outer.pop()
+        return carrier._replace(tunnel=TUNNELLED | CARRIER, outer=tuple(outer)), last_etype, last_pos, last_end, \
+            TUNNELLED | CARRIER
+    return None, last_etype, last_pos, last_end, tunnel
+
+
+def _inner_network(data, kind: int, pos: int, end: int) -> tuple[int, int]:
+    """(ethertype, offset) of what a tunnel header leads to (``encap`` kinds), or (0, -1)."""
+    if kind == encap.IPV4:
+        return ETH_IPV4, pos
+    if kind == encap.IPV6:
+        return ETH_IPV6, pos
+    if kind == encap.ETHERNET:
+        return network_offset(data, pos, end, LINKTYPE_ETHERNET)
+    return 0, -1
+
+
+def _ip_header(data, pos: int, end: int, wire_end: int, etype: int):  # noqa: ANN202 - a plain tuple
+    """(protocol, transport offset, datagram end, src, dst, ttl, ip_id (-1: IPv6), fragment) of
+    the IP header at ``pos``, or None (not IP, cut short, a non-first fragment, a bogus length)."""
     if etype == ETH_IPV4:
         if pos + 20 > end:
             return None
@@ -149,47 +258,27 @@ def parse_transport_general(data, off: int, end: int, linktype: int, wire_end: i
         ihl = (vhl & 15) * 4
         if vhl >> 4 != 4 or ihl < 20 or frag & 0x1FFF:
             return None  # not IPv4, or a non-first fragment carries no transport header
-        l4 = pos + ihl
         if total == 0:  # TSO/GSO: the frame's own length (tshark's ip.tso_support)
             ip_end = wire_end or end
         elif total < ihl:
             return None  # tshark: "Bogus IP length", nothing above IP
         else:
             ip_end = min(pos + total, wire_end) if wire_end else pos + total
-    elif etype == ETH_IPV6:
+        return proto, pos + ihl, ip_end, src, dst, ttl, ip_id, bool(frag & 0x2000)
+    if etype == ETH_IPV6:
         if pos + 40 > end:
             return None
         plen = _u16(data, pos + 4)[0]
         proto = data[pos + 6]
         if plen == 0:
             return None  # tshark 4.0 dissects nothing above such IPv6 (Malformed Packet)
-        ttl = data[pos + 7]
-        src = bytes(data[pos + 8:pos + 24])
-        dst = bytes(data[pos + 24:pos + 40])
-        ip_id = -1
         l4 = pos + 40
         ip_end = min(l4 + plen, wire_end) if wire_end else l4 + plen
         # Skip the common extension headers (hop-by-hop, routing, destination options).
         while proto in (0, 43, 60) and l4 + 2 <= end:
             proto, l4 = data[l4], l4 + (data[l4 + 1] + 1) * 8
-    else:
-        return None
-    if proto == 6:
-        if l4 + 20 > end:
-            return None
-        sport, dport, seq, ack, doff, flags, window, _sum, _urg = _tcp(data, l4)
-        hl = (doff >> 4) * 4
-        if hl < 20:
-            return None
-        flags |= (doff & 0x0F) << 8  # AE and reserved bits
-        return Transport(6, src, dst, sport, dport, ttl, ip_id, l4, l4 + hl,
-                         max(0, ip_end - l4 - hl), seq, ack, flags, window, hl, pos, 4 if ip_id >= 0 else 6)
-    if proto == 17:
-        if l4 + 8 > end:
-            return None
-        sport, dport, ulen, _sum = _udp(data, l4)
-        return Transport(17, src, dst, sport, dport, ttl, ip_id, l4, l4 + 8,
-                         max(0, ulen - 8), 0, 0, 0, 0, 0, pos, 4 if ip_id >= 0 else 6)
+        src, dst = bytes(data[pos + 8:pos + 24]), bytes(data[pos + 24:pos + 40])
+        return proto, l4, ip_end, src, dst, data[pos + 7], -1, False
     return None
 
 
@@ -206,12 +295,14 @@ class TransportColumns:
     """Transport facts per frame (index = frame number - 1), attribute names as ``Transport``:
     ``proto`` (0 where ``parse_transport`` gives None), ``sport``, ``dport``, ``ttl``,
     ``ip_id`` (-1 for IPv6), ``l4_off``, ``payload_off``, ``payload_len``, ``seq``, ``ack``,
-    ``flags``, ``window``, ``tcp_hdr_len``, ``ip_off``, ``ip_version``; ``src4``/``dst4`` (IPv4
-    addresses as integers) and ``src6``/``dst6`` (16-byte rows, zero for IPv4)."""
+    ``flags``, ``window``, ``tcp_hdr_len``, ``ip_off``, ``ip_version``, ``tunnel``; ``src4``/``dst4``
+    (IPv4 addresses as integers) and ``src6``/``dst6`` (16-byte rows, zero for IPv4); ``outer``:
+    {row: ``Transport.outer``} for the few frames inside UDP tunnels (offsets from the frame's start)."""
 
     NAMES = ("proto", "sport", "dport", "ttl", "ip_id", "l4_off", "payload_off", "payload_len", "seq", "ack",
-             "flags", "window", "tcp_hdr_len", "ip_off", "ip_version", "src4", "dst4")
-    DTYPES = ("u1", "u2", "u2", "u1", "i4", "i4", "i4", "i8", "u4", "u4", "u2", "u2", "u1", "i4", "u1", "u4", "u4")
+             "flags", "window", "tcp_hdr_len", "ip_off", "ip_version", "src4", "dst4", "tunnel")
+    DTYPES = ("u1", "u2", "u2", "u1", "i4", "i4", "i4", "i8", "u4", "u4", "u2", "u2", "u1", "i4", "u1", "u4", "u4",
+              "u1")
 
     def __init__(self, n: int) -> None:
         import numpy as np
@@ -220,6 +311,7 @@ class TransportColumns:
             setattr(self, name, np.zeros(n, dtype=dt))
         self.src6 = np.zeros((n, 16), dtype="u1")
         self.dst6 = np.zeros((n, 16), dtype="u1")
+        self.outer: dict[int, tuple[Transport, ...]] = {}
         self.n = n
 
     def nbytes(self) -> int:
@@ -231,6 +323,10 @@ class TransportColumns:
         self.l4_off[i], self.payload_off[i], self.ip_off[i] = t.l4_off - frame_off, t.payload_off - frame_off, t.ip_off - frame_off
         self.payload_len[i], self.seq[i], self.ack[i], self.flags[i] = t.payload_len, t.seq, t.ack, t.flags
         self.window[i], self.tcp_hdr_len[i], self.ip_version[i] = t.window, t.tcp_hdr_len, t.ip_version
+        self.tunnel[i] = t.tunnel
+        if t.outer:
+            self.outer[i] = tuple(u._replace(l4_off=u.l4_off - frame_off, payload_off=u.payload_off - frame_off,
+                                             ip_off=u.ip_off - frame_off) for u in t.outer)
         if t.ip_version == 4:
             self.src4[i], self.dst4[i] = int.from_bytes(t.src, "big"), int.from_bytes(t.dst, "big")
         else:
@@ -311,6 +407,7 @@ def _bulk_chunk(buf, off, cap, lt, out: TransportColumns, lo: int, orig=None):  
     known_link = np.isin(lt, (LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW,
                               LINKTYPE_IPV4, LINKTYPE_IPV6) + LINKTYPE_RAW_ALT)
     undecided |= ~known_link  # BSD loopback and the rest: the scalar reader
+    undecided |= np.isin(etype, encap.MPLS_TYPES) & (pos >= 0)  # MPLS: the scalar walk follows it
 
     proto = np.zeros(n, dtype=np.int64)
     l4 = np.full(n, -1, dtype=np.int64)
@@ -365,6 +462,8 @@ def _bulk_chunk(buf, off, cap, lt, out: TransportColumns, lo: int, orig=None):  
     ip[idx4] = True
     ip[idx6] = True
     out.ip_off[lo:lo + n] = np.where(ip, pos - off, 0)
+    undecided |= ip & np.isin(proto, encap.IP_TUNNEL_PROTOS)  # IP in IP, GRE: the scalar walk follows them
+    ip &= ~undecided
 
     tcp = ip & (proto == 6) & (l4 + 20 <= end)
     ti = np.nonzero(tcp)[0]
@@ -395,9 +494,12 @@ def _bulk_chunk(buf, off, cap, lt, out: TransportColumns, lo: int, orig=None):  
     out.l4_off[r] = ul4 - off[ui]
     out.payload_off[r] = ul4 + 8 - off[ui]
     out.payload_len[r] = np.maximum(0, u16(ul4 + 4) - 8)
+    # UDP to a tunnel's port (VXLAN, Geneve, GTP-U, Teredo): the scalar walk follows it.
+    undecided[ui[np.isin(out.sport[r], encap.UDP_PORTS) | np.isin(out.dport[r], encap.UDP_PORTS)]] = True
     # A frame that is not TCP or UDP keeps proto 0 and the IP facts read above; clear them so
-    # that a row with proto 0 is all zeros, as ``parse_transport``'s None is.
-    none = ~undecided & (out.proto[lo:lo + n] == 0)
+    # that a row with proto 0 is all zeros, as ``parse_transport``'s None is (and the rows left to
+    # the scalar reader, which writes its own answers).
+    none = undecided | (out.proto[lo:lo + n] == 0)
     if none.any():
         rows = lo + np.nonzero(none)[0]
         for name in TransportColumns.NAMES:

@@ -13,7 +13,9 @@ from .ip import bogus_length_info, dissect_ipv4, dissect_ipv6, ipv4_text, payloa
 from .link import dissect_link, mac
 from .transport import StreamContext, dissect_tcp, dissect_udp
 from .tree import FrameTree, make
-from . import arp as arp_layer, clear, icmp as icmp_layer
+from . import arp as arp_layer, clear, icmp as icmp_layer, tunnel
+from . import encap as enc
+from .link import dissect_ethernet
 
 register("frame", T.PROTOCOL, "Frame")
 register("frame.number", T.FRAMENUM, "Frame Number")
@@ -40,9 +42,9 @@ register("_ws.col.Info", T.STRING, "Info column")
 register("_ws.short", T.PROTOCOL, "Packet size limited during capture")
 
 # Wireshark's encapsulation numbers (wtap.h) for the link types we read.
-WTAP_ENCAP = {1: 1, 113: 25, 276: 210, 101: 7, 12: 7, 14: 7, 228: 129, 229: 130, 0: 15, 108: 15}
+WTAP_ENCAP = {1: 1, 113: 25, 276: 210, 101: 7, 12: 7, 14: 7, 228: 129, 229: 130, 0: 15, 108: 15, 104: 28}
 ENCAP_NAMES = {1: "Ethernet", 25: "Linux cooked-mode capture v1", 210: "Linux cooked-mode capture v2",
-               7: "Raw IP", 129: "Raw IPv4", 130: "Raw IPv6", 15: "NULL/Loopback"}
+               7: "Raw IP", 129: "Raw IPv4", 130: "Raw IPv6", 15: "NULL/Loopback", 28: "Cisco HDLC"}
 
 
 class FrameSource(Protocol):
@@ -57,6 +59,31 @@ class FrameSource(Protocol):
     def tcp_analysis(self, number: int) -> tuple[list[Field], str]: ...  # fields under tcp, Info prefix
     def upper_column(self, number: int) -> tuple[str, str] | None: ...
     def info_suffix(self, number: int) -> str: ...
+
+
+def _no_outer(number: int) -> tuple[int, ...]:
+    return ()
+
+
+_LOCAL_ETHERTYPES = {0x88B5: "Local Experimental Ethertype 1", 0x88B6: "Local Experimental Ethertype 2"}
+
+
+def _inner(data: bytes, nx: "tunnel.Next", end: int, layers: list[Field], protos: list[str]):
+    """(ethertype, offset, columns or None) of what a tunnel header leads to; an inner Ethernet
+    header is dissected here and gives the Source/Destination (and, if nothing it carries is
+    known, Protocol/Info) columns."""
+    if nx.kind == enc.IPV4:
+        return fast.ETH_IPV4, nx.pos, None
+    if nx.kind == enc.IPV6:
+        return fast.ETH_IPV6, nx.pos, None
+    if nx.kind != enc.ETHERNET:
+        return 0, -1, None
+    etype, pos = dissect_ethernet(data, nx.pos, layers, protos, end)
+    if pos < 0:
+        return 0, -1, None
+    cols = (mac(data[nx.pos + 6:nx.pos + 12]), mac(data[nx.pos:nx.pos + 6]), f"0x{etype:04x}",
+            _LOCAL_ETHERTYPES.get(etype, "Ethernet II"))
+    return etype, pos, cols
 
 
 def format_abs_time(time_ns: int) -> str:
@@ -110,26 +137,66 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
     if linktype == fast.LINKTYPE_ETHERNET and len(data) >= 12:
         src_text, dst_text = mac(data[6:12]), mac(data[0:6])
         protocol, info = "Ethernet", f"Ethertype 0x{etype:04x}"
-    l4proto, l4, l4end = -1, -1, -1
-    if pos >= 0 and etype == fast.ETH_IPV4:
-        l4proto, l4, l4end, frag = dissect_ipv4(data, pos, layers, protos, orig_len)
-        protocol, info = "IPv4", bogus_length_info(data, pos)
-        if l4 >= 0:
-            src_text, dst_text = ipv4_text(data[pos + 12:pos + 16]), ipv4_text(data[pos + 16:pos + 20])
-            if frag & 0x7FFFFFFF or frag >> 31:
-                info = f"Fragmented IP protocol (proto={l4proto}, off={frag & 0x7FFFFFFF})"
-                if frag & 0x7FFFFFFF:
-                    l4proto = -1
-    elif pos >= 0 and etype == fast.ETH_IPV6:
-        l4proto, l4, l4end = dissect_ipv6(data, pos, layers, protos)
-        protocol = "IPv6"
-        if len(data) >= pos + 40:
-            src_text = socket.inet_ntop(socket.AF_INET6, bytes(data[pos + 8:pos + 24]))
-            dst_text = socket.inet_ntop(socket.AF_INET6, bytes(data[pos + 24:pos + 40]))
-    # The IP lengths give the true end of the transport segment (within the frame's wire length,
-    # as tshark); a short capture ends earlier.
-    wire_end = payload_end(data, pos, 4 if etype == fast.ETH_IPV4 else 6, max(orig_len, cap_len)) \
-        if l4 >= 0 else l4end
+    l4proto, l4, l4end, frag, wire_end = -1, -1, -1, 0, -1
+    # The network layer, and the tunnels it leads to (dissect/tunnel.py; where each inner packet starts
+    # is dissect/encap.py's, as for the analysis pass): the loop ends at the innermost network header.
+    wire_len = max(orig_len, cap_len)  # where the current datagram may end on the wire
+    outer_udp = list(getattr(src, "outer_udp_streams", _no_outer)(number))
+    gtp = False
+    for depth in range(enc.MAX_DEPTH + 1):
+        if pos < 0:
+            break
+        if etype in enc.MPLS_TYPES:
+            nx = tunnel.dissect_mpls(data, pos, len(data), layers, protos)
+            protocol, info = nx.protocol, nx.info
+            etype, pos, more = _inner(data, nx, len(data), layers, protos)
+            if more:
+                src_text, dst_text, protocol, info = more
+            continue
+        if etype == fast.ETH_IPV4:
+            l4proto, l4, l4end, frag = dissect_ipv4(data, pos, layers, protos, wire_len)
+            protocol, info = "IPv4", bogus_length_info(data, pos)
+            if l4 >= 0:
+                src_text, dst_text = ipv4_text(data[pos + 12:pos + 16]), ipv4_text(data[pos + 16:pos + 20])
+                if frag & 0x7FFFFFFF or frag >> 31:
+                    info = f"Fragmented IP protocol (proto={l4proto}, off={frag & 0x7FFFFFFF})"
+                    if frag & 0x7FFFFFFF:
+                        l4proto = -1
+        elif etype == fast.ETH_IPV6:
+            l4proto, l4, l4end = dissect_ipv6(data, pos, layers, protos)
+            protocol, info, frag = "IPv6", "", 0
+            if len(data) >= pos + 40:
+                src_text = socket.inet_ntop(socket.AF_INET6, bytes(data[pos + 8:pos + 24]))
+                dst_text = socket.inet_ntop(socket.AF_INET6, bytes(data[pos + 24:pos + 40]))
+        else:
+            break
+        # The IP lengths give the true end of the transport segment (within the frame's wire length,
+        # as tshark); a short capture ends earlier.
+        wire_end = payload_end(data, pos, 4 if etype == fast.ETH_IPV4 else 6, wire_len) if l4 >= 0 else l4end
+        if l4 < 0 or depth == enc.MAX_DEPTH or frag:
+            break
+        if l4proto in (4, 41):  # IPv4 / IPv6 in IP
+            etype, pos, wire_len, l4, l4proto = fast.ETH_IPV4 if l4proto == 4 else fast.ETH_IPV6, l4, wire_end, -1, -1
+            continue
+        if l4proto == 47:
+            lim = min(len(data), wire_end)
+            nx = tunnel.dissect_gre(data, l4, lim, layers, protos)
+        elif l4proto == 17 and l4 + 8 <= len(data) and enc.udp_tunnel_port(*struct.unpack_from(">HH", data, l4)):
+            sport, dport, ulen = struct.unpack_from(">HHH", data, l4)
+            stream = outer_udp.pop(0) if outer_udp else src.stream_context(number).stream
+            dissect_udp(data, l4, wire_end, stream, layers, protos)
+            wire_end = min(wire_end, l4 + ulen) if ulen >= 8 else wire_end
+            lim = min(len(data), wire_end)
+            port = enc.udp_tunnel_port(sport, dport)
+            nx = tunnel.UDP_DISSECTORS[port](data, l4 + 8, lim, layers, protos)
+            gtp = port == enc.PORT_GTPU and nx.kind != enc.NONE
+        else:
+            break
+        protocol, info = nx.protocol, nx.info
+        etype, pos, more = _inner(data, nx, lim, layers, protos)
+        if more:
+            src_text, dst_text, protocol, info = more
+        wire_len, l4, l4proto = wire_end, -1, -1
     if l4 >= 0 and l4proto == 6:
         ctx = src.stream_context(number)
         info, payload_off, payload_len = dissect_tcp(data, l4, wire_end, ctx, layers, protos)
@@ -157,6 +224,8 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
         info = icmp_layer.dissect_icmp(data, l4, l4end, 4 if v4 else 6, number, bytes(data[a:a + (b - a)]),
                                        bytes(data[b:b + (b - a)]), data[pos + 8] if v4 else data[pos + 7], layers,
                                        protos, facts or icmp_layer.NO_HELPER)
+    elif l4 >= 0 and l4proto == 50:  # IPsec ESP (dissect/tunnel.py)
+        protocol, info = tunnel.dissect_esp(data, l4, min(len(data), l4end), layers, protos)
     elif pos >= 0 and etype == 0x0806:  # ARP (dissect/arp.py)
         facts = getattr(src, "clear_facts", None) if upper else None
         protocol, info = arp_layer.dissect_arp(data, pos, layers, protos,
@@ -172,6 +241,8 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
     col = src.upper_column(number) if upper else None
     if col:
         protocol, info = col
+    if gtp:
+        protocol = f"GTP <{protocol}>"  # tshark's GTP names what its T-PDU carried
     if cap_len < orig_len:
         layers.append(make("_ws.short", None, cap_len, 0, "[Packet size limited during capture]"))
     frame.add(make("frame.protocols", ":".join(protos), 0, 0))

@@ -101,7 +101,8 @@ class IcmpFrame:
     dst: bytes
     ttl: int
     message: IcmpMessage
-    tunnelled: bool = False  # IPv6 inside IPv4 (protocol 41)
+    tunnelled: bool = False  # inside a tunnel (IPv6 in IPv4, GRE, MPLS, VXLAN...: dissect/encap.py)
+    ip_off: int = -1  # where the IP header that carried it starts (in the buffer ``locate`` read)
 
 
 def parse_quoted(data: bytes) -> QuotedPacket | None:
@@ -222,14 +223,19 @@ def _ip_icmp(data, pos: int, end: int, etype: int, depth: int = 0) -> IcmpFrame 
 
 
 def locate(data, off: int, cap_len: int, linktype: int) -> IcmpFrame | None:
-    """The ICMP/ICMPv6 message of one frame (Ethernet, VLAN, SLL, SLL2, raw IP, loopback; and IPv6
-    in IPv4), or None when the frame carries none.  ``data[off:off+cap_len]`` is the frame."""
+    """The ICMP/ICMPv6 message of one frame (Ethernet, VLAN, SLL, SLL2, raw IP, loopback; inside
+    tunnels too: the innermost IP header, found as the analysis pass finds it), or None when the
+    frame carries none.  ``data[off:off+cap_len]`` is the frame."""
     try:
         end = min(off + cap_len, len(data))
-        etype, pos = fast.network_offset(data, off, end, linktype)
-        if pos < 0:
+        got = fast.innermost_ip(data, off, end - off, linktype)
+        if got is None:
             return None
-        return _ip_icmp(data, pos, end, etype)
+        etype, pos, _ip_end, tunnel = got
+        fr = _ip_icmp(data, pos, end, etype, 1)
+        if fr is None:
+            return None
+        return IcmpFrame(fr.version, fr.src, fr.dst, fr.ttl, fr.message, bool(tunnel), pos)
     except (IndexError, struct.error, ValueError, TypeError):
         return None
 

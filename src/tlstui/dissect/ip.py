@@ -203,6 +203,7 @@ def dissect_ipv6(data: bytes, pos: int, layers: list[Field], protos: list[str]) 
     ip = make("ipv6", None, pos, 40, f"Internet Protocol Version 6, Src: {s}, Dst: {d}")
     tclass = (word >> 20) & 0xFF
     ip.add(make("ipv6.version", word >> 28, pos, 1))
+    ip.add(make("ip.version", word >> 28, pos, 1, hidden=True))  # tshark's IPv6 adds it too (filters on ip.version)
     tc = ip.add(make("ipv6.tclass", tclass, pos, 4))
     tc.add(make("ipv6.tclass.dscp", tclass >> 2, pos, 4))
     tc.add(make("ipv6.tclass.ecn", tclass & 3, pos, 4))

@@ -1,4 +1,4 @@
-"""Link layers: Ethernet (802.1Q/QinQ), Linux cooked SLL and SLL2, BSD null/loopback, raw IP."""
+"""Link layers: Ethernet (802.1Q/QinQ), Linux cooked SLL and SLL2, Cisco HDLC, BSD null/loopback, raw IP."""
 from __future__ import annotations
 
 import struct
@@ -9,7 +9,8 @@ from . import fast
 from .tree import make
 
 ETHERTYPES = {0x0800: "IPv4", 0x86DD: "IPv6", 0x0806: "ARP", 0x8100: "802.1Q Virtual LAN",
-              0x88A8: "802.1ad Provider Bridge (Q-in-Q)", 0x9100: "QinQ (old)"}
+              0x88A8: "802.1ad Provider Bridge (Q-in-Q)", 0x9100: "QinQ (old)", 0x8847: "MPLS label switched packet",
+              0x8848: "MPLS multicast label switched packet", 0x6558: "Transparent Ethernet bridging"}
 
 register("eth", T.PROTOCOL, "Ethernet")
 register("eth.dst", T.ETHER, "Destination")
@@ -36,6 +37,11 @@ register("sll.src.unknown", T.BYTES, "Source")
 register("sll.etype", T.UINT, "Protocol", Base.HEX, 16, ETHERTYPES)
 register("sll.ifindex", T.UINT, "Interface index")
 register("sll.unused", T.BYTES, "Unused")
+register("chdlc", T.PROTOCOL, "Cisco HDLC")
+register("chdlc.address", T.UINT, "Address", Base.HEX, 8, {0x0F: "Unicast", 0x8F: "Multicast"})
+register("chdlc.control", T.UINT, "Control", Base.HEX, 8)
+register("chdlc.protocol", T.UINT, "Protocol", Base.HEX, 16,
+         {0x0800: "IP", 0x86DD: "IPv6", 0x8847: "MPLS unicast", 0x8848: "MPLS multicast", 0x8035: "SLARP"})
 register("null", T.PROTOCOL, "Null/Loopback")
 register("null.family", T.UINT, "Family", value_names={2: "IP", 24: "IPv6", 28: "IPv6", 30: "IPv6"})
 
@@ -47,40 +53,49 @@ def mac(b: bytes) -> str:
     return ":".join(f"{x:02x}" for x in b)
 
 
+def dissect_ethernet(data: bytes, off: int, layers: list[Field], protos: list[str],
+                     end: int | None = None) -> tuple[int, int]:
+    """An Ethernet II header (and its 802.1Q/QinQ tags) at ``off``: the frame's own, or one a
+    tunnel carries (VXLAN, GRE bridging, ERSPAN), which ends at ``end`` (default: the frame's
+    end).  Returns (ethertype, offset of what follows)."""
+    n = len(data) if end is None else min(end, len(data))
+    if off + 14 > n:
+        layers.append(make("eth", None, off, n - off, "Ethernet II [cut short]"))
+        return 0, -1
+    dst, src = data[off:off + 6], data[off + 6:off + 12]
+    etype = struct.unpack_from(">H", data, off + 12)[0]
+    eth = make("eth", None, off, 14, f"Ethernet II, Src: {mac(src)}, Dst: {mac(dst)}")
+    eth.add(make("eth.dst", dst, off, 6))
+    eth.add(make("eth.addr", dst, off, 6, hidden=True))
+    eth.add(make("eth.src", src, off + 6, 6))
+    eth.add(make("eth.addr", src, off + 6, 6, hidden=True))
+    eth.add(make("eth.type", etype, off + 12, 2, f"Type: {ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})"))
+    layers.append(eth)
+    protos += ["eth", "ethertype"]
+    pos = off + 14
+    while etype in fast.VLAN_TYPES:
+        if pos + 4 > n:
+            layers.append(make("vlan", None, pos, n - pos, "802.1Q Virtual LAN [cut short]"))
+            return 0, -1
+        tci, inner = struct.unpack_from(">HH", data, pos)
+        v = make("vlan", None, pos, 4, f"802.1Q Virtual LAN, PRI: {tci >> 13}, DEI: {(tci >> 12) & 1}, "
+                                     f"ID: {tci & 0xFFF}")
+        v.add(make("vlan.priority", tci >> 13, pos, 2))
+        v.add(make("vlan.dei", (tci >> 12) & 1, pos, 2))
+        v.add(make("vlan.id", tci & 0xFFF, pos, 2))
+        v.add(make("vlan.etype", inner, pos + 2, 2,
+                   f"Type: {ETHERTYPES.get(inner, 'Unknown')} (0x{inner:04x})"))
+        layers.append(v)
+        protos += ["vlan", "ethertype"]
+        etype, pos = inner, pos + 4
+    return etype, pos
+
+
 def dissect_link(data: bytes, linktype: int, layers: list[Field], protos: list[str]) -> tuple[int, int]:
     """Add the link-layer Fields; returns (ethertype, offset of the network layer) or (0, -1)."""
     n = len(data)
     if linktype == fast.LINKTYPE_ETHERNET:
-        if n < 14:
-            layers.append(make("eth", None, 0, n, "Ethernet II [cut short]"))
-            return 0, -1
-        dst, src = data[0:6], data[6:12]
-        etype = struct.unpack_from(">H", data, 12)[0]
-        eth = make("eth", None, 0, 14, f"Ethernet II, Src: {mac(src)}, Dst: {mac(dst)}")
-        eth.add(make("eth.dst", dst, 0, 6))
-        eth.add(make("eth.addr", dst, 0, 6, hidden=True))
-        eth.add(make("eth.src", src, 6, 6))
-        eth.add(make("eth.addr", src, 6, 6, hidden=True))
-        eth.add(make("eth.type", etype, 12, 2, f"Type: {ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})"))
-        layers.append(eth)
-        protos += ["eth", "ethertype"]
-        pos = 14
-        while etype in fast.VLAN_TYPES:
-            if pos + 4 > n:
-                layers.append(make("vlan", None, pos, n - pos, "802.1Q Virtual LAN [cut short]"))
-                return 0, -1
-            tci, inner = struct.unpack_from(">HH", data, pos)
-            v = make("vlan", None, pos, 4, f"802.1Q Virtual LAN, PRI: {tci >> 13}, DEI: {(tci >> 12) & 1}, "
-                                         f"ID: {tci & 0xFFF}")
-            v.add(make("vlan.priority", tci >> 13, pos, 2))
-            v.add(make("vlan.dei", (tci >> 12) & 1, pos, 2))
-            v.add(make("vlan.id", tci & 0xFFF, pos, 2))
-            v.add(make("vlan.etype", inner, pos + 2, 2,
-                       f"Type: {ETHERTYPES.get(inner, 'Unknown')} (0x{inner:04x})"))
-            layers.append(v)
-            protos += ["vlan", "ethertype"]
-            etype, pos = inner, pos + 4
-        return etype, pos
+        return dissect_ethernet(data, 0, layers, protos)
     if linktype == fast.LINKTYPE_LINUX_SLL:
         if n < 16:
             layers.append(make("sll", None, 0, n, "Linux cooked capture v1 [cut short]"))
@@ -121,6 +136,18 @@ def dissect_link(data: bytes, linktype: int, layers: list[Field], protos: list[s
         layers.append(s)
         protos += ["sll", "ethertype"]
         return etype, 20
+    if linktype == fast.LINKTYPE_CHDLC:
+        if n < 4:
+            layers.append(make("chdlc", None, 0, n, "Cisco HDLC [cut short]"))
+            return 0, -1
+        addr, control, etype = struct.unpack_from(">BBH", data, 0)
+        c = make("chdlc", None, 0, 4, "Cisco HDLC")
+        c.add(make("chdlc.address", addr, 0, 1))
+        c.add(make("chdlc.control", control, 1, 1))
+        c.add(make("chdlc.protocol", etype, 2, 2))
+        layers.append(c)
+        protos.append("chdlc")
+        return etype, 4
     if linktype in (fast.LINKTYPE_NULL, fast.LINKTYPE_LOOP):
         etype, pos = fast.network_offset(data, 0, n, linktype)
         if n >= 4:

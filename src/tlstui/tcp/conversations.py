@@ -81,6 +81,9 @@ class ConversationTracker:
         self.rel_seq = array("I")
         self.rel_ack = array("I")
         self.prev_in_stream = array("i")  # previous frame of the same TCP stream, 0 if none
+        # The UDP streams of the tunnels around a frame's own TCP/UDP (VXLAN, Geneve, GTP-U, Teredo),
+        # outermost first, by frame index: few frames have them.
+        self.outer_udp: dict[int, tuple[int, ...]] = {}
 
     def skip(self) -> None:
         """Record a frame that is neither TCP nor UDP."""
@@ -93,7 +96,7 @@ class ConversationTracker:
         self.rel_seq.append(0)
         self.rel_ack.append(0)
 
-    def feed_udp(self, frame: int, t: Transport) -> tuple[UdpStream, int]:
+    def _udp(self, frame: int, t: Transport) -> tuple[UdpStream, int]:
         a, b = (t.src, t.sport), (t.dst, t.dport)
         key = (a, b) if a <= b else (b, a)
         s = self._udp_by_key.get(key)
@@ -101,7 +104,18 @@ class ConversationTracker:
             s = UdpStream(len(self.udp_streams), a, b, frame)
             self.udp_streams.append(s)
             self._udp_by_key[key] = s
-        d = 0 if a == s.addr else 1
+        return s, 0 if a == s.addr else 1
+
+    def feed_outer(self, frame: int, outer: tuple[Transport, ...]) -> None:
+        """The UDP datagrams that carry tunnels around the frame's own TCP/UDP (``Transport.outer``):
+        each is a udp.stream, numbered before the inner one as tshark numbers them.  Call before
+        ``feed_tcp``/``feed_udp`` of the same frame."""
+        streams = tuple(self._udp(frame, u)[0].number for u in outer)
+        if self.per_frame:
+            self.outer_udp[frame - 1] = streams
+
+    def feed_udp(self, frame: int, t: Transport) -> tuple[UdpStream, int]:
+        s, d = self._udp(frame, t)
         if not self.per_frame:
             return s, d
         self.prev_in_stream.append(0)

@@ -25,22 +25,28 @@ _V6 = np.int64(1) << 50
 def _endpoints(t: TransportColumns, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """An integer per (address, port) of each row's source and destination: IPv4 as
     address << 16 | port, IPv6 as a number of its own (above every IPv4 code)."""
-    src = np.zeros(len(rows), dtype=np.int64)
-    dst = np.zeros(len(rows), dtype=np.int64)
-    v4 = t.ip_version[rows] == 4
-    r4 = rows[v4]
-    src[v4] = t.src4[r4].astype(np.int64) << 16 | t.sport[r4]
-    dst[v4] = t.dst4[r4].astype(np.int64) << 16 | t.dport[r4]
-    r6 = rows[~v4]
-    if len(r6):
-        m = len(r6)
+    return _codes(t.ip_version[rows], t.src4[rows], t.dst4[rows], t.src6[rows], t.dst6[rows], t.sport[rows],
+                  t.dport[rows])
+
+
+def _codes(version, src4, dst4, src6, dst6, sport, dport) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """``_endpoints`` from the columns' values themselves (one row per occurrence)."""
+    m_all = len(version)
+    src = np.zeros(m_all, dtype=np.int64)
+    dst = np.zeros(m_all, dtype=np.int64)
+    v4 = version == 4
+    src[v4] = src4[v4].astype(np.int64) << 16 | sport[v4]
+    dst[v4] = dst4[v4].astype(np.int64) << 16 | dport[v4]
+    r6 = ~v4
+    if r6.any():
+        m = int(r6.sum())
         raw = np.zeros((2 * m, 18), dtype=np.uint8)
-        raw[:m, :16], raw[m:, :16] = t.src6[r6], t.dst6[r6]
-        ports = np.concatenate((t.sport[r6], t.dport[r6])).astype(np.uint16)
+        raw[:m, :16], raw[m:, :16] = src6[r6], dst6[r6]
+        ports = np.concatenate((sport[r6], dport[r6])).astype(np.uint16)
         raw[:, 16], raw[:, 17] = ports >> 8, ports & 0xFF
-        _, ids = np.unique(raw.view(f"V18").ravel(), return_inverse=True)
-        ids = ids.astype(np.int64) + _V6
-        src[~v4], dst[~v4] = ids[:m], ids[m:]
+        _, ids = np.unique(raw.view("V18").ravel(), return_inverse=True)
+        ids = ids.astype(np.int64).ravel() + _V6
+        src[r6], dst[r6] = ids[:m], ids[m:]
     return src, dst
 
 
@@ -131,23 +137,7 @@ def track(data, offsets, caps, times_ns, t: TransportColumns) -> ConversationTra
         conv.tcp_streams.append(st)
         conv._tcp_by_key[_key(st)] = st
 
-    udp_rows = np.nonzero(t.proto == 17)[0]
-    if len(udp_rows):
-        src, dst = _endpoints(t, udp_rows)
-        order, group, starts = _groups(udp_rows, src, dst)
-        rows_s = udp_rows[order]
-        first_rows = rows_s[starts]
-        number_of_group = np.empty(len(starts), dtype=np.int64)
-        number_of_group[np.argsort(first_rows, kind="stable")] = np.arange(len(starts))
-        udp_stream[rows_s] = number_of_group[group]
-        addr_code = src[order][starts]
-        direction[rows_s] = np.where(src[order] == addr_code[group], 0, 1)
-        for g in np.argsort(first_rows, kind="stable").tolist():
-            row = int(first_rows[g])
-            s = UdpStream(len(conv.udp_streams), _addr(t, row, True), _addr(t, row, False), row + 1)
-            conv.udp_streams.append(s)
-            a, b = s.addr, s.peer
-            conv._udp_by_key[(a, b) if a <= b else (b, a)] = s
+    _udp_streams(t, conv, udp_stream, direction)
 
     conv.tcp_stream.frombytes(tcp_stream.tobytes())
     conv.udp_stream.frombytes(udp_stream.tobytes())
@@ -157,6 +147,65 @@ def track(data, offsets, caps, times_ns, t: TransportColumns) -> ConversationTra
     conv.prev_in_stream.frombytes(prev.tobytes())
     conv.filled = n
     return conv
+
+
+def _udp_streams(t: TransportColumns, conv: ConversationTracker, udp_stream: np.ndarray,
+                 direction: np.ndarray) -> None:
+    """udp.stream of every UDP occurrence: each frame's own UDP, and the UDP datagrams of the tunnels
+    around its transport (``TransportColumns.outer``), numbered in the order tshark meets them (by
+    frame, the outer ones first)."""
+    udp_rows = np.nonzero(t.proto == 17)[0]
+    outer = getattr(t, "outer", {})
+    extra = [(row, k, u) for row in sorted(outer) for k, u in enumerate(outer[row])]
+    if not len(udp_rows) and not extra:
+        return
+    # One occurrence per row: the frame's own UDP rows, then the outer datagrams.
+    version = np.concatenate((t.ip_version[udp_rows], np.array([u.ip_version for _r, _k, u in extra], np.uint8)))
+    src4 = np.concatenate((t.src4[udp_rows], np.array([u.src4 if u.ip_version == 4 else 0 for _r, _k, u in extra],
+                                                      np.uint32)))
+    dst4 = np.concatenate((t.dst4[udp_rows], np.array([u.dst4 if u.ip_version == 4 else 0 for _r, _k, u in extra],
+                                                      np.uint32)))
+    six = [(list(u.src) if u.ip_version == 6 else [0] * 16, list(u.dst) if u.ip_version == 6 else [0] * 16)
+           for _r, _k, u in extra]
+    src6 = np.concatenate((t.src6[udp_rows], np.array([a for a, _b in six], np.uint8).reshape(-1, 16)))
+    dst6 = np.concatenate((t.dst6[udp_rows], np.array([b for _a, b in six], np.uint8).reshape(-1, 16)))
+    sport = np.concatenate((t.sport[udp_rows], np.array([u.sport for _r, _k, u in extra], np.uint16)))
+    dport = np.concatenate((t.dport[udp_rows], np.array([u.dport for _r, _k, u in extra], np.uint16)))
+    rows = np.concatenate((udp_rows, np.array([r for r, _k, _u in extra], np.int64))).astype(np.int64)
+    # Within a frame the outer datagrams come first (k), the frame's own UDP last.
+    sub = np.concatenate((np.full(len(udp_rows), 15, np.int64), np.array([k for _r, k, _u in extra], np.int64)))
+    src, dst = _codes(version, src4, dst4, src6, dst6, sport, dport)
+    order, group, starts = _groups(rows * 16 + sub, src, dst)
+    first = order[starts]  # the first occurrence of each stream
+    number_of_group = np.empty(len(starts), dtype=np.int64)
+    by_first = np.argsort(rows[first] * 16 + sub[first], kind="stable")
+    number_of_group[by_first] = np.arange(len(starts))
+    numbers = np.empty(len(rows), dtype=np.int64)
+    numbers[order] = number_of_group[group]
+    own = len(udp_rows)
+    udp_stream[udp_rows] = numbers[:own]
+    addr_code = src[first]
+    gid = np.empty(len(rows), dtype=np.int64)
+    gid[order] = group
+    direction[udp_rows] = np.where(src[:own] == addr_code[gid[:own]], 0, 1)
+    for g in by_first.tolist():
+        k = int(first[g])
+        a = _occurrence_addr(t, rows, own, extra, k, True)
+        b = _occurrence_addr(t, rows, own, extra, k, False)
+        s = UdpStream(len(conv.udp_streams), a, b, int(rows[k]) + 1)
+        conv.udp_streams.append(s)
+        conv._udp_by_key[(a, b) if a <= b else (b, a)] = s
+    for j, (row, k, _u) in enumerate(extra):
+        got = conv.outer_udp.get(row, ())
+        conv.outer_udp[row] = got + (int(numbers[own + j]),)
+
+
+def _occurrence_addr(t: TransportColumns, rows: np.ndarray, own: int, extra: list, k: int,
+                     source: bool) -> tuple[bytes, int]:
+    if k < own:
+        return _addr(t, int(rows[k]), source)
+    u = extra[k - own][2]
+    return (u.src, u.sport) if source else (u.dst, u.dport)
 
 
 def _key(st: TcpStream) -> tuple:

@@ -62,6 +62,8 @@ def feed_frames(capture: "Capture", start: int, stop: int, conv: ConversationTra
                 tcpa.skip(number)
             continue
         end = off + caps[i]
+        if t.outer and i >= filled:
+            conv.feed_outer(number, t.outer)  # the tunnels' UDP streams, numbered before the inner one
         if t.proto == 6:
             if i < filled:
                 stream, d = tcp_streams[tcp_of[i]], dir_of[i]
@@ -82,7 +84,7 @@ def feed_frames(capture: "Capture", start: int, stop: int, conv: ConversationTra
                           t.payload_off - off, t.payload_len, t.sport, t.dport)
         else:
             ustream, d = (udp_streams[udp_of[i]], dir_of[i]) if i < filled else conv.feed_udp(number, t)
-            if tls and t.payload_len:
+            if tls and t.payload_len and not t.tunnel & fast.CARRIER:  # a tunnel's own payload is no application's
                 captured = max(0, min(t.payload_len, end - t.payload_off))
                 tls.on_udp(ustream.number, d, number, bytes(data[t.payload_off:t.payload_off + captured]),
                            t.payload_off - off, t.sport, t.dport)

@@ -12,7 +12,7 @@ import pytest
 DATA = Path(__file__).resolve().parents[2] / "data"
 # One of each kind of capture (trees for every frame are slow to build: the suite keeps to these).
 _KINDS = ("s01", "s02", "s03", "s07", "s08a", "s09", "s10b", "s11", "s12a", "s12b", "s13a", "s13b", "s13c", "s13d",
-          "tcp_edge")
+          "tcp_edge", "tunnel_")
 CAPTURES = sorted(p.name for p in DATA.iterdir() if p.suffix in (".pcap", ".pcapng") and p.name.startswith(_KINDS))
 FIELDS = """frame.number frame.len frame.cap_len frame.time_relative frame.time_delta frame.time_epoch
 frame.interface_id ip.src ip.dst ipv6.src ipv6.dst ip.ttl ip.id ip.len ip.proto tcp.stream tcp.srcport tcp.dstport

@@ -71,7 +71,7 @@ def check(ctx: Context) -> list[Finding]:
         q = m.quoted
         seen = (f"{plural(len(tbs), _name(m) + ' message')} (frame {frame_list(icmp_frames, 6)}) from "
                 f"{', '.join(routers)} to {fmt_addr(first.icmp.dst)}"
-                + (" inside an IPv6-in-IPv4 tunnel" if first.icmp.tunnelled else "")
+                + (" inside a tunnel" if first.icmp.tunnelled else "")
                 + ": " + (f"{'next-hop ' if m.version == 4 else ''}MTU {', '.join(str(x) for x in mtus)} bytes" if mtu else
                           "no next-hop MTU given (0: a router older than RFC 1191; the sender has to guess)")
                 + "; " + _quote_text(q))
