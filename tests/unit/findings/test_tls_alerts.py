@@ -90,3 +90,15 @@ def test_every_alert_finding_names_stream_and_peers():
         for f in findings_for(prefix):
             if f.kind.startswith("tls."):
                 assert "127.0.0.1:" in f.summary and "→ 127.0.0.1:443" in f.summary, f.summary
+
+
+def test_alert_side_when_the_capture_starts_after_the_hellos(tmp_path):
+    """No hello and no SYN captured, and the server speaks first: the client is the side with the
+    higher port (not the first sender), so the server's alert is called the server's."""
+    from craft import TcpTalk, findings_of, write
+
+    talk = TcpTalk(sport=51234, dport=443)
+    talk.data(False, bytes.fromhex("1503030002022f"))  # the server: a fatal illegal_parameter alert
+    talk.data(True, bytes.fromhex("1703030005") + b"x" * 5)
+    found = [f for f in findings_of(write(tmp_path / "late.pcap", talk)) if f.kind == "tls.alert"]
+    assert len(found) == 1 and "from the server" in found[0].summary, [f.summary for f in found]
