@@ -83,6 +83,9 @@ class FindingsPane(Horizontal):
             frame = str(f.frames[0]) if f.frames else ""
             table.add_row(sev, frame, Text(escape_text(self._fit_summary(f.summary))), escape_text(f.kind),
                           key=str(i))
+        # The header row is drawn from the column widths: repaint it once the rows widened them
+        # (seen in a real terminal: "Summary  Kind" over 100-cell summaries).
+        self.call_after_refresh(table.refresh)
         if not self.findings:
             self.explain(None)
         else:
