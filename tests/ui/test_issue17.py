@@ -311,6 +311,8 @@ async def test_small_terminals_keep_main_keys_hex_and_summaries():
             col = table.ordered_columns[2]
             assert str(col.label) == "Summary"
             assert col.get_render_width(table) >= min(len(summary), 40), size
+            # ... and on screen: Severity and Frame leave the summary at least 30 cells at 80 columns.
+            assert table.size.width - 8 - 5 - 6 >= 30, (size, table.size.width)
             status = app.query_one("#status")
             assert f"frame {app.frame_list.selected}" in str(status.render())
             assert "analysing" not in str(status.render())

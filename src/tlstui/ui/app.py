@@ -333,6 +333,8 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         # Wide terminals get 16 bytes per hex row; narrow ones 8 (never clipped), the tree the rest.
         hexw = hex_width(16) + 2 if width >= 150 else hex_width(8) + 2
         self.hex_pane.styles.width = min(hexw, max(hex_width(8) + 2, width // 2))
+        # Narrow: the findings table gets 3/4 of the width, so that summaries can be read.
+        self.query_one("#finding-explanation-scroll").styles.width = "1fr" if width < 120 else "2fr"
         self._fit_footer(width)
 
     def _fit_footer(self, width: int) -> None:
