@@ -744,10 +744,13 @@ def _quoted_tcp(data: bytes, pos: int, end: int, number: int, src: bytes, dst: b
         ff.add(Field(name, f"{shown} = {title_}: {'Set' if v else 'Not set'}", v, pos + 12, 2 if bit >= 0x100 else 1))
     ff.add(Field("tcp.flags.str", None, flags_str(flags), pos + 12, 2))
     t.add(Field("tcp.window_size_value", None, win, pos + 14, 2))
+    # tshark scales no window inside an error; its factor is the sender's own from its SYN, and a
+    # quoted SYN has none
     shift = got[3] if got else -1
-    calc = win << shift if shift >= 0 else win
-    t.add(Field("tcp.window_size", f"[Calculated window size: {calc}]", calc, pos + 14, 2))
-    if shift >= 0:
+    t.add(Field("tcp.window_size", f"[Calculated window size: {win}]", win, pos + 14, 2))
+    if flags & 0x02:
+        pass
+    elif shift >= 0:
         t.add(Field("tcp.window_size_scalefactor", f"[Window size scaling factor: {1 << shift}]", 1 << shift,
                     pos + 14, 2))
     else:
