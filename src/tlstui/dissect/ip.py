@@ -141,7 +141,10 @@ def dissect_ipv4(data: bytes, pos: int, layers: list[Field], protos: list[str],
                            (0, "ip.flags.mf", "More fragments")):
         v = fl >> bit & 1
         f.add(make(nm, v, pos + 6, 1, f"{title}: {'Set' if v else 'Not set'}"))
-    ip.add(make("ip.frag_offset", (frag & 0x1FFF) * 8, pos + 6, 2))
+    # tshark 4.0 gives the field in its own 8-byte units (the Info column's "off=" is in bytes).
+    b = f"{frag & 0x1FFF:013b}"
+    ip.add(make("ip.frag_offset", frag & 0x1FFF, pos + 6, 2,
+                f"...{b[0]} {b[1:5]} {b[5:9]} {b[9:]} = Fragment Offset: {frag & 0x1FFF}"))
     ip.add(make("ip.ttl", ttl, pos + 8, 1))
     ip.add(make("ip.proto", proto, pos + 9, 1, f"Protocol: {IP_PROTOS.get(proto, 'Unknown')} ({proto})"))
     ip.add(make("ip.checksum", csum, pos + 10, 2, f"Header Checksum: 0x{csum:04x} [validation disabled]"))

@@ -286,6 +286,7 @@ class TcpAnalyzer:
         self._middlebox_by_frame: dict[int, int] = {}
         self.first_rtt: dict[int, int] = {}  # stream -> initial RTT ns (after finish)
         self._streams: dict[int, _Stream] = {}
+        self._synacks: list[tuple[int, int, int, int]] = []  # (frame, stream, direction, raw seq)
         self._keys: set[tuple] = set()
         self._times = None
         self._chains = _IpIdChains()
@@ -356,6 +357,8 @@ class TcpAnalyzer:
         elif syn_ack == TH_SYN | TH_ACK and fwd.base_set and seq != fwd.base_seq:
             fwd.base_seq = seq
             fl |= REUSED_PORTS
+        if syn_ack == TH_SYN | TH_ACK:
+            self._synacks.append((number, sn, direction, seq))
         fwd.sack_n = 0
         fwd.sack_sum = 0
 
@@ -405,8 +408,17 @@ class TcpAnalyzer:
         r_max = rev.maxseqtobeacked
         if r_max and flags & TH_ACK and ((r_max - ack) & M32) >= HALF:
             ta = True
-            fl |= ACK_LOST_PACKET
-            rev.maxseqtobeacked = rev.nextseq  # so that the same hole is reported once
+            # The same hole is reported once (tshark 4.0, found by probing it): when the other side
+            # has sent past its boundary, the boundary moves up to what it sent; when it has not (it
+            # is stalled, sending pure ACKs), its ACK counter marks the hole as reported (-1) until it
+            # acknowledges something new (or a duplicate ACK counts from there).
+            if ((r_max - rev.nextseq) & M32) >= HALF:  # LT_SEQ(boundary, what it sent)
+                rev.maxseqtobeacked = rev.nextseq
+                fl |= ACK_LOST_PACKET
+            else:
+                if rev.dupacknum == 0:
+                    fl |= ACK_LOST_PACKET
+                rev.dupacknum = -1
         syn_fin = flags & (TH_SYN | TH_FIN)
         if (seglen > 0 or syn_fin) and not fl & KEEP_ALIVE:
             seq_not_advanced = bool(f_next) and ((seq - f_next) & M32) >= HALF
@@ -484,13 +496,15 @@ class TcpAnalyzer:
         # Bytes in flight.
         if seglen and fwd.u_next and fwd.valid_bif:
             ta = True
-            base = fwd.base_seq
+            # packet-tcp.c takes the lowest and highest sequence numbers relative to the side's base
+            # as plain unsigned numbers: an unwrapped u is base-relative at (u + k) mod 2**32.
+            k = fwd.ref_raw - fwd.ref_u - fwd.base_seq
             lo, hi = min(fwd.u_seq), fwd.u_next[-1]
-            if (lo - base) >> 32 == (hi - base) >> 32:  # no wrap in between: the mapping is monotonic
-                first, last = (lo - base) & M32, (hi - base) & M32
-            else:
-                first = min([(s_ - base) & M32 for s_ in fwd.u_seq])
-                last = max([(s_ - base) & M32 for s_ in fwd.u_next])
+            if (lo + k) >> 32 == (hi + k) >> 32:  # no wrap in between: the mapping is monotonic
+                first, last = (lo + k) & M32, (hi + k) & M32
+            else:  # the base lies inside (a re-based side, or a stream over 4 GB)
+                first = min([(s_ + k) & M32 for s_ in fwd.u_seq])
+                last = max([(s_ + k) & M32 for s_ in fwd.u_next])
             in_flight = (last - first) & M32
             if rev.sack_n:
                 in_flight = (in_flight - rev.sack_sum) & M32
@@ -588,6 +602,14 @@ class TcpAnalyzer:
         for sn, st in self._streams.items():
             if st.first_rtt:
                 self.first_rtt[sn] = st.first_rtt
+        # tshark's second pass asks every SYN-ACK again whether its sequence number is the side's
+        # base: a SYN-ACK that a later one with a new initial sequence number re-based is "ports
+        # reused" as well.
+        for number, sn, d, seq in self._synacks:
+            st = self._streams.get(sn)
+            if st is not None and st.flows[d].base_set and seq != st.flows[d].base_seq:
+                self.flags[number - 1] |= REUSED_PORTS | HAS_ANALYSIS
+        self._synacks = []
         self._streams = {}
         self._keys = set()
         conv = self.session.conv

@@ -28,21 +28,31 @@ class TcpStream:
     rst: int = 0  # frame of the first RST
     frames: int = 0
     last_frame: int = 0
-    # Window scale shift per side from its SYN: -1 no SYN seen, -2 SYN without the option.
+    # The window-scale shift per side as Wireshark keeps it (see ``syn_window_scale``): -1 unknown
+    # (no SYN of that side seen), -2 not used (a SYN went without the option).
     wscale: list[int] = field(default_factory=lambda: [-1, -1])
     last_time_ns: int = 0
     first_time_ns: int = 0
 
 
-def window_shift(st: TcpStream, d: int) -> int:
-    """The window-scale shift for direction ``d`` of a stream, as Wireshark applies it: -1 while
-    unknown (no SYN, or one side's SYN only carried the option), -2 when either SYN had none."""
+def syn_window_scale(st: TcpStream, d: int, shift: int, ack: bool) -> None:
+    """A SYN (SYN-ACK if ``ack``) of side ``d`` with window-scale option ``shift`` (-2: none), as
+    packet-tcp.c takes it: the option sets that side's shift; a SYN without one, from a side that has
+    none, turns scaling off for both sides; a SYN-ACK answering a SYN without it turns it off too.
+    One side's SYN alone (the other's was not captured) scales that side only."""
     ws = st.wscale
-    if ws[0] == -1 or ws[1] == -1:
-        return -1 if (not (st.saw_syn[0] or st.saw_syn[1]) or ws[0] >= 0 or ws[1] >= 0) else -2
-    if ws[0] == -2 or ws[1] == -2:
-        return -2
-    return ws[d]
+    if shift >= 0:
+        ws[d] = shift
+    if ws[d] == -1:
+        ws[d] = ws[1 - d] = -2
+    elif ack and ws[1 - d] == -2:
+        ws[d] = -2
+
+
+def window_shift(st: TcpStream, d: int) -> int:
+    """The window-scale shift for direction ``d`` of a stream as Wireshark applies it at the end of
+    its first pass (to every frame, before the SYNs too): -1 unknown, -2 no scaling."""
+    return st.wscale[d]
 
 
 def client_side(st) -> int:  # noqa: ANN001 - a TcpStream or a UdpStream
@@ -151,11 +161,14 @@ class ConversationTracker:
                 s.saw_syn[d] = True
             else:
                 base[d] = (t.seq - 1) % MOD32
-        elif flags & TH_SYN and not s.saw_syn[d] and (flags & TH_ACK):
-            base[d] = t.seq  # a SYN-ACK after we guessed the base from an ACK
+        elif flags & TH_SYN and flags & TH_ACK and t.seq != base[d]:
+            # A SYN-ACK after we guessed the base from an ACK, or a second SYN-ACK with a new
+            # initial sequence number: tshark counts this side from it on (the frames before keep
+            # the numbers they had).
+            base[d] = t.seq
             s.saw_syn[d] = True
         if flags & TH_SYN:
-            s.wscale[d] = wscale
+            syn_window_scale(s, d, wscale, bool(flags & TH_ACK))
         if flags & TH_ACK:
             if base[r] < 0:
                 base[r] = (t.ack - 1) % MOD32

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..dissect.fast import Transport, TransportColumns
 from ..dissect.transport import parse_options
-from .conversations import MOD32, TH_ACK, TH_FIN, TH_RST, TH_SYN, ConversationTracker, TcpStream, UdpStream
+from .conversations import (MOD32, TH_ACK, TH_FIN, TH_RST, TH_SYN, ConversationTracker, TcpStream, UdpStream,
+                            syn_window_scale)
 
 _V6 = np.int64(1) << 50
 
@@ -274,11 +275,10 @@ def _simple_tcp(data, offsets, caps, times, t, tcp_rows, direction, rel_seq, rel
         st.frames = hi - lo
         st.last_frame = rl + 1
         st.last_time_ns = int(times[rl])
-        for k in (0, 1):
-            f = int(first_d[k][gi])
-            if f >= 0 and syn[f]:
-                row = int(rows_s[f])
-                st.wscale[k] = window_scale(data, int(offsets[row]), int(caps[row]), t, row)
+        syns = sorted((int(first_d[k][gi]), k) for k in (0, 1) if first_d[k][gi] >= 0 and syn[first_d[k][gi]])
+        for f, k in syns:  # in capture order, as the frame pass meets them
+            row = int(rows_s[f])
+            syn_window_scale(st, k, window_scale(data, int(offsets[row]), int(caps[row]), t, row), bool(has_ack[f]))
         out.append((r0, st, rows))
 
     complex_rows = np.sort(rows_s[~simple_row])

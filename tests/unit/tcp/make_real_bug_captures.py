@@ -11,6 +11,10 @@ rb_ip_lengths.pcap      IP lengths tshark does not take at face value: a TSO/GSO
                         total length is 0, total lengths larger than the frame (with and without a
                         snapshot length), a total length shorter than the header, bogus versions and
                         header lengths, IPv6 payload lengths of 0 and larger than the frame.
+rb_tcp_analysis.pcap    TCP analysis and relative numbers: "ACKed unseen segment" flagged once per
+                        hole (a side that starts mid-stream, a peer stalled with pure ACKs and FIN
+                        retransmissions, duplicate ACKs around it), a second SYN-ACK with a new
+                        initial sequence number, window scaling known from one side's SYN only.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 from craft import CLIENT6, SERVER6, tcp6_frame  # noqa: E402
 from factory import pcap  # noqa: E402
-from tcpfactory import ACK, PSH, SYN, _csum, tcp_frame  # noqa: E402
+from tcpfactory import ACK, FIN, PSH, SYN, Conn, _csum, mss, tcp_frame, wscale  # noqa: E402
 
 DATA = HERE.parents[1] / "data"
 TRUTH_SH = HERE.parents[3] / "shared" / "tools" / "truth.sh"  # /work/shared beside the repository
@@ -80,7 +84,67 @@ def ip_lengths() -> bytes:
     return pcap(fr.frames)
 
 
-CAPTURES = {"rb_ip_lengths.pcap": ip_lengths}
+def tcp_analysis() -> bytes:
+    conns = []
+    t0 = T0
+
+    def conn(sport: int, steps, cisn: int = 1000, sisn: int = 5000) -> None:
+        """``steps``: (from client, relative seq, relative ack, flags, payload length[, options])."""
+        nonlocal t0
+        c = Conn(cisn=cisn, sisn=sisn, sport=sport, dport=47001, client=C4, server=S4, t0_ns=t0)
+        for st in steps:
+            fc, seq, ack, flags, n = st[:5]
+            c.send(fc, seq, ack, flags, bytes(n), win=1000, opts=st[5] if len(st) > 5 else b"")
+        conns.append(c)
+        t0 = c.t + 10**9
+
+    C, S = True, False
+    # 1. A stream that starts mid-way: the server acknowledges a byte never seen, both repeat their
+    #    ACKs, the client's next data leaves a hole that the server's answer acknowledges.
+    conn(40201, [(C, 1, 1, ACK, 0), (S, 1, 2, ACK, 0), (C, 1, 1, ACK, 0), (S, 1, 2, ACK, 0),
+                 (C, 2, 1, PSH | ACK, 307), (S, 1, 309, PSH | ACK, 384), (C, 309, 385, ACK, 0),
+                 (C, 309, 385, PSH | ACK, 307), (S, 385, 616, PSH | ACK, 384), (C, 616, 769, ACK, 0)])
+    # 2. The server's FIN is all it sends; the client acknowledges data never seen, then repeats it
+    #    while the server retransmits its FIN: one "ACKed unseen segment", then duplicate ACKs.
+    conn(40202, [(S, 1, 1, FIN | ACK, 0), (C, 223, 1232, ACK, 0), (S, 1, 1, FIN | ACK, 0), (C, 223, 1232, ACK, 0),
+                 (S, 1, 1, FIN | ACK, 0), (C, 223, 1232, ACK, 0), (C, 223, 1232, ACK, 0)])
+    # 3. After a handshake a lost segment; the server acknowledges past it, twice, as data goes on.
+    conn(40203, [(C, 0, 0, SYN, 0, mss()), (S, 0, 1, SYN | ACK, 0, mss()), (C, 1, 1, ACK, 0), (C, 1, 1, PSH | ACK, 100),
+                 (C, 201, 1, PSH | ACK, 100), (S, 1, 301, ACK, 0), (C, 301, 1, PSH | ACK, 100), (S, 1, 401, ACK, 0),
+                 (S, 1, 401, ACK, 0), (C, 401, 1, ACK, 0), (S, 1, 501, ACK, 0)])
+    # 4. A second SYN-ACK with a new initial sequence number (an answer from another server instance):
+    #    the server side counts from it on; the first SYN-ACK is "ports reused" too (tshark's 2nd pass).
+    c = Conn(cisn=4229623760, sisn=1612884805, sport=40204, dport=47001, client=C4, server=S4, t0_ns=t0)
+    c.send(True, 0, 0, SYN, opts=mss() + wscale(7))
+    c.send(True, 0, 0, SYN, opts=mss() + wscale(7), dt_us=100000)
+    c.send(False, 0, 1, SYN | ACK, opts=mss())
+    c.send(True, 1, 1, ACK)
+    c.send(True, 1, 1, PSH | ACK, bytes(184))
+    c.sisn = 1712195420  # the second server's ISN
+    c.send(False, 0, 1, SYN | ACK, opts=mss())
+    c.sisn = 1612884805
+    c.send(True, 185, 1, ACK)
+    c.send(False, 1, 1, ACK)
+    c.send(True, 1, 1, PSH | ACK, bytes(184), dt_us=300000)
+    c.send(False, 1, 185, ACK)
+    c.send(False, 1, 185, PSH | ACK, bytes(1280))
+    c.send(True, 185, 1281, ACK)
+    conns.append(c)
+    t0 = c.t + 10**9
+    # 5. Window scaling from one side's SYN only (the other's was not captured): that side is scaled.
+    conn(40205, [(C, 0, 0, SYN, 0, mss() + wscale(7)), (C, 1, 1, ACK, 0), (S, 1, 1, ACK, 10), (C, 1, 11, ACK, 0)])
+    conn(40206, [(S, 0, 1, SYN | ACK, 0, mss() + wscale(9)), (C, 1, 1, ACK, 10), (S, 1, 11, ACK, 0)])
+    # 6. A SYN-ACK without the option seen before the SYN with it (capture order): the client's SYN
+    #    still sets its own shift, the server's side has none.
+    conn(40207, [(S, 0, 1, SYN | ACK, 0, mss()), (C, 0, 0, SYN, 0, mss() + wscale(7)), (C, 1, 1, ACK, 10),
+                 (S, 1, 11, ACK, 0)])
+    # 7. An ACK before the SYN it belongs to: the shift the SYN gives scales it too (tshark's 2nd pass).
+    conn(40208, [(C, 1, 1, ACK, 0), (C, 0, 0, SYN, 0, mss() + wscale(7)), (S, 0, 1, SYN | ACK, 0, mss() + wscale(2)),
+                 (C, 1, 1, ACK, 10), (S, 1, 11, ACK, 0)])
+    return pcap(sorted((f for c in conns for f in c.frames), key=lambda f: f[0]))
+
+
+CAPTURES = {"rb_ip_lengths.pcap": ip_lengths, "rb_tcp_analysis.pcap": tcp_analysis}
 
 
 def main() -> None:

@@ -18,10 +18,15 @@ DATA = truth.DATA
 CASES = {
     "rb_ip_lengths.pcap": ["ip.len", "ipv6.plen", "tcp.stream", "tcp.len", "tcp.seq", "tcp.nxtseq", "tcp.ack",
                            "tcp.srcport", "tcp.analysis.flags", "ip.src", "ip.hdr_len"],
+    "rb_tcp_analysis.pcap": ["tcp.stream", "tcp.seq", "tcp.ack", "tcp.nxtseq", "tcp.analysis.flags",
+                             "tcp.analysis.bytes_in_flight", "tcp.analysis.acks_frame", "tcp.window_size",
+                             "tcp.window_size_scalefactor"],
 }
 # Info cells checked as well (frames where the case shows in the Info column).
 INFO = {
     "rb_ip_lengths.pcap": [4, 6, 7, 8, 9, 10, 11, 12, 13],
+    # 22, 24: data after a hole, which tshark keeps for reassembly ("[TCP segment of a reassembled PDU]").
+    "rb_tcp_analysis.pcap": list(range(1, 22)) + [23] + list(range(25, 57)),
 }
 
 
@@ -76,3 +81,28 @@ def test_tso_frame_length_comes_from_the_frame():
     assert "TSO" in tree.fields("ip.len")[0].label
     # No "Dup ACK" (an empty segment) and no "ACKed unseen segment" on the ACK of its 3000 bytes.
     assert s.tcp_analyzer.info_prefix(4) == "" and s.tcp_analyzer.info_prefix(5) == ""
+
+
+def test_acked_unseen_segment_is_flagged_once_per_hole():
+    """tshark 4.0 flags the first ACK past a hole, not every later one (ndpi_KakaoTalk_chat,
+    ndpi_anyconnect-vpn): frames 2 and 6 of the mid-stream start, 12 of the stalled FIN, 23 after
+    the lost segment (23)."""
+    s = Session.open(str(DATA / "rb_tcp_analysis.pcap"))
+    s.analyze()
+    from tlstui.tcp.analysis import ACK_LOST_PACKET
+
+    got = [n for n in range(1, len(s) + 1) if s.tcp_analyzer.flags_of(n) & ACK_LOST_PACKET]
+    assert got == truth.filters_truth(DATA / "rb_tcp_analysis.pcap")["tcp.analysis.ack_lost_segment"]
+    assert got == [2, 6, 12, 23]
+
+
+def test_second_synack_rebases_the_server_side():
+    """A SYN-ACK with a new initial sequence number: the server's numbers count from it on, the
+    frames before keep theirs (ndpi_KakaoTalk_chat stream 2)."""
+    s = Session.open(str(DATA / "rb_tcp_analysis.pcap"))
+    s.analyze()
+    seq = {n: s.tree(n).fields("tcp.seq")[0].value for n in (31, 34, 36)}
+    ack = {n: s.tree(n).fields("tcp.ack")[0].value for n in (32, 35)}
+    assert seq == {31: 0, 34: 0, 36: (1612884806 - 1712195420) % (1 << 32)}
+    assert ack == {32: 1, 35: (1612884806 - 1712195420) % (1 << 32)}
+    assert "[TCP Port numbers reused]" in s.tree(31).info and "[TCP Port numbers reused]" in s.tree(34).info
