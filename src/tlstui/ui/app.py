@@ -1039,7 +1039,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         shown = next((n for n in f.frames if self.frame_list.view.index_of(n) is not None), None)
         if shown is None:
             if f.frames:
-                self.notify("Its frames are hidden by the filter (Esc in the filter bar clears it).",
+                self.notify("Its frames are hidden by the filter (Ctrl+L in the filter bar clears it).",
                             markup=False)
             return
         self.frame_list.select_frame(shown)
