@@ -75,9 +75,15 @@ def message_fields(msg: HttpMessage, scheme: str = "https") -> tuple[Field, dict
     src, base, extra = message_source(msg)
     data = msg.data() if extra == {} else next(iter(extra.values()))
     total = msg.header_len + msg.body_len
+    if msg.kind == "h2_frame" and msg.h2 is not None:
+        from .h2fields import frame_fields
+        top = Field("http2", "HyperText Transfer Protocol 2", None, base, total, source=src)
+        top.add(frame_fields(msg.h2, src, base))
+        return top, extra
     if msg.kind == "h2_preface":
         top = Field("http2", "HyperText Transfer Protocol 2", None, base, total, source=src)
-        top.add(Field("http2.magic", "Magic: PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n", _text(data[:total]),
+        top.add(Field("http2.magic", "Magic: PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n",
+                      _text(data[:total]).replace("\r", "\\r").replace("\n", "\\n"),  # as tshark prints it
                       base, total, source=src))
         return top, extra
     top = Field("http", "Hypertext Transfer Protocol", None, base, total, source=src)
@@ -161,6 +167,9 @@ def message_info(msg: HttpMessage) -> str:
     tshark hands to a media dissector, its type ('(text/plain)', '(PNG)')."""
     if msg.kind == "h2_preface":
         return "Magic"
+    if msg.kind == "h2_frame" and msg.h2 is not None:
+        from .h2fields import frame_info
+        return frame_info(msg.h2)
     first = " ".join(msg.start).rstrip()
     media = _media(msg)
     if media == "application/json":  # the JSON dissector appends its name after tshark's ' , '
@@ -178,7 +187,7 @@ def message_info(msg: HttpMessage) -> str:
 
 def message_protocol(msg: HttpMessage) -> str:
     """The Protocol column: 'HTTP', 'HTTP/XML' for an XML body, 'HTTP2' for the preface."""
-    if msg.kind == "h2_preface":
+    if msg.kind in ("h2_preface", "h2_frame"):
         return "HTTP2"
     media = _media(msg)
     return "HTTP/XML" if media in _XML else "HTTP/JSON" if media == "application/json" else "HTTP"

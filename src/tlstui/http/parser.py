@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from .h2 import H2Direction, H2Frame
+
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 METHODS = frozenset(b"GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH PROPFIND PROPPATCH MKCOL COPY MOVE "
                     b"LOCK UNLOCK SEARCH REPORT M-SEARCH NOTIFY SUBSCRIBE UNSUBSCRIBE".split())
@@ -39,6 +41,7 @@ class HttpMessage:
     chunked: bool = False
     request_method: str = ""  # for a response: the method of the request it answers
     first_frame: int = 0
+    h2: H2Frame | None = None  # kind "h2_frame": the HTTP/2 frame
 
     @property
     def is_request(self) -> bool:
@@ -63,6 +66,7 @@ class _Stream:
     mode: str = "http"  # "http", "h2", "other" (not HTTP), "until_close"
     end: int = 0  # stream offset after the last byte fed
     pending: tuple | None = None  # a message whose body (of known length) is still arriving; not buffered
+    h2: H2Direction | None = None  # mode "h2": the frame reader of this direction
 
 
 class HttpDirection:
@@ -73,9 +77,29 @@ class HttpDirection:
         self.peer_requests = peer_requests if peer_requests is not None else deque()  # methods awaiting answers
         self.own_requests = own_requests if own_requests is not None else deque()
 
+    def start_h2(self) -> None:
+        """Read this direction as HTTP/2 frames from now on (no preface: the server's side)."""
+        self.s.mode = "h2"
+        self.s.h2 = H2Direction()
+
+    def _feed_h2(self, frame: int, data: bytes, source: str) -> list[HttpMessage]:
+        s = self.s
+        if not data:
+            return []
+        start = s.end
+        s.end += len(data)
+        s.pieces.append((start, source, data, frame))
+        out = []
+        for fr in s.h2.feed(data):
+            out.append(self._emit(frame, "h2_frame", (fr.type_name,), [], len(fr.data), 0))
+            out[-1].h2 = fr
+        return out
+
     def feed(self, frame: int, data: bytes, source: str) -> list[HttpMessage]:
         s = self.s
-        if s.mode in ("other", "until_close", "h2") or not data:
+        if s.mode == "h2":
+            return self._feed_h2(frame, data, source)
+        if s.mode in ("other", "until_close") or not data:
             return []
         start = s.end
         s.end += len(data)
@@ -98,6 +122,15 @@ class HttpDirection:
             if msg is None:
                 break
             out.append(msg)
+        if s.mode == "h2":  # after the preface: the rest of this data as frames
+            rest = bytes(s.buf)
+            s.buf.clear()
+            s.h2 = H2Direction()
+            for fr in s.h2.feed(rest):
+                msg = self._emit(frame, "h2_frame", (fr.type_name,), [], len(fr.data), 0)
+                msg.h2 = fr
+                out.append(msg)
+            return out
         if s.mode != "http":
             s.buf.clear()
             s.pieces.clear()
@@ -111,6 +144,7 @@ class HttpDirection:
             if len(buf) < len(H2_PREFACE):
                 return None
             msg = self._emit(frame, "h2_preface", ("PRI", "*", "HTTP/2.0"), [], len(H2_PREFACE), 0)
+            del buf[:len(H2_PREFACE)]
             s.mode = "h2"
             return msg
         if not _looks_like_start(buf):
@@ -249,13 +283,27 @@ class HttpTracker:
         self.segment_frames: set[int] = set()  # frames whose data belongs to a message completed later
         self.blank = False  # the last feed went into a body read until close (tshark: empty Info)
 
-    def feed(self, conn: tuple, direction: int, frame: int, data: bytes, source: str) -> list[HttpMessage]:
+    def _dir(self, conn: tuple, direction: int) -> HttpDirection:
         key = (conn, direction)
         d = self._dirs.get(key)
         if d is None:
             q = self._pending.setdefault(conn, (deque(), deque()))
             d = self._dirs[key] = HttpDirection(peer_requests=q[1 - direction], own_requests=q[direction])
+        return d
+
+    def feed(self, conn: tuple, direction: int, frame: int, data: bytes, source: str,
+             h2_server: bool = False) -> list[HttpMessage]:
+        """``h2_server``: this is the server's side of a connection that chose ALPN h2 (its
+        frames come with no preface)."""
+        fresh = (conn, direction) not in self._dirs
+        d = self._dir(conn, direction)
+        if fresh and h2_server:
+            d.start_h2()
         msgs = d.feed(frame, data, source)
+        if d.s.mode == "h2":  # the peer of a client that sent the preface speaks HTTP/2 too
+            peer_key = (conn, 1 - direction)
+            if peer_key not in self._dirs:
+                self._dir(conn, 1 - direction).start_h2()
         self.blank = d.s.mode == "until_close"
         for m in msgs:
             self.by_frame.setdefault(frame, []).append(m)

@@ -42,6 +42,7 @@ class Decrypted:
     tls13: bool = False
     http: str | None = None  # Info text of HTTP messages this record completes ('' none yet); None: not HTTP
     http_blank: bool = False  # data of a response read until close: tshark leaves the Info empty
+    http2: bool = False  # ``http`` is HTTP/2 frames' Info: joined to what precedes it with ', '
 
 
 class _Side:

@@ -122,9 +122,12 @@ class CaptureDecryption:
         if plain is None or plain.content_type != CT_APP_DATA:
             return plain
         conn = (info.kind, info.stream)
-        msgs = self.http.feed(conn, direction, frame, plain.plaintext, source_name(plain))
+        cdir = info.client_direction if info.client_direction is not None else info.guessed_client_direction
+        h2_server = info.alpn_selected == "h2" and direction != cdir
+        msgs = self.http.feed(conn, direction, frame, plain.plaintext, source_name(plain), h2_server=h2_server)
         if msgs or self.http.is_http(conn, direction):
-            plain = replace(plain, http="".join(message_info(m) for m in msgs), http_blank=self.http.blank)
+            plain = replace(plain, http=_infos(msgs), http_blank=self.http.blank,
+                            http2=any(m.kind in ("h2_frame", "h2_preface") for m in msgs))
         return plain
 
     def dtls_record(self, info: StreamTls, direction: int, frame: int, rec: bytes) -> Decrypted | None:
@@ -178,7 +181,7 @@ class CaptureDecryption:
             if p is not None and p.http is not None:
                 if p.http:
                     http = True
-                    out += p.http
+                    out += (", " if out and p.http2 else "") + p.http
                 blank = blank or p.http_blank
                 continue
             if text:
@@ -206,6 +209,18 @@ class CaptureDecryption:
         out = [f"key log {p}" for p in self.keylog.problems]
         out += [s.message() for s in self.statuses() if s.status != "ok"]
         return out
+
+
+def _infos(msgs) -> str:
+    """Info text of the messages one record completes: HTTP/2 frames joined with ', ' as tshark."""
+    out = ""
+    for m in msgs:
+        text = message_info(m)
+        if m.kind in ("h2_frame", "h2_preface"):
+            out += (", " if out else "") + text
+        else:
+            out += text
+    return out
 
 
 def _merge(top: Field, dec: Decoded, plain: Decrypted, rec: bytes, hlen: int, base: int, src: str, tls13: bool,
