@@ -15,6 +15,7 @@ from typing import Callable
 from .capture.reader import Capture, open_capture
 from .dissect import fast
 from .dissect.clear import TREE_PROTOCOLS, CaptureFacts, ClearStreams, Tee
+from .dissect.starttls import LAYERS as LINE_LAYERS, clear_streams
 from .dissect.extract import extract
 from .dissect.frame import dissect_frame
 from .dissect.transport import StreamContext
@@ -139,7 +140,7 @@ class FrameView:
                 analysis, _prefix = self.session.tcp_analysis(self.number)
                 return FrameTree(self.number, analysis, {}).fields(name) if analysis else []
             head = name.split(".", 1)[0]
-            if head in TREE_PROTOCOLS or (head == "http" and self.session.clear is not None and (
+            if head in TREE_PROTOCOLS or ((head == "http" or head in LINE_LAYERS) and self.session.clear is not None and (
                     self.session.clear.has_layers(self.number) or self.session.conv.udp_stream[self.number - 1] >= 0)):
                 return self.tree().fields(name)  # ICMP, ARP, DNS, STUN, plain HTTP: dissect/clear.py
             if head not in _UPPER_SKIP:
@@ -195,7 +196,8 @@ class Session:
         self._offload: Offload | None = None  # the TCP analysis running in a child process
         self.offload_heap_kb = 0  # that child's heap when it finished (0: no child)
         # DNS and HTTP/1.x over TCP read the same reassembled streams as TLS (dissect/clear.py)
-        self.clear = ClearStreams(self.frame_bytes, self._tls_holds) if upper_layers else None
+        self.clear = clear_streams(lambda c: ClearStreams(self.frame_bytes, c), self._tls_holds) \
+            if upper_layers else None  # and SMTP/IMAP/POP/FTP before STARTTLS (dissect/starttls.py)
         self.reassembler = Reassembler(Tee(self.tls, self.clear), self.frame_bytes, self.limits) \
             if upper_layers else None
         self.analyzed = 0  # frames the pass has finished
@@ -302,7 +304,7 @@ class Session:
         self._secrets_used = len(self.capture.secrets)
         self.decryption = CaptureDecryption.create(self.keylog, self.capture.secrets)
         self.tls = TlsAnalyzer(self.frame_bytes, self.decryption, self.limits)
-        self.clear = ClearStreams(self.frame_bytes, self._tls_holds)
+        self.clear = clear_streams(lambda c: ClearStreams(self.frame_bytes, c), self._tls_holds)
         self.reassembler = Reassembler(Tee(self.tls, self.clear), self.frame_bytes, self.limits)
 
     def _track_in_bulk(self, keep_columns: bool) -> None:
