@@ -1,6 +1,6 @@
 """Long mutation-fuzzing run over the whole pipeline, seeded from the real test captures.
 
-    python fuzz/run.py --cases 100000 [--seed 1] [--jobs 2]
+    python fuzz/run.py --cases 100000 [--seed 1] [--jobs 2] [--only NAME-PART]
 
 Each case takes a seed capture, applies 1-8 random mutations (byte flips, overwrites with
 interesting values, truncation, chunk duplication/removal, length-field corruption), and runs
@@ -26,10 +26,11 @@ DATA = HERE.parent / "tests" / "data"
 INTERESTING = [0, 1, 0x7F, 0x80, 0xFF, 0x16, 0x15, 0x17, 0x14, 0x03, 0x01, 0xFE, 0xFD]
 
 
-def seeds(max_size: int = 64 * 1024) -> list[bytes]:
+def seeds(max_size: int = 64 * 1024, only: str = "") -> list[bytes]:
+    """The test captures up to ``max_size`` bytes (those whose name contains ``only``)."""
     out = []
     for p in sorted(DATA.iterdir()):
-        if p.suffix in (".pcap", ".pcapng") and p.stat().st_size <= max_size:
+        if p.suffix in (".pcap", ".pcapng") and p.stat().st_size <= max_size and only in p.name:
             out.append(p.read_bytes())
     return out
 
@@ -60,10 +61,10 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
     return bytes(b)
 
 
-def worker(args: tuple[int, int, int]) -> tuple[int, list[str]]:
-    start, count, seed = args
+def worker(args: tuple[int, int, int, str]) -> tuple[int, list[str]]:
+    start, count, seed, only = args
     rng = random.Random(seed * 1_000_003 + start)
-    corpus = seeds()
+    corpus = seeds(only=only)
     crashes = []
     for k in range(count):
         if k % 200 == 0:  # the pass freezes what the collector tracks (Session.analyze): let it go now and then
@@ -86,9 +87,10 @@ def main() -> int:
     ap.add_argument("--cases", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=max(1, mp.cpu_count()))
+    ap.add_argument("--only", default="", help="seed from the test captures whose name contains this (tunnel_)")
     args = ap.parse_args()
     chunk = 500
-    tasks = [(s, min(chunk, args.cases - s), args.seed) for s in range(0, args.cases, chunk)]
+    tasks = [(s, min(chunk, args.cases - s), args.seed, args.only) for s in range(0, args.cases, chunk)]
     t0 = time.time()
     done, crashes = 0, []
     with mp.Pool(args.jobs) as pool:

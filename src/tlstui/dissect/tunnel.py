@@ -293,9 +293,9 @@ def dissect_geneve(data: bytes, pos: int, end: int, layers: list[Field], protos:
             opt.add(make("geneve.option.length", olen, o + 3, 1, f"Length: {olen} bytes"))
             if olen > 4 and o + 4 < stop:
                 opt.add(make("geneve.option.unknown.data", bytes(data[o + 4:o + size]), o + 4, size - 4))
-            if o + olen > stop:
-                _malformed(g, o, "Geneve")
-                return Next(NONE, -1, "Geneve", "[Malformed Packet]")
+            if o + olen > stop:  # tshark flags it and still decodes what the header carries
+                _malformed(opt, o, "Geneve")
+                break
             o += olen
     kind, inner = encap.geneve(data, pos, end)
     info = "" if kind != NONE else f"Encapsulated {_ETYPE_NAMES.get(proto, f'0x{proto:04x} (unknown)')}"
