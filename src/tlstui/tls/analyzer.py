@@ -23,7 +23,7 @@ from ..quic import fields as _quic_fields  # noqa: F401 - the quic.* names, know
 from . import handshake as hs
 from . import x509
 from .model import AlertEvent, CertChain, CertRequestInfo, HelloInfo, RecordSummary, StreamTls
-from .names import VERSION_SHORT
+from .names import VERSION_SHORT, negotiated_version
 from .records import (CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, CUT_NOTE, Decoded, DtlsFragment, decode_dtls, decode_tls,
                       looks_like_sslv2, plausible_dtls, plausible_tls_header, TLS_CONTENT_TYPES, MAX_RECORD)
 
@@ -431,7 +431,7 @@ class TlsAnalyzer:
             info.server_hellos.append(h)
             if info.client_direction is None:
                 info.client_direction = 1 - direction
-            v = h.selected_version or h.version
+            v = negotiated_version(h.selected_version or h.version, info.kind == "udp")
             info.version = v
             if "cipher" in m:
                 info.cipher = m["cipher"]

@@ -12,7 +12,7 @@ from typing import Callable
 
 from ..field import NULL_FIELD, Field
 from .names import (ALERT_DESCRIPTIONS, CIPHER_SUITES, EXTENSION_TYPES, GROUPS, SIGNATURE_SCHEMES,
-                    SSL2_CIPHER_SPECS, is_grease)
+                    SSL2_CIPHER_SPECS, is_grease, tls13_draft)
 from .reader import Cut, Malformed, Reader, mk
 from . import x509
 
@@ -337,12 +337,15 @@ def server_hello(r: Reader, node: Field, ctx: Ctx, info: dict) -> None:
     info["version"] = r.uint(node, "handshake.version", 2)
     _random(r, node, info)
     info["hrr"] = info["random"] == HRR_RANDOM
-    if not (ctx.tls13 and info["version"] in (0x0304, 0xFEFC) and False):
+    # TLS 1.3 drafts before 22 put their version here and had no session id or compression.
+    early_draft = not ctx.dtls and 0 < tls13_draft(info["version"]) < 22
+    if not early_draft:
         sl = r.uint(node, "handshake.session_id_length", 1)
         if sl:
             info["session_id"] = r.raw(node, "handshake.session_id", sl)
     info["cipher"] = r.uint(node, "handshake.ciphersuite", 2)
-    r.uint(node, "handshake.comp_method", 1)
+    if not early_draft:
+        r.uint(node, "handshake.comp_method", 1)
     extensions(r, node, HS_SERVER_HELLO, info)
     full, digest = ja3s(info)
     info["ja3s"], info["ja3s_full"] = digest, full

@@ -49,6 +49,22 @@ VERSION_SHORT = {
     0x0304: "TLSv1.3", 0xFEFF: "DTLSv1.0", 0xFEFD: "DTLSv1.2", 0xFEFC: "DTLSv1.3", 0x0100: "DTLS 1.0 (OpenSSL pre 0.9.8f)",
 }
 
+FIZZ_TLS13 = (0xFB17, 0xFB1A)  # Facebook's fizz: TLS 1.3 drafts 23 and 26 under versions of its own
+
+
+def tls13_draft(version: int) -> int:
+    """The TLS 1.3 draft number a version names (0x7fNN: draft NN; fizz's 0xfb17/0xfb1a: 23/26), or 0."""
+    if version & 0xFF00 == 0x7F00 or version in FIZZ_TLS13:
+        return version & 0xFF
+    return 0
+
+
+def negotiated_version(version: int, dtls: bool = False) -> int:
+    """A TLS version as tshark 4.0 treats a session's (tls_try_get_version): TLS 1.3 drafts and
+    fizz's versions are TLS 1.3 (0x0304); every other value as it is."""
+    return 0x0304 if not dtls and tls13_draft(version) else version
+
+
 CIPHER_SUITES: dict[int, str] = VALUES["tls.handshake.ciphersuite"]
 SSL2_CIPHER_SPECS: dict[int, str] = VALUES["tls.handshake.cipherspec"]
 HANDSHAKE_TYPES: dict[int, str] = VALUES["tls.handshake.type"]
@@ -64,6 +80,8 @@ def version_name(v: int) -> str:
         return "Reserved (GREASE)"
     if 0x7F00 < v <= 0x7FFF:
         return f"TLS 1.3 (draft {v & 0xFF})"
+    if v in FIZZ_TLS13:
+        return f"TLS 1.3 (Facebook draft {v & 0xFF})"
     return VERSION_NAMES.get(v, "Unknown")
 
 

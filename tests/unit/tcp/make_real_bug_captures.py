@@ -15,6 +15,9 @@ rb_tcp_analysis.pcap    TCP analysis and relative numbers: "ACKed unseen segment
                         hole (a side that starts mid-stream, a peer stalled with pure ACKs and FIN
                         retransmissions, duplicate ACKs around it), a second SYN-ACK with a new
                         initial sequence number, window scaling known from one side's SYN only.
+rb_tls13_drafts.pcap    TLS 1.3 negotiated with draft and vendor versions: draft 28 (0x7f1c) and Facebook's
+                        fizz 0xfb1a in the ServerHello's supported_versions, a draft-18 ServerHello
+                        (version 0x7f12, no session id or compression) and plain 0x0304 beside them.
 """
 from __future__ import annotations
 
@@ -144,7 +147,68 @@ def tcp_analysis() -> bytes:
     return pcap(sorted((f for c in conns for f in c.frames), key=lambda f: f[0]))
 
 
-CAPTURES = {"rb_ip_lengths.pcap": ip_lengths, "rb_tcp_analysis.pcap": tcp_analysis}
+def _tls_record(ct: int, body: bytes, version: int = 0x0303) -> bytes:
+    return struct.pack(">BHH", ct, version, len(body)) + body
+
+
+def _hs(t: int, body: bytes) -> bytes:
+    return struct.pack(">B", t) + len(body).to_bytes(3, "big") + body
+
+
+def _ext(t: int, body: bytes) -> bytes:
+    return struct.pack(">HH", t, len(body)) + body
+
+
+def _vec(n: int, body: bytes) -> bytes:
+    return len(body).to_bytes(n, "big") + body
+
+
+def client_hello(versions: list[int], sni: bytes = b"drafts.example") -> bytes:
+    key = bytes(range(32))
+    exts = (_ext(0, _vec(2, b"\0" + _vec(2, sni))) + _ext(10, _vec(2, struct.pack(">H", 29)))
+            + _ext(13, _vec(2, struct.pack(">HHH", 0x0403, 0x0804, 0x0401)))
+            + _ext(51, _vec(2, struct.pack(">H", 29) + _vec(2, key)))
+            + _ext(43, _vec(1, b"".join(struct.pack(">H", v) for v in versions))))
+    body = struct.pack(">H", 0x0303) + bytes(range(32, 64)) + _vec(1, bytes(32)) + _vec(2, struct.pack(">HH", 0x1301, 0x1302)) \
+        + _vec(1, b"\0") + _vec(2, exts)
+    return _tls_record(22, _hs(1, body), 0x0301)
+
+
+def server_hello(version: int, draft18: bool = False) -> bytes:
+    """A TLS 1.3 ServerHello choosing ``version``: in supported_versions (legacy 0x0303), or, as
+    drafts before 22 wrote it, as the hello's own version without session id and compression."""
+    share = _ext(51, struct.pack(">H", 29) + _vec(2, bytes(range(64, 96))))
+    if draft18:
+        body = struct.pack(">H", version) + bytes(range(96, 128)) + struct.pack(">H", 0x1301) + _vec(2, share)
+    else:
+        body = struct.pack(">H", 0x0303) + bytes(range(96, 128)) + _vec(1, bytes(32)) + struct.pack(">HB", 0x1301, 0) \
+            + _vec(2, share + _ext(43, struct.pack(">H", version)))
+    return _tls_record(22, _hs(2, body))
+
+
+def tls13_drafts() -> bytes:
+    from craft import TcpTalk
+
+    conns = []
+    t0 = T0
+    for i, (version, draft18) in enumerate([(0x7F1C, False), (0xFB1A, False), (0x7F12, True), (0x0304, False)]):
+        c = TcpTalk(cisn=10000 * (i + 1), sisn=70000 * (i + 1), sport=40300 + i, client=C4, server=S4, t0_ns=t0)
+        c.open()
+        c.records(True, [client_hello([version, 0x0303])])
+        ccs = [] if draft18 else [_tls_record(20, b"\1")]
+        c.records(False, [server_hello(version, draft18)] + ccs + [_tls_record(23, bytes(range(200)) * 3)])
+        c.records(True, ccs + [_tls_record(23, bytes(53))])
+        c.records(True, [_tls_record(23, bytes(100))])
+        c.records(False, [_tls_record(23, bytes(300)), _tls_record(23, bytes(19))])
+        c.fin(True)
+        c.fin(False)
+        c.ack(True)
+        conns.append(c)
+        t0 = c.t + 10**9
+    return pcap(sorted((f for c in conns for f in c.frames), key=lambda f: f[0]))
+
+
+CAPTURES = {"rb_ip_lengths.pcap": ip_lengths, "rb_tcp_analysis.pcap": tcp_analysis, "rb_tls13_drafts.pcap": tls13_drafts}
 
 
 def main() -> None:

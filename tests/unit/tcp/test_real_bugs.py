@@ -21,12 +21,17 @@ CASES = {
     "rb_tcp_analysis.pcap": ["tcp.stream", "tcp.seq", "tcp.ack", "tcp.nxtseq", "tcp.analysis.flags",
                              "tcp.analysis.bytes_in_flight", "tcp.analysis.acks_frame", "tcp.window_size",
                              "tcp.window_size_scalefactor"],
+    "rb_tls13_drafts.pcap": ["tls.record.content_type", "tls.record.opaque_type", "tls.record.version",
+                             "tls.record.length", "tls.handshake.type", "tls.handshake.version",
+                             "tls.handshake.extensions.supported_version", "tls.handshake.ciphersuite",
+                             "tls.handshake.extension.type", "tls.handshake.ja3s", "_ws.col.Protocol"],
 }
 # Info cells checked as well (frames where the case shows in the Info column).
 INFO = {
     "rb_ip_lengths.pcap": [4, 6, 7, 8, 9, 10, 11, 12, 13],
     # 22, 24: data after a hole, which tshark keeps for reassembly ("[TCP segment of a reassembled PDU]").
     "rb_tcp_analysis.pcap": list(range(1, 22)) + [23] + list(range(25, 57)),
+    "rb_tls13_drafts.pcap": list(range(1, 65)),
 }
 
 
@@ -60,8 +65,8 @@ def test_trees_give_tsharks_values(name):
     for n, cells in rows.items():
         tree = s.tree(n)
         for f in CASES[name]:
-            if f.startswith("tcp.analysis"):
-                continue  # a bit field of the analysis, not a tree field
+            if f.startswith("tcp.analysis") or f.startswith("_ws.col"):
+                continue  # a bit field of the analysis / a column, not a tree field
             got = ",".join(format_value(REGISTRY.get(f), x.value) for x in tree.fields(f))
             if got != cells[header.index(f)]:
                 bad.append((n, f, cells[header.index(f)], got))
@@ -106,3 +111,20 @@ def test_second_synack_rebases_the_server_side():
     assert seq == {31: 0, 34: 0, 36: (1612884806 - 1712195420) % (1 << 32)}
     assert ack == {32: 1, 35: (1612884806 - 1712195420) % (1 << 32)}
     assert "[TCP Port numbers reused]" in s.tree(31).info and "[TCP Port numbers reused]" in s.tree(34).info
+
+
+def test_tls13_draft_and_vendor_versions_are_tls13():
+    """0x7f1c (draft 28), fizz's 0xfb1a and a draft-18 ServerHello (its own version, no session id):
+    TLS 1.3 sessions, whose application data records are opaque (ndpi_sites, Facebook)."""
+    from tlstui.tls.names import negotiated_version
+
+    assert [negotiated_version(v) for v in (0x7F1C, 0xFB1A, 0xFB17, 0x7F12, 0x0303, 0x0304)] == \
+        [0x0304, 0x0304, 0x0304, 0x0304, 0x0303, 0x0304]
+    assert negotiated_version(0x7F1C, dtls=True) == 0x7F1C
+    s = Session.open(str(DATA / "rb_tls13_drafts.pcap"))
+    s.analyze()
+    for sh, data in ((6, 10), (22, 26), (38, 40)):
+        assert s.tree(sh).protocol == "TLSv1.3"
+        assert [f.value for f in s.tree(data).fields("tls.record.opaque_type")] == [23]
+        assert not s.tree(data).fields("tls.record.content_type")
+    assert [f.value for f in s.tree(38).fields("tls.handshake.ciphersuite")] == [0x1301]  # no session id read
