@@ -175,7 +175,31 @@ def dissect_pop(data: bytes, off: int, end: int, src: str, from_client: bool):
     return top, "S: " + _text(first)
 
 
-DISSECTORS = {"smtp": dissect_smtp, "pop": dissect_pop}
+def dissect_ftp(data: bytes, off: int, end: int, src: str, from_client: bool):
+    top = _f("ftp", None, off, end - off, src)
+    top.children.append(_f("ftp.response", 0 if from_client else 1, off, 0, src))
+    top.children.append(_f("ftp.request", 1 if from_client else 0, off, 0, src))
+    lines = _lines(data, off, end)
+    if not lines:
+        return top, ""
+    a, b, c = lines[0]
+    first = data[a:b]
+    if from_client:
+        sp = first.find(b" ")
+        w_end = a + (sp if sp >= 0 else b - a)
+        top.children.append(_f("ftp.request.command", _text(data[a:w_end]), a, w_end - a, src))
+        if sp >= 0 and w_end + 1 < b:
+            top.children.append(_f("ftp.request.arg", _text(data[w_end + 1:b]), w_end + 1, b - w_end - 1, src))
+        return top, "Request: " + _text(first)
+    code = first[:3]
+    if len(code) == 3 and code.isdigit():
+        top.children.append(_f("ftp.response.code", int(code), a, 3, src))
+        if b - a > 4:
+            top.children.append(_f("ftp.response.arg", _text(data[a + 4:b]), a + 4, b - a - 4, src))
+    return top, "Response: " + _text(first)
+
+
+DISSECTORS = {"smtp": dissect_smtp, "pop": dissect_pop, "ftp": dissect_ftp}
 
 
 @dataclass
@@ -267,7 +291,10 @@ class LineStreams:
                 fn(frame_bytes, off, end, FRAME, client)
         except Exception as e:  # noqa: BLE001 - shows as malformed, never raises
             return [Field("_ws.malformed", f"[Malformed Packet: {type(e).__name__}]", None, 0, 0)], proto.column, ""
-        return [top], proto.column, info
+        layers = [top]
+        if phase and not frame_bytes[off:end].endswith(b"\r\n.\r\n"):  # tshark's text lines of the message
+            layers.append(Field("data-text-lines", "Line-based text data", None, off, end - off))
+        return layers, proto.column, info
 
 
 class WithLines:

@@ -11,7 +11,7 @@ from tlstui.cli import main
 from tlstui.registry import REGISTRY
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-DONE = ("smtp", "pop")  # the protocols decoded so far (IMAP and FTP: the hand-off only)
+DONE = ("smtp", "pop", "ftp")  # the protocols decoded so far (IMAP: the hand-off only)
 CAPTURES = [DATA / f"starttls_{n}.pcap" for n in ("smtp", "imap", "pop", "ftp")]
 
 # Cells where tlstui knowingly differs from tshark.  tshark 4.0 names the Client Hello right after
