@@ -1,4 +1,4 @@
-"""The line dissectors of dissect/starttls.py (SMTP, POP3) and the STARTTLS stream consumer never
+"""The line dissectors of dissect/starttls.py (SMTP, IMAP, POP3, FTP) and the STARTTLS stream consumer never
 raise on hostile bytes; every label they build can be derived and escapes to printable text."""
 from __future__ import annotations
 

@@ -45,7 +45,10 @@ register("imap.request", S, "Request")
 register("imap.response", S, "Response")
 register("imap.request_tag", S, "Request Tag")
 register("imap.response_tag", S, "Response Tag")
-register("imap.command", S, "Request Command")
+register("imap.tag", S, "Tag")
+register("imap.request.command", S, "Request Command")
+register("imap.response.command", S, "Response Command")
+register("imap.command", S, "Command")
 register("imap.response.status", S, "Response Status")
 register("ftp", P, "File Transfer Protocol (FTP)")
 register("ftp.request", B, "Request")
@@ -199,7 +202,52 @@ def dissect_ftp(data: bytes, off: int, end: int, src: str, from_client: bool):
     return top, "Response: " + _text(first)
 
 
-DISSECTORS = {"smtp": dissect_smtp, "pop": dissect_pop, "ftp": dissect_ftp}
+def _tokens(data: bytes, a: int, b: int, n: int) -> list[tuple[int, int]]:
+    """(start, end) of the first ``n`` space-separated words of data[a:b]."""
+    out, p = [], a
+    while p < b and len(out) < n:
+        while p < b and data[p] == 32:
+            p += 1
+        q = data.find(b" ", p, b)
+        q = b if q < 0 else q
+        if q > p:
+            out.append((p, q))
+        p = q
+    return out
+
+
+def dissect_imap(data: bytes, off: int, end: int, src: str, from_client: bool):
+    top = _f("imap", None, off, end - off, src)
+    top.children.append(_f("imap.isrequest", 1 if from_client else 0, off, 0, src))
+    info = ""
+    for a, b, c in _lines(data, off, end):
+        line = _f("imap.line", _text(data[a:c]), a, c - a, src)
+        top.children.append(line)
+        info = ("Request: " if from_client else "Response: ") + _text(data[a:b])
+        if data[a:a + 1] == b"*" and not from_client:
+            continue  # tshark 4.0 leaves an untagged response as a line
+        words = _tokens(data, a, b, 3)
+        if not words:
+            continue
+        kind = "request" if from_client else "response"
+        item = _f(f"imap.{kind}", _text(data[a:b]), a, b - a, src)
+        line.children.append(item)
+        (t0, t1) = words[0]
+        item.children.append(_f(f"imap.{kind}_tag", _text(data[t0:t1]), t0, t1 - t0, src))
+        item.children.append(_f("imap.tag", _text(data[t0:t1]), t0, t1 - t0, src))
+        rest = words[1:]
+        if not from_client and rest:
+            (s0, s1) = rest[0]
+            item.children.append(_f("imap.response.status", _text(data[s0:s1]), s0, s1 - s0, src))
+            rest = rest[1:]
+        if rest:
+            (k0, k1) = rest[0]
+            item.children.append(_f(f"imap.{kind}.command", _text(data[k0:k1]), k0, k1 - k0, src))
+            item.children.append(_f("imap.command", _text(data[k0:k1]), k0, k1 - k0, src))
+    return top, info
+
+
+DISSECTORS = {"imap": dissect_imap, "smtp": dissect_smtp, "pop": dissect_pop, "ftp": dissect_ftp}
 
 
 @dataclass

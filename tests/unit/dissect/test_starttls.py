@@ -11,7 +11,7 @@ from tlstui.cli import main
 from tlstui.registry import REGISTRY
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-DONE = ("smtp", "pop", "ftp")  # the protocols decoded so far (IMAP: the hand-off only)
+DONE = ("smtp", "pop", "ftp", "imap")  # the protocols decoded (the others: the hand-off only)
 CAPTURES = [DATA / f"starttls_{n}.pcap" for n in ("smtp", "imap", "pop", "ftp")]
 
 # Cells where tlstui knowingly differs from tshark.  tshark 4.0 names the Client Hello right after
@@ -91,3 +91,13 @@ def test_refused_starttls_stays_clear(tmp_path, capsys):
     rows = _fields(capsys, write(tmp_path / "r.pcap", c), ["smtp.req.command", "smtp.response.code", "_ws.col.Info"])
     assert [r[1] for r in rows[3:]] == ["220", "", "454", "", "221"]
     assert rows[6][0] == "QUIT" and rows[6][2] == "C: QUIT"
+
+
+def test_every_protocol_is_present():
+    """The truth files hold each clear protocol and TLS after it (a guard against an empty truth)."""
+    seen = set()
+    for capture in CAPTURES:
+        lines = Path(str(capture) + ".starttls.tsv").read_text().splitlines()
+        col = lines[0].split("\t").index("_ws.col.Protocol")
+        seen |= {ln.split("\t")[col] for ln in lines[1:]}
+    assert {"SMTP", "IMAP", "POP", "FTP", "TLSv1.2"} <= seen
