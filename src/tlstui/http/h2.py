@@ -65,12 +65,21 @@ def header_block(fr: H2Frame) -> bytes:
     return p[pos:end] if pos <= end else b""
 
 
+def _decoder() -> hpack.Decoder:
+    # The peer's SETTINGS_HEADER_TABLE_SIZE (Chrome: 65536) allows a larger dynamic table than
+    # hpack's default 4096; a reader, like tshark, accepts any size update (the table still only
+    # holds what the capture fed it).
+    d = hpack.Decoder()
+    d.max_allowed_table_size = 1 << 24
+    return d
+
+
 @dataclass
 class H2Direction:
     """Frames of one direction.  ``feed`` returns the frames completed by this data."""
 
     buf: bytearray = field(default_factory=bytearray)
-    decoder: hpack.Decoder = field(default_factory=hpack.Decoder)
+    decoder: hpack.Decoder = field(default_factory=lambda: _decoder())
     block: bytearray = field(default_factory=bytearray)  # header block awaiting CONTINUATION
     in_block: bool = False
     broken: bool = False  # a frame longer than the protocol allows: stop reading
