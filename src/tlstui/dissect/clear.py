@@ -549,7 +549,7 @@ class CaptureFacts:
 
     def _scan(self) -> None:
         from . import arp as arpmod
-        from . import fast, icmp
+        from . import fast, icmp, tunnel
 
         echoes, arps, echoes_all = [], [], []
         cap = self.s.capture
@@ -569,6 +569,9 @@ class CaptureFacts:
                         arps.append((number, p))
                     continue
                 got = icmp.locate(data, off, n, lt)  # inside tunnels too: at the innermost IP header
+                if got is not None and got.tunnelled and tunnel.teredo_test(fast.parse_transport(data, off, n, lt),
+                                                                              got.message):
+                    continue  # a Teredo connectivity test: tshark pairs it with nothing
                 if got is not None:
                     raw = self._icmp_bytes(data, got.ip_off, off + n, fast.ETH_IPV4 if got.version == 4 else fast.ETH_IPV6)
                     if raw is not None:

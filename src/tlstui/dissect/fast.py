@@ -28,6 +28,8 @@ VLAN_TYPES = (ETH_VLAN, ETH_QINQ, ETH_VLAN_OLD)
 BSD_AF_INET6 = (24, 28, 30)  # AF_INET6 differs between BSDs
 
 TUNNELLED, CARRIER = 1, 2
+_TUNNEL_PORTS = frozenset(encap.UDP_PORTS)
+_MPLS = frozenset(encap.MPLS_TYPES)
 
 _u16 = struct.Struct(">H").unpack_from
 _ipv4 = struct.Struct(">BBHHHBBH4s4s").unpack_from
@@ -179,7 +181,7 @@ def _walk(data, off: int, end: int, linktype: int, wire_end: int):  # noqa: ANN2
     for depth in range(encap.MAX_DEPTH + 1):
         if pos < 0:
             break
-        if etype in encap.MPLS_TYPES:
+        if etype in _MPLS:
             tunnel = TUNNELLED
             kind, pos = encap.mpls(data, pos, end)
             etype = ETH_IPV4 if kind == encap.IPV4 else ETH_IPV6 if kind == encap.IPV6 else 0
@@ -209,14 +211,16 @@ def _walk(data, off: int, end: int, linktype: int, wire_end: int):  # noqa: ANN2
                 break
             flags |= (doff & 0x0F) << 8  # AE and reserved bits
             return Transport(6, src, dst, sport, dport, ttl, ip_id, l4, l4 + hl, max(0, ip_end - l4 - hl), seq, ack,
-                             flags, window, hl, pos, version, tunnel, tuple(outer)), etype, pos, ip_end, tunnel
+                             flags, window, hl, pos, version, tunnel, tuple(outer) if outer else ()), \
+                etype, pos, ip_end, tunnel
         if proto == 17:
             if l4 + 8 > end:
                 break
             sport, dport, ulen, _sum = _udp(data, l4)
             t = Transport(17, src, dst, sport, dport, ttl, ip_id, l4, l4 + 8, max(0, ulen - 8), 0, 0, 0, 0, 0, pos,
-                          version, tunnel, tuple(outer))
-            port = encap.udp_tunnel_port(sport, dport) if follow else 0
+                          version, tunnel, tuple(outer) if outer else ())
+            port = encap.udp_tunnel_port(sport, dport) if follow and (sport in _TUNNEL_PORTS or
+                                                                      dport in _TUNNEL_PORTS) else 0
             if not port:
                 return t, etype, pos, ip_end, tunnel
             udp_end = min(ip_end, l4 + ulen) if ulen >= 8 else ip_end

@@ -142,7 +142,7 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
     # is dissect/encap.py's, as for the analysis pass): the loop ends at the innermost network header.
     wire_len = max(orig_len, cap_len)  # where the current datagram may end on the wire
     outer_udp = list(getattr(src, "outer_udp_streams", _no_outer)(number))
-    gtp = False
+    gtp = teredo_to_server = False
     for depth in range(enc.MAX_DEPTH + 1):
         if pos < 0:
             break
@@ -164,7 +164,8 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
                         l4proto = -1
         elif etype == fast.ETH_IPV6:
             l4proto, l4, l4end = dissect_ipv6(data, pos, layers, protos)
-            protocol, info, frag = "IPv6", "", 0
+            no_next = l4proto == 59 or (len(data) >= pos + 40 and data[pos + 6] == 59)
+            protocol, info, frag = "IPv6", "IPv6 no next header" if no_next else "", 0
             if len(data) >= pos + 40:
                 src_text = socket.inet_ntop(socket.AF_INET6, bytes(data[pos + 8:pos + 24]))
                 dst_text = socket.inet_ntop(socket.AF_INET6, bytes(data[pos + 24:pos + 40]))
@@ -190,6 +191,7 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
             port = enc.udp_tunnel_port(sport, dport)
             nx = tunnel.UDP_DISSECTORS[port](data, l4 + 8, lim, layers, protos)
             gtp = port == enc.PORT_GTPU and nx.kind != enc.NONE
+            teredo_to_server = port == enc.PORT_TEREDO and dport == enc.PORT_TEREDO
         else:
             break
         protocol, info = nx.protocol, nx.info
@@ -224,6 +226,11 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
         info = icmp_layer.dissect_icmp(data, l4, l4end, 4 if v4 else 6, number, bytes(data[a:a + (b - a)]),
                                        bytes(data[b:b + (b - a)]), data[pos + 8] if v4 else data[pos + 7], layers,
                                        protos, facts or icmp_layer.NO_HELPER)
+        if teredo_to_server and not v4 and l4 < len(data) and data[l4] == 128:
+            protocol, info = "Teredo", tunnel.teredo_test_info(info)  # RFC 4380 5.2.9, as tshark names it
+            if layers[-1].name == "data" and protos[-1:] == ["data"]:  # tshark leaves the test's payload undissected
+                layers.pop()
+                protos.pop()
     elif l4 >= 0 and l4proto == 50:  # IPsec ESP (dissect/tunnel.py)
         protocol, info = tunnel.dissect_esp(data, l4, min(len(data), l4end), layers, protos)
     elif pos >= 0 and etype == 0x0806:  # ARP (dissect/arp.py)

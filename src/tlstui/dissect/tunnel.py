@@ -402,6 +402,20 @@ def dissect_teredo(data: bytes, pos: int, end: int, layers: list[Field], protos:
     return Next(kind, inner, "Teredo", "")
 
 
+def teredo_test_info(info: str) -> str:
+    """The Info of an ICMPv6 Echo Request sent to a Teredo server's port: tshark's "Direct IPv6
+    Connectivity Test" (RFC 4380 5.2.9), which it does not pair with a reply."""
+    return info.replace("Echo (ping) request", "Direct IPv6 Connectivity Test", 1).split(" (")[0] \
+        if info.startswith("Echo (ping) request") else info
+
+
+def teredo_test(t, message) -> bool:  # noqa: ANN001 - a fast.Transport (or None) and an icmp.IcmpMessage
+    """Whether an ICMPv6 message is a Teredo direct connectivity test: an Echo Request inside Teredo
+    to UDP port 3544 (tshark does not pair it with its reply)."""
+    return (t is not None and t.proto == 17 and t.dport == encap.PORT_TEREDO and bool(t.tunnel & 2)
+            and message.version == 6 and message.type == 128)
+
+
 UDP_DISSECTORS = {encap.PORT_VXLAN: dissect_vxlan, encap.PORT_GENEVE: dissect_geneve,
                   encap.PORT_GTPU: dissect_gtpu, encap.PORT_TEREDO: dissect_teredo}
 
