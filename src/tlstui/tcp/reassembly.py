@@ -229,6 +229,9 @@ class Reassembler:
             self.consumer.on_tcp_data(stream, direction, frame, data, foff, pos, sport, dport, deliver_frame)
 
     def _flush(self, d: Direction, stream: int, direction: int, deliver_frame: int) -> None:
+        """Deliver what the hole no longer holds back; records it completes belong to
+        ``deliver_frame`` (the frame that filled the hole), or, when 0 (the hole was given up),
+        to the frame that carried each piece."""
         starts, pend = d.pend_starts, d.pend
         n = 0
         while n < len(pend) and pend[n].start <= d.delivered:
@@ -240,19 +243,23 @@ class Reassembler:
             skip = d.delivered - p.start
             data = p.data[skip:] if p.data is not None else None
             self._emit(d, stream, direction, p.frame, d.delivered, data, p.frame_offset + skip,
-                       deliver_frame, p.end - d.delivered)
+                       deliver_frame or p.frame, p.end - d.delivered)
         if n:
             del starts[:n]
             del pend[:n]
 
     def _skip_hole(self, d: Direction, stream: int, direction: int, frame: int) -> None:
-        """Give up on the first hole: declare its bytes lost and go on from the next held data."""
+        """Give up on the first hole: declare its bytes lost and go on from the next held data.
+
+        The held bytes are not this frame's (a RST, a FIN, the frame that overflowed the bound):
+        the gap belongs to the frame the data after it came in, and what that data completes to
+        the frames that carried it."""
         if not d.pend:
             return
-        first = d.pend[0].start
-        if first > d.delivered:
-            self._emit(d, stream, direction, frame, d.delivered, None, 0, frame, first - d.delivered)
-        self._flush(d, stream, direction, frame)
+        first = d.pend[0]
+        if first.start > d.delivered:
+            self._emit(d, stream, direction, first.frame, d.delivered, None, 0, first.frame, first.start - d.delivered)
+        self._flush(d, stream, direction, 0)
 
     def _give_up(self, d: Direction, stream: int, direction: int, frame: int) -> None:
         while d.pend:
@@ -263,11 +270,7 @@ class Reassembler:
         for (stream, direction), d in self.dirs.items():
             self._cur = (0, 0, d.last_frame)
             while d.pend:
-                first = d.pend[0]
-                if first.start > d.delivered:
-                    self._emit(d, stream, direction, d.last_frame, d.delivered, None, 0, d.last_frame,
-                               first.start - d.delivered)
-                self._flush(d, stream, direction, first.frame)
+                self._skip_hole(d, stream, direction, d.last_frame)
             if d.fin_at >= 0 and not d.closed:
                 d.closed = True
                 self.consumer.on_tcp_close(stream, direction, d.last_frame, "fin")

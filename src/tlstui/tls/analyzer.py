@@ -240,6 +240,14 @@ class TlsAnalyzer:
         if buf or d.ad_left:
             self._mark_partial(d)
 
+    def _held_in(self, frame: int, chunks) -> None:  # noqa: ANN001 - Chunk tuples or lists
+        """A record completed in ``frame`` from bytes of other frames too (a record over several
+        segments, or segments held behind a hole until ``frame`` filled it): those frames are
+        tshark's '[TCP segment of a reassembled PDU]' unless a record completes in them as well."""
+        for c in chunks:
+            if c[0] != frame:
+                self._set_partial(c[0])
+
     def _mark_partial(self, d: _Dir) -> None:
         for c in d.chunks:
             self._set_partial(c[0])
@@ -256,10 +264,12 @@ class TlsAnalyzer:
         ver, ln = d.ad_ver, d.ad_len
         d.nrec += 1
         cf = self._c_frame
+        chunks = self._take(d, total)
+        self._held_in(frame, chunks)
         if cf and cf[-1] > frame:  # never in capture order; kept as an object to keep the columns sorted
             s = RecordSummary(frame, "tcp", st.info.stream, direction, CT_APP_DATA, ver, ln, (), None, True, True,
                               _APP_DATA)
-            self._store(frame, _Rec(s, self._take(d, total), 5 + ln, st.ctx[direction], None, False, None))
+            self._store(frame, _Rec(s, chunks, 5 + ln, st.ctx[direction], None, False, None))
         else:
             if self._cont:
                 self._cont.pop(frame, None)
@@ -271,7 +281,7 @@ class TlsAnalyzer:
             self._c_id.append(self._nrec)
             chf, cho, chl = self._ch_frame, self._ch_off, self._ch_len
             self._c_ch.append(len(chf))
-            for f, o, n in self._take(d, total):
+            for f, o, n in chunks:
                 chf.append(f)
                 cho.append(o)
                 chl.append(n)
@@ -367,6 +377,7 @@ class TlsAnalyzer:
             ct, ver, ln = rec[0], int.from_bytes(rec[1:3], "big"), int.from_bytes(rec[3:5], "big")
         s = RecordSummary(frame, info.kind, info.stream, direction, ct, ver, ln, tuple(dec.hs_types), dec.alert,
                           dec.encrypted, complete and not dec.cut, _info_text(dec), None, None)
+        self._held_in(frame, chunks)
         self._store(frame, _Rec(s, chunks, declared, ctx, None, sslv2_enc, plain))
         if dec.cut or not complete:
             info.incomplete_frames.append(frame)

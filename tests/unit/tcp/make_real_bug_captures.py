@@ -18,6 +18,10 @@ rb_tcp_analysis.pcap    TCP analysis and relative numbers: "ACKed unseen segment
 rb_tls13_drafts.pcap    TLS 1.3 negotiated with draft and vendor versions: draft 28 (0x7f1c) and Facebook's
                         fizz 0xfb1a in the ServerHello's supported_versions, a draft-18 ServerHello
                         (version 0x7f12, no session id or compression) and plain 0x0304 beside them.
+rb_tls_gaps.pcap        TLS records held behind a hole in the server's stream: the hole filled later
+                        (out-of-order reassembly: the records complete in the frame that fills it), and
+                        never filled, the connection ending with a FIN, a RST or the capture's end
+                        (tshark shows no records there; tlstui resumes after the gap, docs/differences.md).
 """
 from __future__ import annotations
 
@@ -208,7 +212,42 @@ def tls13_drafts() -> bytes:
     return pcap(sorted((f for c in conns for f in c.frames), key=lambda f: f[0]))
 
 
-CAPTURES = {"rb_ip_lengths.pcap": ip_lengths, "rb_tcp_analysis.pcap": tcp_analysis, "rb_tls13_drafts.pcap": tls13_drafts}
+def tls_gaps() -> bytes:
+    from craft import TcpTalk
+
+    conns = []
+    t0 = T0
+    for i, end in enumerate(("fill", "fin", "rst", "none")):
+        c = TcpTalk(cisn=1000 * (i + 1), sisn=50000 * (i + 1), sport=40400 + i, client=C4, server=S4, t0_ns=t0)
+        c.open()
+        c.records(True, [client_hello([0x0303])])
+        c.records(False, [server_hello(0x0303)])
+        rec1, rec2, rec3 = _tls_record(23, bytes(300)), _tls_record(23, bytes(100)), _tls_record(23, bytes(50))
+        hole = c.next[1]
+        c.next[1] += 200  # the first 200 bytes of rec1 are lost on the way to the capture point
+        c.data(False, rec1[200:])  # the rest of rec1
+        c.data(False, rec2 + rec3 + rec1[:40])  # two whole records and the start of a third
+        c.data(False, rec1[40:300] + rec1[300:])  # the third, completed
+        if end == "fill":
+            c.data(False, rec1[:200], seq=hole)  # the lost bytes, resent
+        if end in ("fill", "fin"):
+            c.fin(False)
+        elif end == "rst":
+            c.rst(False)
+        c.ack(True)
+        conns.append(c)
+        t0 = c.t + 10**9
+    return pcap(sorted((f for c in conns for f in c.frames), key=lambda f: f[0]))
+
+
+CAPTURES = {"rb_ip_lengths.pcap": ip_lengths, "rb_tcp_analysis.pcap": tcp_analysis, "rb_tls13_drafts.pcap": tls13_drafts,
+            "rb_tls_gaps.pcap": tls_gaps}
+
+
+# Captures where tlstui differs from tshark on purpose (docs/differences.md): their truth is kept
+# as FILE.differs.fields.tsv / FILE.differs.filters.json, which the generic truth tests do not read;
+# test_real_bugs.py compares them, the documented frames apart.
+DIFFERS = {"rb_tls_gaps.pcap"}
 
 
 def main() -> None:
@@ -218,6 +257,9 @@ def main() -> None:
         if "--truth" in sys.argv:
             subprocess.run(["bash", str(TRUTH_SH), str(p)], check=True)
             p.with_name(p.name + ".tshark.txt").unlink(missing_ok=True)
+            if name in DIFFERS:
+                for kind in ("fields.tsv", "filters.json"):
+                    p.with_name(f"{p.name}.{kind}").replace(p.with_name(f"{p.name}.differs.{kind}"))
         print(p)
 
 

@@ -128,3 +128,44 @@ def test_tls13_draft_and_vendor_versions_are_tls13():
         assert [f.value for f in s.tree(data).fields("tls.record.opaque_type")] == [23]
         assert not s.tree(data).fields("tls.record.content_type")
     assert [f.value for f in s.tree(38).fields("tls.handshake.ciphersuite")] == [0x1301]  # no session id read
+
+
+# rb_tls_gaps.pcap: stream 0's hole is filled, streams 1-3 keep theirs (then FIN, RST, end of capture).
+GAP_FRAMES = {21, 22, 23, 33, 34, 35, 45, 46, 47}  # the data behind a hole never filled
+GAP_FIELDS = ["tcp.stream", "tcp.len", "tcp.analysis.flags", "tls.record.content_type", "tls.record.length",
+              "_ws.col.Protocol", "_ws.col.Info"]
+
+
+def _differs_truth(name: str) -> tuple[list[str], dict[int, list[str]]]:
+    lines = (DATA / f"{name}.differs.fields.tsv").read_text().splitlines()
+    header = lines[0].split("\t")
+    rows = {}
+    for line in lines[1:]:
+        cells = line.split("\t")
+        rows[int(cells[0])] = cells + [""] * (len(header) - len(cells))
+    return header, rows
+
+
+def test_records_behind_a_hole_as_tshark_where_it_decodes_them(capsys):
+    """Frames apart from the data behind a never-filled hole: tshark's cells.  Where the hole is
+    filled (stream 0), the held records complete in the frame that fills it and the frames that
+    held them are '[TCP segment of a reassembled PDU]', as tshark with out-of-order reassembly."""
+    header, rows = _differs_truth("rb_tls_gaps.pcap")
+    got = _cli_cells(capsys, DATA / "rb_tls_gaps.pcap", GAP_FIELDS)
+    bad = [(n, f, cells[header.index(f)], got[n][i]) for n, cells in rows.items() if n not in GAP_FRAMES
+           for i, f in enumerate(GAP_FIELDS) if cells[header.index(f)] != got[n][i]]
+    assert not bad, bad[:10]
+    assert got[11][3] == "23,23,23,23" and got[9][6].endswith("[TCP segment of a reassembled PDU]")
+
+
+def test_records_behind_a_hole_never_filled_stay_in_their_own_frames(capsys):
+    """tshark shows nothing after a hole that is never filled; tlstui resumes after the gap
+    (docs/differences.md), and each record belongs to the frame that carried its last byte: never to
+    the FIN, the RST or the last frame, which carry none of it (the bug: all of them landed on the RST)."""
+    got = _cli_cells(capsys, DATA / "rb_tls_gaps.pcap", GAP_FIELDS)
+    for first in (21, 33, 45):  # FIN, RST, end of capture
+        assert got[first][3] == "" and got[first][6].endswith(", Continuation Data")
+        assert got[first + 1][3:5] == ["23,23", "100,50"]
+        assert got[first + 2][3:5] == ["23", "300"]
+    for after in (24, 36, 37, 48):  # the FIN, the RST, the ACKs after them
+        assert got[after][3] == "", after
