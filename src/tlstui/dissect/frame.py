@@ -66,6 +66,7 @@ def _no_outer(number: int) -> tuple[int, ...]:
 
 
 _LOCAL_ETHERTYPES = {0x88B5: "Local Experimental Ethertype 1", 0x88B6: "Local Experimental Ethertype 2"}
+_FOLLOWED_ETHERTYPES = (fast.ETH_IPV4, fast.ETH_IPV6, 0x0806) + enc.MPLS_TYPES
 
 
 def _inner(data: bytes, nx: "tunnel.Next", end: int, layers: list[Field], protos: list[str]):
@@ -198,6 +199,8 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
         etype, pos, more = _inner(data, nx, lim, layers, protos)
         if more:
             src_text, dst_text, protocol, info = more
+            if etype not in _FOLLOWED_ETHERTYPES:  # an inner Ethernet frame nothing here decodes
+                tunnel.data_layer(data, pos, lim, layers, protos)
         wire_len, l4, l4proto = wire_end, -1, -1
     if l4 >= 0 and l4proto == 6:
         ctx = src.stream_context(number)

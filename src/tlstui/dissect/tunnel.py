@@ -299,6 +299,8 @@ def dissect_geneve(data: bytes, pos: int, end: int, layers: list[Field], protos:
             o += olen
     kind, inner = encap.geneve(data, pos, end)
     info = "" if kind != NONE else f"Encapsulated {_ETYPE_NAMES.get(proto, f'0x{proto:04x} (unknown)')}"
+    if kind == NONE and proto not in _ETYPE_NAMES:
+        data_layer(data, pos + 8 + optlen, end, layers, protos)
     return Next(kind, inner, "Geneve", info)
 
 
@@ -440,7 +442,7 @@ def dissect_gre(data: bytes, pos: int, end: int, layers: list[Field], protos: li
     flags, proto = struct.unpack_from(">HH", data, pos)
     version = flags & 7
     pname = _GRE_NAMES.get(proto, f"0x{proto:04x} (unknown)")
-    g.label = f"Generic Routing Encapsulation ({pname})"
+    g.label = f"Generic Routing Encapsulation ({_GRE_NAMES.get(proto, f'0x{proto:04x} - unknown')})"
     f = g.add(make("gre.flags_and_version", flags, pos, 2))
     f.add(_flag("gre.flags.checksum", "Checksum Bit", flags, 16, 0x8000, pos, 2, "Yes", "No"))
     f.add(_flag("gre.flags.routing", "Routing Bit", flags, 16, 0x4000, pos, 2, "Yes", "No"))
@@ -494,6 +496,8 @@ def dissect_gre(data: bytes, pos: int, end: int, layers: list[Field], protos: li
     if proto in encap.MPLS_TYPES and version == 0 and not flags & 0x4000:
         return dissect_mpls(data, o, end, layers, protos)
     if kind == NONE:
+        if version == 0 and not flags & 0x4000 and proto not in _GRE_NAMES:
+            data_layer(data, o, end, g.children, protos)  # tshark puts it inside the GRE item
         return Next(NONE, -1, "GRE", info)
     return Next(kind, inner, "GRE", info)
 
@@ -604,7 +608,22 @@ def dissect_mpls(data: bytes, pos: int, end: int, layers: list[Field], protos: l
         if bos:
             break
     kind, inner = encap.mpls(data, pos, end)
+    if kind == NONE:
+        data_layer(data, o, end, layers, protos)
     return Next(kind, inner, "MPLS", info)
+
+
+def data_layer(data: bytes, start: int, end: int, layers: list[Field], protos: list[str]) -> None:
+    """tshark's "data" for bytes a tunnel carries that nothing decodes (none if there are none),
+    appended to ``layers`` (the frame's, or a layer's children)."""
+    end = min(end, len(data))
+    if start >= end:
+        return
+    d = make("data", None, start, end - start, f"Data ({end - start} bytes)")
+    d.add(make("data.data", bytes(data[start:end]), start, end - start))
+    d.add(make("data.len", end - start, start, 0, f"[Length: {end - start}]"))
+    layers.append(d)
+    protos.append("data")
 
 
 # --- IPsec ESP ----------------------------------------------------------------------------------

@@ -115,10 +115,20 @@ def _streams(session, kind: str, mask) -> list[Conversation]:  # noqa: ANN001
     if mask is not None:
         sel &= mask[:n]
     frames = np.nonzero(sel)[0]
-    if not len(frames):
-        return []
     s = ids[frames]
     d = direction[frames]
+    outer = getattr(conv, "outer_udp", {}) if kind == "udp" else {}
+    if outer:  # the UDP datagrams of tunnels around a frame's own transport count too, as in tshark
+        rows = [(i, st, dd) for i in sorted(outer) if i < n and (mask is None or mask[i])
+                for st, dd in zip(outer[i], conv.outer_dir[i])]
+        if rows:
+            of, os_, od = (np.asarray(c, dtype=np.int64) for c in zip(*rows))
+            order = np.argsort(np.concatenate((frames, of)), kind="stable")
+            frames = np.concatenate((frames, of))[order]
+            s = np.concatenate((s, os_)).astype(np.int32)[order]
+            d = np.concatenate((d, od)).astype(np.int8)[order]
+    if not len(frames):
+        return []
     streams, first = np.unique(s, return_index=True)  # first counted frame of each stream
     nstreams = int(streams[-1]) + 1
     flip = np.zeros(nstreams, dtype=np.int8)
@@ -161,8 +171,13 @@ def _address_pairs(session, kind: str, mask) -> list[Conversation]:  # noqa: ANN
     alen, a_off = (4, 12) if kind == "ip" else (16, 8)
     version = 4 if kind == "ip" else 6
     table: dict[tuple[bytes, bytes], list] = {}
+    tunnelled = _tunnelled_frames(session)
     for i in range(len(idx)):
         if keep is not None and not keep[i]:
+            continue
+        if i in tunnelled:  # tshark counts each layer's addresses: the frame's tree has them all
+            for src, dst in _layer_addresses(session, i + 1, kind):
+                _count(table, src, dst, rel_list[i], orig_list[i], i + 1)
             continue
         off = offsets[i]
         end = off + caps[i]
@@ -177,22 +192,61 @@ def _address_pairs(session, kind: str, mask) -> list[Conversation]:  # noqa: ANN
                 continue
             src = bytes(data[pos + a_off:pos + a_off + alen])
             dst = bytes(data[pos + a_off + alen:pos + a_off + 2 * alen])
-        key = (src, dst) if src <= dst else (dst, src)
-        c = table.get(key)
-        t = rel_list[i]
-        ln = orig_list[i]
-        if c is None:
-            table[key] = [src, dst, 1, ln, 0, 0, t, t, i + 1]
-            continue
-        if src == c[0]:
-            c[2] += 1
-            c[3] += ln
-        else:
-            c[4] += 1
-            c[5] += ln
-        if t < c[6]:
-            c[6] = t
-        if t > c[7]:
-            c[7] = t
+        _count(table, src, dst, rel_list[i], orig_list[i], i + 1)
     return [Conversation(addr_text(c[0]), addr_text(c[1]), None, None, c[2], c[3], c[4], c[5], c[6], c[7], c[8])
             for c in table.values()]
+
+
+def _count(table: dict, src: bytes, dst: bytes, t: int, ln: int, number: int) -> None:
+    key = (src, dst) if src <= dst else (dst, src)
+    c = table.get(key)
+    if c is None:
+        table[key] = [src, dst, 1, ln, 0, 0, t, t, number]
+        return
+    if src == c[0]:
+        c[2] += 1
+        c[3] += ln
+    else:
+        c[4] += 1
+        c[5] += ln
+    if t < c[6]:
+        c[6] = t
+    if t > c[7]:
+        c[7] = t
+
+
+def _tunnelled_frames(session) -> set[int]:  # noqa: ANN001
+    """Frame indexes inside tunnels (more than one Ethernet or IP layer): from the transport
+    columns, and for the frames with no transport (ICMP in GRE...) from the walk itself."""
+    from ..columns.build import transport_columns
+
+    t, _ = transport_columns(session, with_streams=False)
+    out = set(np.nonzero((np.asarray(t.tunnel) & fast.TUNNELLED) != 0)[0].tolist())
+    cap = session.capture
+    idx = cap.index
+    linktypes = [i.linktype for i in cap.interfaces]
+    for i in np.nonzero(np.asarray(t.proto) == 0)[0].tolist():
+        got = fast.innermost_ip(cap.data, idx.offset[i], idx.cap_len[i], linktypes[idx.interface[i]], idx.orig_len[i])
+        if got is not None and got[3] & fast.TUNNELLED:
+            out.add(i)
+    return out
+
+
+def _layer_addresses(session, number: int, kind: str) -> list[tuple[bytes, bytes]]:  # noqa: ANN001
+    """(source, destination) of each Ethernet, IPv4 or IPv6 layer of a frame, outermost first."""
+    from ..dissect.frame import dissect_frame
+
+    names = {"eth": ("eth", "eth.src", "eth.dst"), "ip": ("ip", "ip.src", "ip.dst"),
+             "ipv6": ("ipv6", "ipv6.src", "ipv6.dst")}[kind]
+    out = []
+    for layer in dissect_frame(session, number, upper=False).layers:
+        if layer.name != names[0]:
+            continue
+        src = next((f.value for f in layer.children if f.name == names[1]), None)
+        dst = next((f.value for f in layer.children if f.name == names[2]), None)
+        if src is None or dst is None:
+            continue
+        if kind == "ip":
+            src, dst = src.to_bytes(4, "big"), dst.to_bytes(4, "big")
+        out.append((bytes(src), bytes(dst)))
+    return out

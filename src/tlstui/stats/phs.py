@@ -96,6 +96,10 @@ def frame_paths(session, mask: np.ndarray | None = None):  # noqa: ANN001, ANN20
     keep = mask.tolist() if mask is not None else None
     network_offset = fast.network_offset
     parse = fast.parse_transport
+    from ..columns.build import transport_columns
+    from ..dissect.tunnel import PROTOCOLS as TUNNEL_PROTOCOLS
+
+    tunnels = np.asarray(transport_columns(session, with_streams=False)[0].tunnel)
     for i in range(len(idx)):
         if keep is not None and not keep[i]:
             continue
@@ -104,16 +108,26 @@ def frame_paths(session, mask: np.ndarray | None = None):  # noqa: ANN001, ANN20
         if i < analyzed:
             transport = "tcp" if tcp_ids[i] >= 0 else "udp" if udp_ids[i] >= 0 else None
         if transport is None:
-            yield i, tuple(_tree_path(session, number))
+            layers = session.tree(number).layers
+            if any(f.name in TUNNEL_PROTOCOLS for f in layers):  # ICMP inside GRE, a tunnel header cut short
+                yield i, _tunnel_path(session, number, fast.CARRIER)
+            else:
+                yield i, tuple(_tree_path(session, number))
             continue
         off, cap_len = offsets[i], caps[i]
         lt = linktypes[ifaces[i]]
-        etype, pos = network_offset(data, off, off + cap_len, lt)
         short = cap_len < origs[i]
-        shape = (lt, etype, pos - off, data[pos] if pos >= 0 and pos < off + cap_len else -1, transport, short)
-        lower = lower_by_shape.get(shape)
-        if lower is None:
-            lower = lower_by_shape[shape] = _lower_path(session, number)
+        if tunnels[i]:  # inside tunnels: the tree's layers, to the frame's own transport (or all of a tunnel's own)
+            lower = _tunnel_path(session, number, int(tunnels[i]))
+            if tunnels[i] & fast.CARRIER:
+                yield i, lower + (("_ws.short",) if short else ())
+                continue
+        else:
+            etype, pos = network_offset(data, off, off + cap_len, lt)
+            shape = (lt, etype, pos - off, data[pos] if pos >= 0 and pos < off + cap_len else -1, transport, short)
+            lower = lower_by_shape.get(shape)
+            if lower is None:
+                lower = lower_by_shape[shape] = _lower_path(session, number)
         path = list(lower)
         if has_tls(number):
             layers, _ = session.upper_layers(number, session.frame_bytes(number))
@@ -142,6 +156,23 @@ def _lower_path(session, number: int) -> tuple[str, ...]:
         out.append(f.name)
         if f.name in _TRANSPORTS:
             break
+    return tuple(out)
+
+
+def _tunnel_path(session, number: int, tunnel: int) -> tuple[str, ...]:
+    """The layer names of a frame inside tunnels: every link, network and tunnel header (each MPLS
+    label, ``_ws.malformed`` after a header cut short), up to the frame's own TCP/UDP, or all of
+    them when that UDP is a tunnel's with nothing transport inside."""
+    layers = [f for f in session.tree(number).layers[1:] if f.source == FRAME and f.name and f.name != "_ws.short"]
+    if not tunnel & fast.CARRIER:
+        last = max((k for k, f in enumerate(layers) if f.name in _TRANSPORTS), default=len(layers) - 1)
+        layers = layers[:last + 1]
+    out: list[str] = []
+    for f in layers:
+        out.append(f.name)
+        if f.name not in _TRANSPORTS and any(c.name == "_ws.malformed" for c in f.walk()) and \
+                "_ws.malformed" not in out:
+            out.append("_ws.malformed")
     return tuple(out)
 
 

@@ -94,6 +94,7 @@ class ConversationTracker:
         # The UDP streams of the tunnels around a frame's own TCP/UDP (VXLAN, Geneve, GTP-U, Teredo),
         # outermost first, by frame index: few frames have them.
         self.outer_udp: dict[int, tuple[int, ...]] = {}
+        self.outer_dir: dict[int, tuple[int, ...]] = {}  # their directions (0: the stream's first sender)
 
     def skip(self) -> None:
         """Record a frame that is neither TCP nor UDP."""
@@ -120,9 +121,10 @@ class ConversationTracker:
         """The UDP datagrams that carry tunnels around the frame's own TCP/UDP (``Transport.outer``):
         each is a udp.stream, numbered before the inner one as tshark numbers them.  Call before
         ``feed_tcp``/``feed_udp`` of the same frame."""
-        streams = tuple(self._udp(frame, u)[0].number for u in outer)
+        got = [self._udp(frame, u) for u in outer]
         if self.per_frame:
-            self.outer_udp[frame - 1] = streams
+            self.outer_udp[frame - 1] = tuple(s.number for s, _d in got)
+            self.outer_dir[frame - 1] = tuple(d for _s, d in got)
 
     def feed_udp(self, frame: int, t: Transport) -> tuple[UdpStream, int]:
         s, d = self._udp(frame, t)

@@ -197,8 +197,8 @@ def _udp_streams(t: TransportColumns, conv: ConversationTracker, udp_stream: np.
         conv.udp_streams.append(s)
         conv._udp_by_key[(a, b) if a <= b else (b, a)] = s
     for j, (row, k, _u) in enumerate(extra):
-        got = conv.outer_udp.get(row, ())
-        conv.outer_udp[row] = got + (int(numbers[own + j]),)
+        conv.outer_udp[row] = conv.outer_udp.get(row, ()) + (int(numbers[own + j]),)
+        conv.outer_dir[row] = conv.outer_dir.get(row, ()) + (0 if src[own + j] == addr_code[gid[own + j]] else 1,)
 
 
 def _occurrence_addr(t: TransportColumns, rows: np.ndarray, own: int, extra: list, k: int,

@@ -65,7 +65,9 @@ def our_rows(table) -> list[tuple]:
     return out
 
 
-CONV_CASES = [(n, k, None, f"conv_{k}") for n in CAPTURES for k in stats.CONV_KINDS] + [
+# Tunnels: tshark counts each layer's conversation (the outer UDP of VXLAN, both IP headers of IP in IP).
+TUNNELS = ["tunnel_udp.pcap", "tunnel_gre.pcap", "tunnel_ip.pcap"]
+CONV_CASES = [(n, k, None, f"conv_{k}") for n in CAPTURES + TUNNELS for k in stats.CONV_KINDS] + [
     ("s13a_two_interfaces.pcapng", "tcp", "ip.addr==10.10.2.2", "conv_tcp.filtered")]
 
 

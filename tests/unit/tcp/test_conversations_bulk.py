@@ -38,6 +38,7 @@ def _assert_same(seq: ConversationTracker, bulk: ConversationTracker) -> None:
     assert [(u.number, u.addr, u.peer, u.first_frame) for u in seq.udp_streams] == \
         [(u.number, u.addr, u.peer, u.first_frame) for u in bulk.udp_streams]
     assert seq.outer_udp == bulk.outer_udp  # the UDP streams of tunnels around the frames' own transport
+    assert seq.outer_dir == bulk.outer_dir
     assert seq._tcp_by_key.keys() == bulk._tcp_by_key.keys()
     assert {k: v.number for k, v in seq._tcp_by_key.items()} == {k: v.number for k, v in bulk._tcp_by_key.items()}
 
