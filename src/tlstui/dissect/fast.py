@@ -30,6 +30,8 @@ BSD_AF_INET6 = (24, 28, 30)  # AF_INET6 differs between BSDs
 TUNNELLED, CARRIER = 1, 2
 _TUNNEL_PORTS = frozenset(encap.UDP_PORTS)
 _MPLS = frozenset(encap.MPLS_TYPES)
+_IP_TUNNELS = frozenset(encap.IP_TUNNEL_PROTOS)
+_MAX_DEPTH = encap.MAX_DEPTH
 
 _u16 = struct.Struct(">H").unpack_from
 _ipv4 = struct.Struct(">BBHHHBBH4s4s").unpack_from
@@ -150,7 +152,7 @@ def parse_transport(data, off: int, cap_len: int, linktype: int, orig_len: int =
                 ip_end = off + max(orig_len, cap_len)
             return Transport(6, src, dst, sport, dport, ttl, ip_id, l4, l4 + hl, max(0, ip_end - l4 - hl), seq,
                              ack, flags | (doff & 0x0F) << 8, window, hl, off + 14, 4)
-    return parse_transport_general(data, off, end, linktype, off + max(orig_len, cap_len) if orig_len else 0)
+    return _walk(data, off, end, linktype, off + max(orig_len, cap_len) if orig_len else 0)[0]
 
 
 def parse_transport_general(data, off: int, end: int, linktype: int, wire_end: int = 0) -> Transport | None:
@@ -178,7 +180,7 @@ def _walk(data, off: int, end: int, linktype: int, wire_end: int):  # noqa: ANN2
     etype, pos = network_offset(data, off, end, linktype)
     outer: list[Transport] = []
     tunnel = 0
-    for depth in range(encap.MAX_DEPTH + 1):
+    for depth in range(_MAX_DEPTH + 1):
         if pos < 0:
             break
         if etype in _MPLS:
@@ -186,22 +188,49 @@ def _walk(data, off: int, end: int, linktype: int, wire_end: int):  # noqa: ANN2
             kind, pos = encap.mpls(data, pos, end)
             etype = ETH_IPV4 if kind == encap.IPV4 else ETH_IPV6 if kind == encap.IPV6 else 0
             continue
-        got = _ip_header(data, pos, end, wire_end, etype)
-        if got is None:
+        # The IP header (inline: the hot path of every frame the one-unpack path leaves here).
+        if etype == ETH_IPV4:
+            if pos + 20 > end:
+                break
+            vhl, _tos, total, ip_id, frag, ttl, proto, _sum, src, dst = _ipv4(data, pos)
+            ihl = (vhl & 15) * 4
+            if vhl >> 4 != 4 or ihl < 20 or frag & 0x1FFF:
+                break  # not IPv4, or a non-first fragment carries no transport header
+            if total == 0:  # TSO/GSO: the frame's own length (tshark's ip.tso_support)
+                ip_end = wire_end or end
+            elif total < ihl:
+                break  # tshark: "Bogus IP length", nothing above IP
+            else:
+                ip_end = min(pos + total, wire_end) if wire_end else pos + total
+            l4, fragment = pos + ihl, frag & 0x2000
+        elif etype == ETH_IPV6:
+            if pos + 40 > end:
+                break
+            plen = _u16(data, pos + 4)[0]
+            if plen == 0:
+                break  # tshark 4.0 dissects nothing above such IPv6 (Malformed Packet)
+            proto, ttl, ip_id, fragment = data[pos + 6], data[pos + 7], -1, 0
+            src, dst = bytes(data[pos + 8:pos + 24]), bytes(data[pos + 24:pos + 40])
+            l4 = pos + 40
+            ip_end = min(l4 + plen, wire_end) if wire_end else l4 + plen
+            # Skip the common extension headers (hop-by-hop, routing, destination options).
+            while proto in (0, 43, 60) and l4 + 2 <= end:
+                proto, l4 = data[l4], l4 + (data[l4 + 1] + 1) * 8
+        else:
             break
-        proto, l4, ip_end, src, dst, ttl, ip_id, fragment = got
         last_etype, last_pos, last_end = etype, pos, ip_end
-        follow = depth < encap.MAX_DEPTH and not fragment
-        version = 4 if ip_id >= 0 else 6
-        if proto in (4, 41) and follow:
-            tunnel, etype, pos, wire_end = TUNNELLED, ETH_IPV4 if proto == 4 else ETH_IPV6, l4, ip_end
-            continue
-        if proto == 47 and follow:
+        if proto in _IP_TUNNELS:
+            if depth == _MAX_DEPTH or fragment:
+                break
+            if proto != 47:  # IPv4 / IPv6 in IP
+                tunnel, etype, pos, wire_end = TUNNELLED, ETH_IPV4 if proto == 4 else ETH_IPV6, l4, ip_end
+                continue
             tunnel = TUNNELLED
             lim = min(end, ip_end)
             etype, pos = _inner_network(data, *encap.gre(data, l4, lim), lim)
             wire_end = ip_end
             continue
+        version = 4 if ip_id >= 0 else 6
         if proto == 6:
             if l4 + 20 > end:
                 break
@@ -219,8 +248,8 @@ def _walk(data, off: int, end: int, linktype: int, wire_end: int):  # noqa: ANN2
             sport, dport, ulen, _sum = _udp(data, l4)
             t = Transport(17, src, dst, sport, dport, ttl, ip_id, l4, l4 + 8, max(0, ulen - 8), 0, 0, 0, 0, 0, pos,
                           version, tunnel, tuple(outer) if outer else ())
-            port = encap.udp_tunnel_port(sport, dport) if follow and (sport in _TUNNEL_PORTS or
-                                                                      dport in _TUNNEL_PORTS) else 0
+            port = encap.udp_tunnel_port(sport, dport) if (sport in _TUNNEL_PORTS or dport in _TUNNEL_PORTS) \
+                and depth < _MAX_DEPTH and not fragment else 0
             if not port:
                 return t, etype, pos, ip_end, tunnel
             udp_end = min(ip_end, l4 + ulen) if ulen >= 8 else ip_end
@@ -250,40 +279,6 @@ def _inner_network(data, kind: int, pos: int, end: int) -> tuple[int, int]:
     if kind == encap.ETHERNET:
         return network_offset(data, pos, end, LINKTYPE_ETHERNET)
     return 0, -1
-
-
-def _ip_header(data, pos: int, end: int, wire_end: int, etype: int):  # noqa: ANN202 - a plain tuple
-    """(protocol, transport offset, datagram end, src, dst, ttl, ip_id (-1: IPv6), fragment) of
-    the IP header at ``pos``, or None (not IP, cut short, a non-first fragment, a bogus length)."""
-    if etype == ETH_IPV4:
-        if pos + 20 > end:
-            return None
-        vhl, _tos, total, ip_id, frag, ttl, proto, _sum, src, dst = _ipv4(data, pos)
-        ihl = (vhl & 15) * 4
-        if vhl >> 4 != 4 or ihl < 20 or frag & 0x1FFF:
-            return None  # not IPv4, or a non-first fragment carries no transport header
-        if total == 0:  # TSO/GSO: the frame's own length (tshark's ip.tso_support)
-            ip_end = wire_end or end
-        elif total < ihl:
-            return None  # tshark: "Bogus IP length", nothing above IP
-        else:
-            ip_end = min(pos + total, wire_end) if wire_end else pos + total
-        return proto, pos + ihl, ip_end, src, dst, ttl, ip_id, bool(frag & 0x2000)
-    if etype == ETH_IPV6:
-        if pos + 40 > end:
-            return None
-        plen = _u16(data, pos + 4)[0]
-        proto = data[pos + 6]
-        if plen == 0:
-            return None  # tshark 4.0 dissects nothing above such IPv6 (Malformed Packet)
-        l4 = pos + 40
-        ip_end = min(l4 + plen, wire_end) if wire_end else l4 + plen
-        # Skip the common extension headers (hop-by-hop, routing, destination options).
-        while proto in (0, 43, 60) and l4 + 2 <= end:
-            proto, l4 = data[l4], l4 + (data[l4 + 1] + 1) * 8
-        src, dst = bytes(data[pos + 8:pos + 24]), bytes(data[pos + 24:pos + 40])
-        return proto, l4, ip_end, src, dst, data[pos + 7], -1, False
-    return None
 
 
 # --- the same reading for many frames at once --------------------------------------------
