@@ -197,6 +197,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         Binding("t", "follow_stream", "Follow stream", id="app.follow_stream"),
         Binding("T", "follow_tls", "Follow TLS", show=False, id="app.follow_tls"),
         Binding("L", "ladder", "Ladder", id="app.ladder"),
+        Binding("w", "connections", "Connections", id="app.connections"),
         Binding("i", "io_graph", "IO graph", id="app.io_graph"),
         Binding("ctrl+g,colon", "goto", "Go to frame", show=False, id="app.goto"),
         Binding("v", "compare", "Compare a resend with its original", show=False, id="app.compare"),
@@ -321,8 +322,8 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
 
     # The footer's keys by importance: what does not fit the width is left to ? and Ctrl+P.
     FOOTER_ORDER = ("app.filter", "app.toggle_findings", "app.ladder", "app.help", "app.quit",
-                    "app.next_finding", "app.follow_stream", "app.prev_finding", "app.copy_value", "app.sort",
-                    "app.io_graph")
+                    "app.next_finding", "app.connections", "app.follow_stream", "app.prev_finding",
+                    "app.copy_value", "app.sort", "app.io_graph")
 
     def _layout_for(self, width: int, height: int = 48) -> None:
         # Short terminals: the findings pane gives rows back to the list.
@@ -1188,6 +1189,18 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         if sid is not None:
             self._build_stream_screen("ladder", sid)
 
+    def action_connections(self) -> None:
+        """The connections view; Enter there shows that connection's frames here."""
+        from .connections_view import ConnectionsScreen
+
+        def chosen(conn) -> None:
+            if conn is None:
+                return
+            self.apply_filter_text(conn.filter)
+            self.frame_list.focus()
+
+        self.push_screen(ConnectionsScreen(self.display_name), chosen)
+
     @work(thread=True, exclusive=True, group="stream", name="follow stream", exit_on_error=False)
     def _build_stream_screen(self, what: str, sid) -> None:
         from .streams import conversation, follow_bytes, ladder, tls_records
@@ -1267,6 +1280,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
 
 def binding_sections() -> list[tuple[str, list]]:
     from .iograph import IntervalScreen, IoGraphScreen, IoGraphView
+    from .connections_view import ConnectionFilter, ConnectionsScreen, ConnectionsTable
     from .list_columns import ChooserScreen
     from .screens import CompareScreen, SearchInput
     from .screens import FollowScreen as _F
@@ -1280,6 +1294,8 @@ def binding_sections() -> list[tuple[str, list]]:
         ("Findings", list(FindingsTable.BINDINGS)),
         ("Follow / ladder", list(TitledScreen.BINDINGS) + list(_F.BINDINGS) + list(LinesView.BINDINGS)
          + list(SearchInput.BINDINGS) + list(LadderScreen.BINDINGS) + list(CompareScreen.BINDINGS)),
+        ("Connections", list(ConnectionsScreen.BINDINGS) + list(ConnectionsTable.BINDINGS)
+         + list(ConnectionFilter.BINDINGS)),
         ("IO graph", list(IoGraphScreen.BINDINGS) + list(IoGraphView.BINDINGS) + list(IntervalScreen.BINDINGS)),
         ("Sort / column chooser", list(ChooserScreen.BINDINGS)),
         ("Textual", [Binding("tab,shift+tab", "focus_next", "Next / previous pane", id="textual.focus"),

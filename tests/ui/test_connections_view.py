@@ -1,0 +1,121 @@
+"""The connections view: rows from the connections core, sort, text filter, Enter filters the frame list."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tlstui.ui.app import TlsTuiApp
+from tlstui.ui.connections_view import COLUMNS, ConnectionsScreen, ConnectionsTable
+
+from ui_helpers import capture, ready, settle
+
+S05B = capture("s05b_expired_leaf.pcap")  # one connection, ended by the client's certificate_expired alert
+S01 = capture("s01_tls12_http_close_notify.pcap")  # one connection, closed with close_notify: ok
+S07 = capture("s07_close_notify_keepalive_reuse_rst.pcap")  # stream 0 reset by the server, stream 1 ok
+
+COL = {c.key: i for i, c in enumerate(COLUMNS)}
+
+
+async def open_view(app, pilot) -> ConnectionsScreen:
+    await pilot.press("w")
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 20
+    while loop.time() < end:
+        screen = app.screen
+        if isinstance(screen, ConnectionsScreen) and screen.table is not None:
+            await settle(pilot)
+            return screen
+        await pilot.pause(0.02)
+    raise AssertionError("the connections view did not fill")
+
+
+def cells(screen: ConnectionsScreen) -> list[list[str]]:
+    dt = screen.query_one(ConnectionsTable)
+    return [[str(c) for c in dt.get_row_at(i)] for i in range(dt.row_count)]
+
+
+@pytest.mark.parametrize("path,outcome", [(S05B, "alert certificate_expired (client)"), (S01, "ok")])
+async def test_rows_show_sni_and_outcome(path, outcome):
+    app = TlsTuiApp(path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot)
+        screen = await open_view(app, pilot)
+        rows = cells(screen)
+        assert len(rows) == 1
+        assert rows[0][COL["sni"]] == "server.tlslab.test"
+        assert rows[0][COL["outcome"]] == outcome
+        assert rows[0][COL["stream"]] == "tcp/0"
+        # The outcome's colour: an alert row is coloured whole (error), an ok row only its outcome.
+        dt = screen.query_one(ConnectionsTable)
+        sni_cell = dt.get_row_at(0)[COL["sni"]]
+        assert bool(sni_cell.spans) == outcome.startswith("alert")
+        detail = str(screen.query_one("#conn-detail").render())
+        assert "tcp.stream eq 0" in detail
+
+
+async def test_shows_analysing_before_the_analysis_is_done():
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        # The view as it is before the analysis finished (whatever the pass's speed): it waits.
+        app.analysis_done.clear()
+        screen = ConnectionsScreen("s07")
+        app.push_screen(screen)
+        await settle(pilot, 12)
+        assert "analysing" in str(screen.query_one("#conn-detail").render())
+        assert screen.table is None
+        app.analysis_done.set()
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if screen.table is not None:
+                break
+        assert len(screen.table) == 2
+
+
+async def test_sort_filter_and_enter_filter_the_frame_list():
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        screen = await open_view(app, pilot)
+        assert [r[COL["stream"]] for r in cells(screen)] == ["tcp/0", "tcp/1"]
+        # Outcome order is worst first: reset before ok; reversed: ok first.
+        screen.sort_by("outcome", False)
+        await settle(pilot)
+        assert [r[COL["outcome"]] for r in cells(screen)] == ["reset (server)", "ok"]
+        await pilot.press("O")
+        await settle(pilot)
+        assert [r[COL["outcome"]] for r in cells(screen)] == ["ok", "reset (server)"]
+        # A click on a header sorts by that column (again: the other way round).
+        dt = screen.query_one(ConnectionsTable)
+        screen.sort_by("stream", False)
+        await settle(pilot)
+        dt.post_message(ConnectionsTable.HeaderSelected(dt, dt.ordered_columns[COL["stream"]].key, COL["stream"],
+                                                        dt.ordered_columns[COL["stream"]].label))
+        await settle(pilot)
+        assert screen.reverse and [r[COL["stream"]] for r in cells(screen)] == ["tcp/1", "tcp/0"]
+        # The filter narrows the rows.
+        await pilot.press("slash")
+        await pilot.press(*"reset")
+        await settle(pilot)
+        assert [r[COL["stream"]] for r in cells(screen)] == ["tcp/0"]
+        await pilot.press("escape")  # back to the table, the filter kept
+        await settle(pilot)
+        assert isinstance(app.screen, ConnectionsScreen) and isinstance(app.focused, ConnectionsTable)
+        assert len(cells(screen)) == 1
+        # Nothing drawn past the 80 columns: the table scrolls sideways, cells are cut with '…'.
+        assert screen.query_one(ConnectionsTable).region.right <= 80
+        # Enter: back to the frame list, filtered on that stream.
+        await pilot.press("enter")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if app.applied_filter and app._filter_view is not None and not app.filter_state:
+                break
+        assert not isinstance(app.screen, ConnectionsScreen)
+        assert app.applied_filter == "tcp.stream eq 0"
+        view = app.frame_list.view
+        frames = [view.number_at(i) for i in range(len(view))]
+        tcp_stream = app.session.conv.tcp_stream
+        assert frames and all(tcp_stream[n - 1] == 0 for n in frames)
+        assert len(frames) == sum(1 for x in tcp_stream if x == 0)
+        assert isinstance(app.focused, type(app.frame_list))
