@@ -99,13 +99,13 @@ def detail_text(c) -> str:  # noqa: ANN001
     hs = f"handshake {c.handshake}" + (f" in {_ms(c.handshake_duration)} ms" if c.handshake_duration is not None
                                        else "")
     lines = [
-        f"{c.protocol.upper()} {c.filter}: {c.client} → {c.server}  SNI {c.sni or '-'}  {c.version or '-'}  "
-        f"{c.cipher or '-'}  ALPN {c.alpn or '-'}",
-        f"{cert}; {hs}; frames {c.first_frame}-{c.last_frame} ({c.frames}), "
-        f"{c.bytes_client_to_server} B → / {c.bytes_server_to_client} B ←",
+        f"{c.protocol.upper()} {c.filter}: {c.client} → {c.server}, frames {c.first_frame}-{c.last_frame} "
+        f"({c.frames}), {c.bytes_client_to_server} B → / {c.bytes_server_to_client} B ←",
+        f"SNI {c.sni or '-'}  {c.version or '-'}  {c.cipher or '-'}  ALPN {c.alpn or '-'}; {hs}",
+        cert,
         f"{c.outcome_text}: {c.ended}",
     ]
-    return escape_text("\n".join(lines))
+    return "\n".join(escape_text(line) for line in lines)
 
 
 class ConnectionsBuilt(Message):
@@ -149,7 +149,8 @@ class ConnectionsScreen(Screen):
     ConnectionsScreen #conn-filter-label { width: auto; background: $panel; text-style: bold; padding: 0 0 0 1; }
     ConnectionsScreen ConnectionFilter { width: 1fr; }
     ConnectionsScreen > ConnectionsTable { height: 1fr; background: $surface; }
-    ConnectionsScreen > #conn-detail { height: 3; background: $panel; color: $foreground; padding: 0 1; }
+    ConnectionsScreen > #conn-detail { height: 4; background: $panel; color: $foreground; padding: 0 1;
+                                       text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     POLL = 0.2  # seconds between two looks at the analysis while it runs
