@@ -231,11 +231,9 @@ def candidates(session, name: str) -> np.ndarray | None:
         return clear
     if head in _UPPER_PREFIXES:
         tls = session.tls
-        if tls is None or not hasattr(tls, "frames_with_tls"):
+        if tls is None or not hasattr(tls, "frames_for"):
             return None
-        from ..tls.analyzer import APP_DATA_FIELDS
-
-        frames = tls.frames_with_tls(app_data=name in APP_DATA_FIELDS)
+        frames = tls.frames_for(name)
         return np.union1d(frames, clear).astype(np.int64) if clear is not None else frames
     if head == "tcp":
         ts = _np(conv.tcp_stream, np.int32)[:n]

@@ -655,6 +655,29 @@ class TlsAnalyzer:
             rich.update(np.frombuffer(self._c_frame, dtype=np.uint32).tolist())
         return np.asarray(sorted(rich), dtype=np.int64)
 
+    # Fields that only records of one content type can hold (any decrypted record too: its inner
+    # type is not the wire's), so a column of one of them is built on far fewer frames.
+    _BY_CONTENT = ((("tls.alert_message", "dtls.alert_message"), 21),
+                   (("tls.handshake", "dtls.handshake", "x509", "pkix", "pkcs1", "cms", "ocsp", "ber"), 22),
+                   (("tls.change_cipher_spec", "dtls.change_cipher_spec"), 20))
+
+    def frames_for(self, name: str):
+        """Frame numbers (ascending NumPy array) that can hold ``name``, from the record summaries
+        of the pass: narrower than ``frames_with_tls`` for the fields of one content type (a frame
+        with a record of that type, a decrypted record, an SSLv2 or non-record one, or a QUIC
+        datagram); ``frames_with_tls`` for the others."""
+        import numpy as np
+
+        want = next((ct for prefixes, ct in self._BY_CONTENT if name.startswith(prefixes)), None)
+        if want is None:
+            return self.frames_with_tls(app_data=name in APP_DATA_FIELDS)
+        plain_types = (20, 21, 22, 23)
+        frames = [f for f, recs in self._by_frame.items()
+                  if any(r.plain is not None or r.s.content_type == want or r.s.content_type not in plain_types
+                         for r in recs)]
+        frames.extend(self.quic.datagrams)
+        return np.unique(np.asarray(frames, dtype=np.int64))
+
     def only_application_data(self, frame: int) -> bool:
         return self.frame_content(frame) == self.APPLICATION_DATA_ONLY
 

@@ -58,3 +58,34 @@ def test_columns_equal_tree_fields(capture):
         assert len(got) == len(want[name]), (name, got[:5], want[name][:5])
         bad = [(g, w) for g, w in zip(got, want[name]) if g[0] != w[0] or not _same(g[1], w[1])]
         assert not bad, (name, bad[:5])
+
+
+# With a key log, decrypted records hold handshake messages and alerts under an outer type 23, and
+# QUIC datagrams hold TLS handshakes: the columns narrowed by content type (TlsAnalyzer.frames_for)
+# must still find every one.
+_DECRYPTED = (("s02_tls13_http_close_notify.pcap", "s02_tls13_http_close_notify.keys"),
+              ("s10a_dtls12_fragmented.pcap", "s10a_dtls12_fragmented.keys"),
+              ("quic_crafted.pcap", "quic_crafted.keys"), ("quic_crafted.pcap", None))
+_NARROWED = """tls.alert_message tls.alert_message.desc tls.alert_message.level tls.handshake tls.handshake.type
+tls.handshake.extensions_server_name tls.handshake.ciphersuite tls.change_cipher_spec x509sat.uTF8String
+x509ce.dNSName x509af.serialNumber pkcs1.modulus dtls.handshake.type dtls.alert_message
+dtls.change_cipher_spec""".split()
+
+
+@pytest.mark.parametrize("capture,keys", _DECRYPTED)
+def test_narrowed_columns_equal_trees_when_decrypted(capture, keys):
+    from tlstui.session import Session
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = Session.open(str(DATA / capture), str(DATA / keys) if keys else None)
+        s.analyze()
+    want = {name: [] for name in _NARROWED}
+    for n in range(1, len(s) + 1):
+        tree = s.tree(n)
+        for name in _NARROWED:
+            want[name].extend((n, f.value) for f in tree.fields(name))
+    assert sum(map(len, want.values())), "the capture holds none of the fields: the test proves nothing"
+    for name in _NARROWED:
+        col = s.columns.get(name)
+        assert list(zip(col.frames.tolist(), col.values.tolist())) == want[name], name
