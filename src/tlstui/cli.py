@@ -72,9 +72,14 @@ def cmd_fields(argv: list[str]) -> int:
     ap.add_argument("-2", dest="two_pass", action="store_true", help="accepted for tshark compatibility")
     ap.add_argument("-e", dest="fields", action="append", default=[], help="field to print (repeatable)")
     ap.add_argument("--keylog", help="SSLKEYLOGFILE for decryption")
+    ap.add_argument("-w", dest="write", metavar="OUT.pcapng",
+                    help="write the matching frames to a pcapng file ('-': standard output), with the key "
+                         "log's secrets in a Decryption Secrets Block; prints no fields unless -e is given")
     args = ap.parse_args(argv)
-    if not args.fields:
-        return _fail("fields: give at least one -e FIELD")
+    if not args.fields and not args.write:
+        return _fail("fields: give at least one -e FIELD (or -w OUT.pcapng)")
+    if args.write == "-" and args.fields:
+        return _fail("fields: -w - writes the capture to standard output: no -e FIELD with it")
     from . import session as _  # noqa: F401  (registers every dissector's fields)
 
     for name in args.fields:
@@ -113,6 +118,15 @@ def cmd_fields(argv: list[str]) -> int:
         frames = np.nonzero(display_filter.select(session.columns, len(session), session.view))[0]
     else:
         frames = np.arange(1, len(session) + 1)
+    if args.write:
+        from .capture.writer import WriteError, write_pcapng
+
+        try:
+            write_pcapng(args.write, session, frames.tolist())
+        except WriteError as e:
+            return _fail(escape_text(str(e)))
+        if not args.fields:
+            return 0
     # Fields whose column is whole-column work are written from it; the others frame by frame.
     from .columns.build import has_bulk_column
     from .columns.cells import column_cells
@@ -294,10 +308,48 @@ def cmd_stats(argv: list[str]) -> int:
     return 0
 
 
+def cmd_serve(argv: list[str]) -> int:
+    """tlstui serve FILE: the app in a browser (textual-serve), on loopback unless --host says otherwise."""
+    from .ui.serve import DEFAULT_HOST, DEFAULT_PORT
+
+    ap = _OneLineParser(prog="tlstui serve",
+                        description="Serve the TUI for FILE in a web browser (textual-serve): each browser tab "
+                                    "runs its own tlstui FILE. Anyone who can reach the port can read the capture.")
+    ap.add_argument("file", help="capture (pcap/pcapng, .gz)")
+    ap.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})")
+    ap.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    ap.add_argument("--url", help="public URL the page connects back to, when it differs from http://HOST:PORT")
+    ap.add_argument("--keylog", help="SSLKEYLOGFILE for decryption")
+    ap.add_argument("--theme", help="colour theme (tlstui-dark, tlstui-light, or a Textual theme name)")
+    ap.add_argument("--ca-file", dest="ca_file",
+                    help="PEM file of trusted CA certificates for the certificate findings (default: the system store)")
+    try:
+        args = ap.parse_intermixed_args(argv)
+    except _Usage as e:
+        return _fail(f"serve: {e}")
+    if args.file == "-":
+        return _fail("serve: give a capture file (each browser session reads it again; standard input cannot be)")
+    if not 0 < args.port < 65536:
+        return _fail(f"serve: --port {args.port}: not a TCP port")
+    import os
+
+    for what, p in (("capture", args.file), ("key log", args.keylog)):
+        if p is not None and not os.path.isfile(p):
+            return _fail(f"serve: {escape_text(p)}: no such {what} file")
+    problem = _check_ca_file(args.ca_file)
+    if problem:
+        return _fail(problem)
+    from .ui.serve import serve
+
+    return serve(args.file, args.keylog, host=args.host, port=args.port, theme=args.theme,
+                 ca_file=args.ca_file, url=args.url)
+
+
 def cmd_tui(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="tlstui", description="Terminal capture explorer for TLS and DTLS.",
                                  epilog="Headless: tlstui fields -r FILE -e FIELD ... | tlstui findings FILE | "
-                                        "tlstui connections FILE | tlstui stats conv|phs|io FILE")
+                                        "tlstui connections FILE | tlstui stats conv|phs|io FILE | "
+                                        "tlstui serve FILE [--port N] [--host 127.0.0.1] (the TUI in a browser)")
     ap.add_argument("file", nargs="?", help="capture (pcap/pcapng, .gz, '-' for stdin); none: the demo")
     ap.add_argument("--keylog", help="SSLKEYLOGFILE for decryption")
     ap.add_argument("--theme", help="colour theme (tlstui-dark, tlstui-light, or a Textual theme name)")
@@ -329,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_stats(argv[1:])
         if argv and argv[0] == "connections":
             return cmd_connections(argv[1:])
+        if argv and argv[0] == "serve":
+            return cmd_serve(argv[1:])
         return cmd_tui(argv)
     except BrokenPipeError:
         return 0
