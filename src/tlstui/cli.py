@@ -72,9 +72,14 @@ def cmd_fields(argv: list[str]) -> int:
     ap.add_argument("-2", dest="two_pass", action="store_true", help="accepted for tshark compatibility")
     ap.add_argument("-e", dest="fields", action="append", default=[], help="field to print (repeatable)")
     ap.add_argument("--keylog", help="SSLKEYLOGFILE for decryption")
+    ap.add_argument("-w", dest="write", metavar="OUT.pcapng",
+                    help="write the matching frames to a pcapng file ('-': standard output), with the key "
+                         "log's secrets in a Decryption Secrets Block; prints no fields unless -e is given")
     args = ap.parse_args(argv)
-    if not args.fields:
-        return _fail("fields: give at least one -e FIELD")
+    if not args.fields and not args.write:
+        return _fail("fields: give at least one -e FIELD (or -w OUT.pcapng)")
+    if args.write == "-" and args.fields:
+        return _fail("fields: -w - writes the capture to standard output: no -e FIELD with it")
     from . import session as _  # noqa: F401  (registers every dissector's fields)
 
     for name in args.fields:
@@ -113,6 +118,15 @@ def cmd_fields(argv: list[str]) -> int:
         frames = np.nonzero(display_filter.select(session.columns, len(session), session.view))[0]
     else:
         frames = np.arange(1, len(session) + 1)
+    if args.write:
+        from .capture.writer import WriteError, write_pcapng
+
+        try:
+            write_pcapng(args.write, session, frames.tolist())
+        except WriteError as e:
+            return _fail(escape_text(str(e)))
+        if not args.fields:
+            return 0
     # Fields whose column is whole-column work are written from it; the others frame by frame.
     from .columns.build import has_bulk_column
     from .columns.cells import column_cells
