@@ -345,6 +345,35 @@ def cmd_serve(argv: list[str]) -> int:
                  ca_file=args.ca_file, url=args.url)
 
 
+def cmd_diff(argv: list[str]) -> int:
+    """tlstui diff A B: what the path between two capture points of the same traffic did."""
+    ap = _OneLineParser(prog="tlstui diff", description="Compare two captures of the same traffic taken at two "
+                                                         "points (e.g. client and server side).")
+    ap.add_argument("a", help="capture at the first point")
+    ap.add_argument("b", help="capture at the second point")
+    ap.add_argument("--json", action="store_true", help="the findings as one JSON array (the summary on stderr)")
+    try:
+        args = ap.parse_args(argv)
+    except _Usage as e:
+        return _fail(f"diff: {e}")
+    if "-" in (args.a, args.b):
+        return _fail("diff: give two capture files (standard input cannot be diffed)")
+    from .diff import diff_captures
+    from .diff.render import exit_code, header_lines, render_json, render_text
+
+    try:
+        result = diff_captures(args.a, args.b)
+    except (CaptureError, OSError) as e:
+        return _fail(f"diff: {escape_text(str(e))}")
+    if args.json:
+        for line in header_lines(result):
+            print(f"tlstui: diff: {line}", file=sys.stderr)
+        print(render_json(result))
+    else:
+        print(render_text(result))
+    return exit_code(result.findings)
+
+
 def cmd_tui(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="tlstui", description="Terminal capture explorer for TLS and DTLS.",
                                  epilog="Headless: tlstui fields -r FILE -e FIELD ... | tlstui findings FILE | "
@@ -357,17 +386,79 @@ def cmd_tui(argv: list[str]) -> int:
                     help="keep reading a capture that is still being written (tcpdump -w FILE)")
     ap.add_argument("--ca-file", dest="ca_file",
                     help="PEM file of trusted CA certificates for the certificate findings (default: the system store)")
+    ap.add_argument("-i", dest="interface", metavar="IFACE",
+                    help="capture live on IFACE (with dumpcap or tcpdump) and follow it")
+    ap.add_argument("-f", dest="capture_filter", metavar="FILTER", help="-i: capture filter (BPF)")
+    ap.add_argument("-b", dest="ring", action="append", metavar="files:N|filesize:KB",
+                    help="-i: the ring buffer's bound (default files:8, filesize:65536)")
+    ap.add_argument("-w", dest="write", metavar="OUT.pcapng", help="-i: save the capture there when it stops")
     args = ap.parse_args(argv)
     problem = _check_ca_file(args.ca_file)
     if problem:
         return _fail(problem)
+    if args.interface is None and (args.capture_filter or args.ring or args.write):
+        return _fail("-f, -b and -w go with -i IFACE (live capture)")
+    if args.interface is not None and args.file:
+        return _fail("give a capture file or -i IFACE, not both")
     if args.ca_file:
         from .findings.trust import set_default_ca_file
 
         set_default_ca_file(args.ca_file)  # every session the app opens checks chains against it
+    if args.interface is not None:
+        return _live_tui(args)
     from .ui.app import run_app
 
     return run_app(args.file, args.keylog, theme=args.theme, follow=args.follow)
+
+
+def _start_live(args):
+    """Start the capture of ``-i`` (capture/live.py); (capture, first file) or a LiveError."""
+    from .capture.live import LiveCapture, Ring
+
+    live = LiveCapture(args.interface, args.capture_filter, Ring.parse(args.ring))
+    return live, live.start()
+
+
+def _live_tui(args) -> int:
+    """tlstui -i IFACE: capture into the ring, the TUI following its first file; when the TUI
+    ends (or Ctrl-C), stop the capture, say where it is kept, and save it (-w, or when asked)."""
+    from .capture.live import LiveError
+
+    try:
+        live, first = _start_live(args)
+    except LiveError as e:
+        return _fail(str(e))
+    rc = 0
+    try:
+        from .ui.app import run_app
+
+        rc = run_app(first, args.keylog, theme=args.theme, follow=True)
+    except KeyboardInterrupt:
+        rc = 0
+    finally:
+        live.stop()
+    return _after_live(live, args.write, args.keylog) or rc
+
+
+def _after_live(live, out: str | None, keylog: str | None) -> int:
+    """Say what was captured and where; save it as pcapng to ``out``, or ask for a path on a terminal."""
+    from .capture.live import save_capture
+    from .capture.writer import WriteError
+
+    print(f"tlstui: {live.summary()}", file=sys.stderr)
+    if out is None and sys.stdin.isatty() and sys.stderr.isatty():
+        try:
+            out = input("tlstui: save it as pcapng? file name (Enter: keep it where it is): ").strip() or None
+        except (EOFError, KeyboardInterrupt):
+            out = None
+    if out is None:
+        return 0
+    try:
+        n = save_capture(live.files(), out, keylog)
+    except WriteError as e:
+        return _fail(escape_text(str(e)))
+    print(f"tlstui: saved {n} frames to {escape_text(out)}", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -381,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_stats(argv[1:])
         if argv and argv[0] == "connections":
             return cmd_connections(argv[1:])
+        if argv and argv[0] == "diff":
+            return cmd_diff(argv[1:])
         if argv and argv[0] == "serve":
             return cmd_serve(argv[1:])
         return cmd_tui(argv)

@@ -1,0 +1,101 @@
+"""`tlstui diff A B`: two captures of the same traffic taken at two points, compared.
+
+side.py reads each capture into a segment table (in two processes when both are large),
+match.py pairs their connections, align.py their segments, clock.py measures the clock offset and
+the delay, detect.py and tlsview.py turn the differences into findings, render.py prints them.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .kinds import DIFF_KINDS  # noqa: F401
+from .model import DiffFinding, sort_key
+
+PARALLEL_BYTES = 64 << 20  # both captures at least this large: read them in two processes
+
+
+@dataclass
+class DiffResult:
+    path_a: str
+    path_b: str
+    frames: tuple  # (A's frames, B's frames)
+    connections: tuple  # (A's TCP connections, B's)
+    matched: dict  # method -> count
+    only: tuple  # (connections only in A, only in B)
+    pairs: int  # segments paired
+    clock_offset_ns: int
+    separable: bool
+    delay: dict  # detect.delay_stats
+    findings: list[DiffFinding] = field(default_factory=list)
+
+
+def _read_both(path_a: str, path_b: str):
+    from .side import read_side
+
+    big = all(os.path.getsize(p) >= PARALLEL_BYTES for p in (path_a, path_b))
+    if big and (os.cpu_count() or 1) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as ex:
+            fut = ex.submit(read_side, path_b)
+            A = read_side(path_a)
+            B = fut.result()
+        return A, B
+    return read_side(path_a), read_side(path_b)
+
+
+def diff_captures(path_a: str, path_b: str) -> DiffResult:
+    """Compare two captures; raises ``CaptureError`` for a file that cannot be read."""
+    from ..capture.reader import read_input
+    from . import detect
+    from .align import align, settle
+    from .clock import estimate
+    from .match import match_connections
+    from .tlsview import tls_view
+
+    A, B = _read_both(path_a, path_b)
+    matches, only_a, only_b = match_connections(A, B)
+    al, odd = align(A, B, matches)
+    ngroups = 2 * len(matches)
+    ra, rb = al.ra, al.rb
+
+    def pair_clock(al):  # noqa: ANN001, ANN202
+        dt = rb.t[al.pb] - ra.t[al.pa]
+        return estimate(dt, 2 * ra.cid[al.pa] + ra.adir[al.pa], ngroups)
+
+    clock = pair_clock(al)
+    al = settle(al, odd, clock.expect)
+    clock = pair_clock(al)
+    data_a, data_b = read_input(path_a), read_input(path_b)
+    ctx = detect.Context(A, B, matches, al, clock, data_a, data_b)
+    stats = detect.delay_stats(ctx)
+    margin = max([st["max"] for st in stats.values()] + [1_000_000])
+    found: list[DiffFinding] = []
+    found += detect.rewritten(ctx)
+    found += detect.headers(ctx)
+    found += detect.translation(ctx)
+    one = detect.one_sided(ctx, margin)
+    found += one
+    found += detect.reordered(ctx)
+    found += detect.delay(ctx, stats)
+    found += detect.unmatched_connections(ctx, only_a, only_b, margin)
+    # The TLS view where payload changed, was lost or was added.
+    groups = {(int(ra.cid[p]), int(ra.adir[p])) for p in al.pa[(A.plen[ctx.ia] > 0) &
+                                                                (A.phash[ctx.ia] != B.phash[ctx.ib])].tolist()}
+    for p in al.ua.tolist():
+        if ra.plen[p]:
+            groups.add((int(ra.cid[p]), int(ra.adir[p])))
+    for p in al.ub.tolist():
+        if rb.plen[p]:
+            groups.add((int(rb.cid[p]), int(rb.adir[p])))
+    found += tls_view(ctx, groups)
+    found.sort(key=sort_key)
+    matched: dict[str, int] = {}
+    for m in matches:
+        matched[m.method] = matched.get(m.method, 0) + 1
+    return DiffResult(path_a, path_b, (A.frames_total, B.frames_total), (len(A.conns), len(B.conns)), matched,
+                      (len(only_a), len(only_b)), len(al.pa), clock.offset_ns, clock.separable, stats, found)

@@ -1,0 +1,70 @@
+"""Output of `tlstui diff`: the report a person reads, the JSON array, the exit code (as `findings`)."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+from ..findings.render import exit_code  # noqa: F401  (0 none/notes, 1 warnings, 3 errors)
+from ..safe_text import escape_text
+from . import DiffResult
+
+_MARK = {"error": "ERROR", "warning": "WARNING", "note": "note"}
+
+
+def _ms(ns: int) -> str:
+    return f"{ns / 1e6:.3f} ms"
+
+
+def clock_line(r: DiffResult) -> str:
+    off = r.clock_offset_ns / 1e9
+    how = ("assuming the minimum one-way delay is the same both ways" if r.separable else
+           "traffic paired in one direction only: offset and delay cannot be told apart, the offset includes "
+           "the smallest delay")
+    if not r.pairs:
+        return "clock offset: unknown (no segment captured at both points)"
+    return f"clock offset: B = A {'+' if off >= 0 else '-'} {abs(off):.6f} s (from {r.pairs} segments seen at both points; {how})"
+
+
+def header_lines(r: DiffResult) -> list[str]:
+    methods = ", ".join(f"{n} by {m}" for m, n in r.matched.items()) or "none"
+    out = [f"A: {escape_text(r.path_a)} ({r.frames[0]} frames, {r.connections[0]} TCP connections)",
+           f"B: {escape_text(r.path_b)} ({r.frames[1]} frames, {r.connections[1]} TCP connections)",
+           f"matched connections: {sum(r.matched.values())} ({methods}); only in A: {r.only[0]}, only in B: {r.only[1]}",
+           clock_line(r)]
+    for name, st in r.delay.items():
+        out.append(f"one-way delay {name}: median {_ms(st['median'])}, p5-p95 {_ms(st['p5'])}-{_ms(st['p95'])}, "
+                   f"max {_ms(st['max'])} ({st['count']} segments)")
+    return out
+
+
+def _frames(frames: list[int], limit: int = 12) -> str:
+    if not frames:
+        return "-"
+    shown = ", ".join(str(n) for n in frames[:limit])
+    return shown + (f", ... ({len(frames)} frames)" if len(frames) > limit else "")
+
+
+def render_text(r: DiffResult, width: int = 100) -> str:
+    out = header_lines(r) + [""]
+    fs = r.findings
+    if not fs:
+        out.append("No differences: every segment seen at both points arrived as it was sent.")
+        return "\n".join(out)
+    counts = {s: sum(1 for f in fs if f.severity == s) for s in ("error", "warning", "note")}
+    head = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+    out += [f"{len(fs)} finding{'s' if len(fs) != 1 else ''}: {head}", ""]
+    for i, f in enumerate(fs, 1):
+        sa = "-" if f.stream is None else str(f.stream)
+        sb = "-" if f.stream_b is None else str(f.stream_b)
+        out.append(f"[{i}] {_MARK[f.severity]} {f.kind}  (A stream {sa}, B stream {sb})")
+        out.append(f"    {escape_text(f.summary)}")
+        out.append(f"    frames: A {_frames(f.frames)} | B {_frames(f.frames_b)}")
+        out.extend(textwrap.wrap(escape_text(f.explanation), width=width, initial_indent="    ",
+                                 subsequent_indent="    "))
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
+def render_json(r: DiffResult) -> str:
+    """One JSON array of the findings contract's objects (plus frames_b, stream_b)."""
+    return json.dumps([f.to_dict() for f in r.findings], indent=2, ensure_ascii=False)

@@ -1,0 +1,180 @@
+"""One capture of a diff: its TCP segments as columns (one row per TCP frame) and its connections.
+
+Built from ``Session`` (the conversation pass only: stream ids and directions in ``s.conv``) and the
+transport columns the pass reads with NumPy; the one per-segment Python loop hashes each segment's
+payload and TCP options (``zlib.crc32`` over the memory map), which is what alignment compares.
+The table holds plain NumPy arrays and can be built in a worker process and sent back.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SYN, FIN, RST, ACK = 0x02, 0x01, 0x04, 0x10
+M32 = 0xFFFFFFFF
+
+
+@dataclass
+class Conn:
+    """One TCP connection of a capture; index 0 of the pairs is the first-seen sender (as tcp.stream)."""
+
+    stream: int
+    ends: tuple  # ((addr bytes, port), (addr bytes, port))
+    isn: list  # raw ISN per direction, -1 when that side's SYN was not captured
+    client: int  # direction of the SYN (no ACK), -1 unknown
+    first_ns: int
+    last_ns: int
+    rows: np.ndarray  # row numbers of the segment table, in capture order
+    tsval: list = field(default_factory=lambda: [-1, -1])  # first TCP timestamp value per direction
+    first_hash: list = field(default_factory=lambda: [-1, -1])  # (crc, len) key of the first payload per direction
+    base: list = field(default_factory=lambda: [0, 0])  # the raw seq relative numbers count from
+
+
+@dataclass
+class Side:
+    """The TCP segments of one capture, as columns."""
+
+    path: str
+    frames_total: int
+    first_ns: int
+    last_ns: int
+    frame: np.ndarray  # frame.number
+    t: np.ndarray  # ns since the epoch
+    stream: np.ndarray
+    dir: np.ndarray
+    seq: np.ndarray  # raw, int64
+    ack: np.ndarray
+    flags: np.ndarray
+    window: np.ndarray
+    ttl: np.ndarray
+    ip_id: np.ndarray
+    plen: np.ndarray
+    pay_at: np.ndarray  # payload's offset in the file
+    opt_at: np.ndarray  # TCP options' offset in the file
+    opt_len: np.ndarray
+    phash: np.ndarray  # crc32 of the payload (0 with none)
+    ohash: np.ndarray  # crc32 of the TCP options
+    conns: list
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def _u32(b: bytes) -> int:
+    return int.from_bytes(b, "big")
+
+
+def parse_options(raw: bytes) -> list[tuple[int, bytes]]:
+    """TCP options as (kind, value bytes); NOP and EOL are kept as kinds 1 and 0 with no value."""
+    out, i = [], 0
+    while i < len(raw):
+        k = raw[i]
+        if k in (0, 1):
+            out.append((k, b""))
+            i += 1
+            if k == 0:
+                break
+            continue
+        if i + 1 >= len(raw) or raw[i + 1] < 2:
+            out.append((k, raw[i + 1:]))
+            break
+        n = raw[i + 1]
+        out.append((k, raw[i + 2:i + n]))
+        i += n
+    return out
+
+
+def tsval(raw: bytes) -> int:
+    for k, v in parse_options(raw):
+        if k == 8 and len(v) >= 4:
+            return _u32(v[:4])
+    return -1
+
+
+def read_side(path: str) -> Side:
+    """Open ``path`` and build its segment table (the conversation pass; no TLS analysis)."""
+    from ..columns.build import transport_columns
+    from ..session import Session
+
+    s = Session.open(path, upper_layers=False)
+    s.analyze()
+    try:
+        return _table(s, path)
+    finally:
+        s.close()
+
+
+def _table(s, path: str) -> Side:  # noqa: ANN001 - a Session
+    from ..columns.build import transport_columns
+
+    n = len(s)
+    idx = s.capture.index
+    t, _ = transport_columns(s, with_streams=False)
+    times = np.frombuffer(idx.time_ns, dtype=np.int64)[:n] if n else np.zeros(0, np.int64)
+    offs = np.frombuffer(idx.offset, dtype=np.int64)[:n] if n else np.zeros(0, np.int64)
+    conv = s.conv
+    stream = np.asarray(conv.tcp_stream, dtype=np.int64)[:n] if n else np.zeros(0, np.int64)
+    direction = np.asarray(conv.direction, dtype=np.int64)[:n] if n else np.zeros(0, np.int64)
+    rows = np.nonzero((stream >= 0) & (t.proto[:len(stream)] == 6) & (t.tunnel[:len(stream)] == 0))[0]
+    frame_off = offs[rows]
+    plen = t.payload_len[rows].astype(np.int64)
+    pay_at = frame_off + t.payload_off[rows]
+    opt_at = frame_off + t.l4_off[rows] + 20
+    opt_len = t.tcp_hdr_len[rows].astype(np.int64) - 20
+    data = s.capture.data
+    mv = memoryview(data)
+    crc = zlib.crc32
+    phash = np.fromiter((crc(mv[a:a + m]) if m else 0 for a, m in zip(pay_at.tolist(), plen.tolist())),
+                        dtype=np.int64, count=len(rows))
+    ohash = np.fromiter((crc(mv[a:a + m]) if m > 0 else 0 for a, m in zip(opt_at.tolist(), opt_len.tolist())),
+                        dtype=np.int64, count=len(rows))
+    side = Side(path=path, frames_total=n, first_ns=int(times[0]) if n else 0, last_ns=int(times[-1]) if n else 0,
+                frame=rows + 1, t=times[rows], stream=stream[rows], dir=direction[rows],
+                seq=t.seq[rows].astype(np.int64), ack=t.ack[rows].astype(np.int64),
+                flags=t.flags[rows].astype(np.int64), window=t.window[rows].astype(np.int64),
+                ttl=t.ttl[rows].astype(np.int64), ip_id=t.ip_id[rows].astype(np.int64), plen=plen,
+                pay_at=pay_at, opt_at=opt_at, opt_len=opt_len, phash=phash, ohash=ohash, conns=[])
+    side.conns = _conns(s, side, mv)
+    mv.release()
+    return side
+
+
+def _conns(s, side: Side, mv: memoryview) -> list[Conn]:  # noqa: ANN001 - a Session
+    order = np.argsort(side.stream, kind="stable")
+    bounds = np.searchsorted(side.stream[order], np.arange(len(s.conv.tcp_streams) + 1))
+    conns = []
+    flags, dirs, seqs, plens = side.flags, side.dir, side.seq, side.plen
+    for number, st in enumerate(s.conv.tcp_streams):
+        rows = order[bounds[number]:bounds[number + 1]]
+        if not len(rows):
+            continue
+        c = Conn(stream=number, ends=(st.addr, st.peer), isn=[-1, -1], client=-1,
+                 first_ns=int(side.t[rows[0]]), last_ns=int(side.t[rows[-1]]), rows=rows)
+        fl = flags[rows]
+        syn = np.nonzero(fl & SYN)[0]
+        for k in syn.tolist():
+            r = rows[k]
+            d = int(dirs[r])
+            if c.isn[d] < 0:
+                c.isn[d] = int(seqs[r])
+            if not fl[k] & ACK and c.client < 0:
+                c.client = d
+        for d in (0, 1):
+            mine = rows[dirs[rows] == d]
+            if not len(mine):
+                continue
+            c.base[d] = c.isn[d] if c.isn[d] >= 0 else int(seqs[mine[0]])
+            for r in mine[:4].tolist():
+                if side.opt_len[r] > 0:
+                    v = tsval(bytes(mv[side.opt_at[r]:side.opt_at[r] + side.opt_len[r]]))
+                    if v >= 0:
+                        c.tsval[d] = v
+                        break
+            data_rows = mine[plens[mine] > 0]
+            if len(data_rows):
+                r = int(data_rows[0])
+                c.first_hash[d] = (int(side.phash[r]) << 20) ^ int(plens[r])
+        conns.append(c)
+    return conns

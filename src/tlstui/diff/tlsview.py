@@ -1,0 +1,130 @@
+"""The TLS view of a diff: the records each point saw, compared, on the connection directions where
+the TCP view found payload changed, lost or added.
+
+Each point's byte stream is rebuilt as a receiver there would take it (the first copy of each
+byte, in capture order), from the first byte after the SYN; TLS record headers are walked on both
+and records at the same stream offset compared.  A record that differs, or an alert record one
+point has and the other does not (an alert forged or swallowed by the path), is a finding.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tls.names import ALERT_DESCRIPTIONS, ALERT_LEVELS
+from . import kinds as K
+from .detect import Context
+from .model import DiffFinding
+
+CONTENT = {20: "ChangeCipherSpec", 21: "Alert", 22: "Handshake", 23: "Application Data", 24: "Heartbeat"}
+MAX_STREAM = 64 << 20  # bytes of one direction rebuilt at most
+
+
+def _stream(ctx: Context, side: int, cid: int, adir: int):
+    """(bytes, owner frame per byte, filled mask) from relative seq 1, or None."""
+    r = ctx.al.rb if side else ctx.al.ra
+    S = ctx.B if side else ctx.A
+    sel = np.nonzero((r.cid == cid) & (r.adir == adir) & (r.plen > 0))[0]
+    if not len(sel):
+        return None
+    rel, ln = r.rel[sel], r.plen[sel]
+    end = int(min((rel + ln).max(), MAX_STREAM + 1))
+    if end <= 1:
+        return None
+    buf = np.zeros(end, np.uint8)
+    owner = np.zeros(end, np.int64)
+    filled = np.zeros(end, bool)
+    for p in sel[np.argsort(r.t[sel], kind="stable")].tolist():
+        a = int(r.rel[p])
+        row = int(r.row[p])
+        pay = np.frombuffer(ctx.payload(side, row), np.uint8)
+        lo, hi = max(a, 1), min(a + len(pay), end)
+        if hi <= lo:
+            continue
+        piece = pay[lo - a:hi - a]
+        free = ~filled[lo:hi]
+        buf[lo:hi][free] = piece[free]
+        owner[lo:hi][free] = int(S.frame[row])
+        filled[lo:hi] = True
+    return buf, owner, filled
+
+
+def _records(st) -> dict[int, tuple]:
+    """{offset: (type, version, length, bytes, frames)} of the records that start at 1 and follow."""
+    buf, owner, filled = st
+    out, at, n = {}, 1, len(buf)
+    while at + 5 <= n and filled[at:at + 5].all():
+        ctype, major = int(buf[at]), int(buf[at + 1])
+        if ctype not in CONTENT or major != 3:
+            break
+        ln = int(buf[at + 3]) << 8 | int(buf[at + 4])
+        end = at + 5 + ln
+        complete = end <= n and bool(filled[at:end].all())
+        body = bytes(buf[at:end]) if complete else b""
+        frames = sorted(set(owner[at:min(end, n)][filled[at:min(end, n)]].tolist()))
+        out[at] = (ctype, int(buf[at + 1]) << 8 | int(buf[at + 2]), ln, body, frames, complete)
+        if not complete:
+            break
+        at = end
+    return out
+
+
+def _alert_text(rec) -> str:
+    ctype, _v, ln, body, _f, complete = rec
+    if complete and ln == 2:
+        return (f"Alert (Level: {ALERT_LEVELS.get(body[5], 'Unknown')}, Description: "
+                f"{ALERT_DESCRIPTIONS.get(body[6], 'Unknown')})")
+    return f"an encrypted record of type Alert, {ln} bytes (most likely an alert; its description needs the keys)"
+
+
+def tls_view(ctx: Context, groups: set[tuple[int, int]]) -> list[DiffFinding]:
+    out = []
+    for cid, adir in sorted(groups):
+        m = ctx.matches[cid]
+        if m.a.isn[adir] < 0:
+            continue  # no SYN: where records start is unknown
+        ab = ctx.travels_ab(cid, adir)
+        sa, sb = _stream(ctx, 0, cid, adir), _stream(ctx, 1, cid, adir)
+        if sa is None and sb is None:
+            continue
+        ra = _records(sa) if sa is not None else {}
+        rb = _records(sb) if sb is not None else {}
+        if not ra and not rb:
+            continue  # not TLS
+        sender, receiver = ("A", "B") if ab else ("B", "A")
+        differ, alerts = [], []
+        for off in sorted(set(ra) | set(rb)):
+            x, y = ra.get(off), rb.get(off)
+            if x is not None and y is not None and x[:3] == y[:3] and x[3] == y[3]:
+                continue
+            for rec, here, there in ((x, "A", "B"), (y, "B", "A")):
+                other = y if here == "A" else x
+                if rec is not None and rec[0] == 21 and (other is None or other[0] != 21):
+                    alerts.append((off, rec, here, there))
+            if x is not None and y is not None:
+                differ.append((off, x, y))
+        for off, x, y in differ:
+            name = CONTENT.get(x[0], str(x[0]))
+            what = (f"type {name} -> {CONTENT.get(y[0], y[0])}" if x[0] != y[0] else
+                    f"length {x[2]} -> {y[2]}" if x[2] != y[2] else "same type and length, different bytes")
+            xs, ys = (x, y) if ab else (y, x)
+            summary = (f"{ctx.streams(cid)} {ctx.direction(cid, adir)}: TLS {name} record at stream offset {off} "
+                       f"differs between the points ({what}; A#{x[4][0] if x[4] else '?'} / B#{y[4][0] if y[4] else '?'})")
+            expl = (f"Seen: the record that starts {off - 1} bytes into this direction's stream is, as {sender} sent "
+                    f"it, {CONTENT.get(xs[0], xs[0])} of {xs[2]} bytes (frames {sender}#{', '.join(map(str, xs[4][:8]))}), and as "
+                    f"{receiver} received it {CONTENT.get(ys[0], ys[0])} of {ys[2]} bytes (frames {receiver}#"
+                    f"{', '.join(map(str, ys[4][:8]))}); rebuilt from the first copy of each byte each point captured. "
+                    f"Inferred: the receiver's TLS stack gets a record the sender did not write: an encrypted record "
+                    f"fails its integrity check (bad_record_mac), a handshake message breaks the Finished hash.")
+            out.append(ctx.finding(K.TLS_RECORDS, "error", cid, summary, expl, x[4], y[4]))
+        for off, rec, here, there in alerts:
+            only_receiver = here == receiver
+            summary = (f"{ctx.streams(cid)} {ctx.direction(cid, adir)}: TLS alert seen only at {here} "
+                       f"({here}#{rec[4][0] if rec[4] else '?'}: {_alert_text(rec)})")
+            expl = (f"Seen: at stream offset {off} {here} has {_alert_text(rec)}; {there} has no alert there. Inferred: "
+                    + ("a device between the points sent this alert in the peer's name (a TLS-inspecting proxy "
+                       "or firewall refusing the connection)" if only_receiver else
+                       "the alert was lost or swallowed between the points: the peer never learned why the "
+                       "connection ended") + ".")
+            fa, fb = (rec[4], []) if here == "A" else ([], rec[4])
+            out.append(ctx.finding(K.TLS_ALERT, "error", cid, summary, expl, fa, fb))
+    return out
