@@ -1,6 +1,6 @@
 """Long mutation-fuzzing run over the whole pipeline, seeded from the real test captures.
 
-    python fuzz/run.py --cases 100000 [--seed 1] [--jobs 2] [--only NAME-PART]
+    python fuzz/run.py --cases 100000 [--seed 1] [--jobs 2] [--only NAME-PART] [--seed-dir DIR]
 
 Each case takes a seed capture, applies 1-8 random mutations (byte flips, overwrites with
 interesting values, truncation, chunk duplication/removal, length-field corruption), and runs
@@ -26,10 +26,10 @@ DATA = HERE.parent / "tests" / "data"
 INTERESTING = [0, 1, 0x7F, 0x80, 0xFF, 0x16, 0x15, 0x17, 0x14, 0x03, 0x01, 0xFE, 0xFD]
 
 
-def seeds(max_size: int = 64 * 1024, only: str = "") -> list[bytes]:
+def seeds(max_size: int = 64 * 1024, only: str = "", seed_dir: Path = DATA) -> list[bytes]:
     """The test captures up to ``max_size`` bytes (those whose name contains ``only``)."""
     out = []
-    for p in sorted(DATA.iterdir()):
+    for p in sorted(Path(seed_dir).iterdir()):
         if p.suffix in (".pcap", ".pcapng") and p.stat().st_size <= max_size and only in p.name:
             out.append(p.read_bytes())
     return out
@@ -61,10 +61,10 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
     return bytes(b)
 
 
-def worker(args: tuple[int, int, int, str]) -> tuple[int, list[str]]:
-    start, count, seed, only = args
+def worker(args: tuple[int, int, int, str, str]) -> tuple[int, list[str]]:
+    start, count, seed, only, seed_dir = args
     rng = random.Random(seed * 1_000_003 + start)
-    corpus = seeds(only=only)
+    corpus = seeds(only=only, seed_dir=Path(seed_dir))
     crashes = []
     for k in range(count):
         if k % 200 == 0:  # the pass freezes what the collector tracks (Session.analyze): let it go now and then
@@ -88,9 +88,15 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=max(1, mp.cpu_count()))
     ap.add_argument("--only", default="", help="seed from the test captures whose name contains this (tunnel_)")
+    ap.add_argument("--seed-dir", default=str(DATA),
+                    help="where the seed captures are (default tests/data; fuzz/seeds holds pcapngs whose "
+                         "Decryption Secrets Blocks let the pass decrypt HTTP/2 and QUIC's Handshake/1-RTT)")
     args = ap.parse_args()
+    if not seeds(only=args.only, seed_dir=Path(args.seed_dir)):
+        ap.error(f"no seed capture in {args.seed_dir} matches --only {args.only!r}")
     chunk = 500
-    tasks = [(s, min(chunk, args.cases - s), args.seed, args.only) for s in range(0, args.cases, chunk)]
+    tasks = [(s, min(chunk, args.cases - s), args.seed, args.only, args.seed_dir)
+             for s in range(0, args.cases, chunk)]
     t0 = time.time()
     done, crashes = 0, []
     with mp.Pool(args.jobs) as pool:
