@@ -320,11 +320,16 @@ def translation(ctx: Context) -> list[DiffFinding]:
 
 def one_sided(ctx: Context, margin_ns: int) -> list[DiffFinding]:
     A, B, al, clock = ctx.A, ctx.B, ctx.al, ctx.clock
-    off = clock.offset_ns
     ra, rb = al.ra, al.rb
     # Inside the time both captures ran (with the offset), less the delay a segment may be in flight.
-    ka = al.ua[(ra.t[al.ua] + off >= B.first_ns + margin_ns) & (ra.t[al.ua] + off <= B.last_ns - margin_ns)]
-    kb = al.ub[(rb.t[al.ub] - off >= A.first_ns + margin_ns) & (rb.t[al.ub] - off <= A.last_ns - margin_ns)]
+    # Kept where the other capture was running when the segment would have passed its point (the
+    # connection direction's median time difference, else the offset): the rest was in flight at an edge.
+    def expected(r, pos):  # noqa: ANN001, ANN202
+        return np.array([clock.expect(int(c), int(d)) for c, d in zip(r.cid[pos], r.adir[pos])], dtype=np.int64)
+    ta = ra.t[al.ua] + expected(ra, al.ua)
+    tb = rb.t[al.ub] - expected(rb, al.ub)
+    ka = al.ua[(ta >= B.first_ns) & (ta <= B.last_ns)]
+    kb = al.ub[(tb >= A.first_ns) & (tb <= A.last_ns)]
     events: dict[tuple, list] = defaultdict(list)  # (cid, adir, kind) -> [(side, pos)]
     for side, keep, r in ((0, ka, ra), (1, kb, rb)):
         for p in keep.tolist():
@@ -429,8 +434,9 @@ def reordered(ctx: Context) -> list[DiffFinding]:
     g, rv = ctx.group[order], recv[order]
     big = int(rv.max()) + 1 if len(rv) else 1
     adj = rv + g * big
-    prev_max = np.maximum.accumulate(np.r_[-1, adj[:-1]])
-    late = np.nonzero((adj < prev_max) & (np.r_[True, g[1:] == g[:-1]] if len(g) else False))[0]
+    # Held back: a segment that arrived after one sent later (the least of what was sent after it).
+    later_min = np.r_[np.minimum.accumulate(adj[::-1])[::-1][1:], np.iinfo(np.int64).max]
+    late = np.nonzero(adj > later_min)[0]
     for grp, pos in _groups(g[late]).items():
         pos = order[late[pos]]
         cid, adir = grp // 2, grp % 2

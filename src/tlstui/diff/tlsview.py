@@ -94,8 +94,8 @@ def tls_view(ctx: Context, groups: set[tuple[int, int]]) -> list[DiffFinding]:
         differ, alerts = [], []
         for off in sorted(set(ra) | set(rb)):
             x, y = ra.get(off), rb.get(off)
-            if x is not None and y is not None and x[:3] == y[:3] and x[3] == y[3]:
-                continue
+            if x is not None and y is not None and (x[:3] == y[:3] and x[3] == y[3] or not (x[5] and y[5])):
+                continue  # the same record, or one side lacks bytes of it (the drop is the finding)
             for rec, here, there in ((x, "A", "B"), (y, "B", "A")):
                 other = y if here == "A" else x
                 if rec is not None and rec[0] == 21 and (other is None or other[0] != 21):

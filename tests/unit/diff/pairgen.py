@@ -125,6 +125,7 @@ class Path:
     alter: object = None
     inject_at_a: list = field(default_factory=list)  # extra packets that arrive at A only (times at A)
     inject_at_b: list = field(default_factory=list)
+    b_view: object = None  # how every packet looks at B (NAT between the points): Pkt -> Pkt
 
 
 def write_pair(pkts: list[Pkt], cisn: int, sisn: int, path_a: str, path_b: str, path: Path | None = None,
@@ -140,9 +141,12 @@ def write_pair(pkts: list[Pkt], cisn: int, sisn: int, path_a: str, path_b: str, 
         near, far = (at_a, at_b) if p.from_client else (at_b, at_a)
         near.append((p.t + (offset_ns if near is at_b else 0), p))
         for k, q in enumerate(arrive):
+            extra = getattr(q, "extra_delay", 0)  # set by an ``alter`` that holds this copy back
             q = replace(q, ttl=q.ttl - path.hops) if q is p or q.ttl == p.ttl else q
             j = rnd.randrange(path.jitter_ns) if path.jitter_ns else 0
-            far.append((wire + j + k + (offset_ns if far is at_b else 0) + getattr(q, "extra_delay", 0), q))
+            far.append((wire + j + k + (offset_ns if far is at_b else 0) + extra, q))
+    if path.b_view is not None:
+        at_b = [(t, q if q.from_client else path.b_view(q)) for t, q in at_b]
     at_a += [(q.t, q) for q in path.inject_at_a]
     at_b += [(q.t + offset_ns, q) for q in path.inject_at_b]
     maps = []

@@ -1,0 +1,217 @@
+"""tlstui diff on capture pairs made from one conversation (pairgen.py): a clean pair reports nothing,
+and every kind of path impairment is found with its frames on both sides."""
+from __future__ import annotations
+
+import json
+import struct
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/: tcpfactory
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pairgen import CLIENT, SERVER, Path as Hop, Pkt, conversation, write_pair  # noqa: E402
+from tcpfactory import ACK, PSH, RST  # noqa: E402
+
+from tlstui.cli import main  # noqa: E402
+from tlstui.diff import diff_captures  # noqa: E402
+from tlstui.diff.kinds import DIFF_KINDS  # noqa: E402
+from tlstui.findings.kinds import KNOWN_KINDS  # noqa: E402
+
+
+def run(tmp_path, hop=None, retransmit=False, offset_ns=2_500_000_000, nat=None, **conv):
+    pkts, cisn, sisn = conversation(retransmit=retransmit, **conv)
+    a, b = str(tmp_path / "a.pcap"), str(tmp_path / "b.pcap")
+    if nat is not None:
+        pkts = nat(pkts)
+    fa, fb = write_pair(pkts, cisn, sisn, a, b, hop, offset_ns=offset_ns)
+    return diff_captures(a, b), fa, fb, pkts
+
+
+def only(result, kind):
+    got = [f for f in result.findings if f.kind == kind]
+    assert got, [(f.kind, f.summary) for f in result.findings]
+    return got
+
+
+def tagged(tag, fn):
+    def alter(p):
+        return fn(p) if p.tag == tag else [p]
+    return alter
+
+
+def test_kinds_registered():
+    assert DIFF_KINDS <= KNOWN_KINDS
+
+
+@pytest.mark.parametrize("offset", [2_500_000_000, -7_123_456_789, 0])
+def test_clean_pair_reports_nothing(tmp_path, offset):
+    r, fa, fb, _ = run(tmp_path, retransmit=True, offset_ns=offset)
+    assert r.findings == []
+    assert r.matched == {"ISN": 1}
+    assert r.pairs == len(fa)
+    assert abs(r.clock_offset_ns - offset) < 1000  # the path's delay is the same both ways
+    assert abs(r.delay["A->B"]["median"] - 1_000_000) < 1000 and abs(r.delay["B->A"]["median"] - 1_000_000) < 1000
+
+
+def test_dropped(tmp_path):
+    r, fa, fb, _ = run(tmp_path, Hop(alter=tagged("resp1", lambda p: [])))
+    f, = only(r, "diff.dropped")
+    assert f.frames == [] and f.frames_b == [fb["resp1"]] and f.severity == "warning"
+    assert "left B and never reached A" in f.summary
+    assert {x.kind for x in r.findings} == {"diff.dropped"}
+
+
+def test_forged_rst(tmp_path):
+    rst = Pkt(True, 0, 0, RST | ACK, t=1_700_000_000 * 10**9 + 40_000_000, src=CLIENT, dst=SERVER, sport=40000,
+              dport=443, ttl=60, ip_id=1, tag="forged")
+    pkts, cisn, sisn = conversation()
+    rst.seq = next(p.seq for p in pkts if p.tag == "request")
+    rst.ack = next(p.seq for p in pkts if p.tag == "resp0")
+    r, fa, fb, _ = run(tmp_path, Hop(inject_at_b=[rst]))
+    f, = only(r, "diff.injected")
+    assert f.frames == [] and f.frames_b == [fb["forged"]] and f.severity == "error"
+    assert "RST" in f.summary and "TTL 60 where the peer's segments arrive with 63" in f.explanation
+    assert main([str(tmp_path / "a.pcap"), str(tmp_path / "b.pcap")][:0] + ["diff", str(tmp_path / "a.pcap"),
+                                                                                str(tmp_path / "b.pcap")]) == 3
+
+
+def flip_byte(at, p):
+    b = bytearray(p.payload)
+    b[at] ^= 0x20
+    return [replace(p, payload=bytes(b))]
+
+
+def test_rewritten_retransmission(tmp_path):
+    r, fa, fb, _ = run(tmp_path, Hop(alter=tagged("retrans", lambda p: flip_byte(17, p))), retransmit=True)
+    f, = only(r, "diff.rewritten")
+    assert f.frames == [fa["retrans"]] and f.frames_b == [fb["retrans"]] and f.severity == "error"
+    assert "first differing byte at offset 17" in f.explanation
+    assert f"a retransmission (B#{fb['resp0']} first sent these bytes)" in f.explanation
+    # The receiver already had the original: its TLS records are intact.
+    assert {x.kind for x in r.findings} == {"diff.rewritten"}
+
+
+def test_rewritten_record(tmp_path):
+    r, fa, fb, _ = run(tmp_path, Hop(alter=tagged("resp2", lambda p: flip_byte(100, p))))
+    f, = only(r, "diff.rewritten")
+    assert f.frames == [fa["resp2"]] and f.frames_b == [fb["resp2"]]
+    t, = only(r, "diff.tls_records")
+    assert fa["resp2"] in t.frames and fb["resp2"] in t.frames_b and "Application Data" in t.summary
+
+
+def set_opts(p, opts):
+    return [replace(p, opts=opts)]
+
+
+def test_mss_clamped(tmp_path):
+    clamp = lambda p: set_opts(p, p.opts.replace(struct.pack(">BBH", 2, 4, 1460), struct.pack(">BBH", 2, 4, 1360)))  # noqa: E731
+    r, fa, fb, _ = run(tmp_path, Hop(alter=tagged("syn", clamp)))
+    f, = only(r, "diff.header_rewritten")
+    assert f.frames == [fa["syn"]] and f.frames_b == [fb["syn"]]
+    assert "MSS clamped (MSS 1460 -> 1360)" in f.summary
+
+
+def test_options_stripped(tmp_path):
+    strip = lambda p: set_opts(p, p.opts.replace(b"\x04\x02", b"\x01\x01"))  # noqa: E731
+    r, fa, fb, _ = run(tmp_path, Hop(alter=tagged("synack", strip)))
+    f, = only(r, "diff.header_rewritten")
+    assert f.frames == [fa["synack"]] and f.frames_b == [fb["synack"]]
+    assert "options stripped (SACK permitted removed)" in f.summary and "(B->A)" in f.summary
+
+
+def test_ttl_rewritten(tmp_path):
+    r, fa, fb, _ = run(tmp_path, Hop(alter=lambda p: [replace(p, ttl=16)] if not p.from_client else [p]))
+    f, = only(r, "diff.header_rewritten")
+    assert "TTL rewritten (arrives with 16" in f.summary
+    assert fa["synack"] in f.frames and fb["synack"] in f.frames_b
+
+
+def test_ip_id_and_window_rewritten(tmp_path):
+    def alter(p):
+        if p.tag == "request":
+            return [replace(p, win=100)]
+        return [replace(p, ip_id=p.ip_id ^ 0x5555)] if p.from_client else [p]
+    r, fa, fb, _ = run(tmp_path, Hop(alter=alter))
+    found = only(r, "diff.header_rewritten")
+    ipid = [f for f in found if "ip.id rewritten" in f.summary]
+    win = [f for f in found if "tcp.window_size_value rewritten" in f.summary]
+    assert ipid and fa["syn"] in ipid[0].frames and fb["syn"] in ipid[0].frames_b
+    assert win and win[0].frames == [fa["request"]] and win[0].frames_b == [fb["request"]]
+
+
+def nat_b(pkts, addr=bytes([198, 51, 100, 7]), port=61000, shift=0):
+    """Rewrite what B sees of the client: another address and port, sequence numbers shifted."""
+    def b_view(p):
+        if p.from_client:
+            return replace(p, src=addr, sport=port, seq=p.seq + shift)
+        return replace(p, dst=addr, dport=port, ack=p.ack + shift)
+    return b_view
+
+
+def test_nat(tmp_path):
+    view = nat_b(None)
+    r, fa, fb, _ = run(tmp_path, Hop(alter=lambda p: [view(p)] if p.from_client else [p], b_view=view))
+    f, = only(r, "diff.header_rewritten")
+    assert f.severity == "note" and "addresses translated (NAT): 10.0.0.1:40000 at A is 198.51.100.7:61000 at B" in f.summary
+    assert r.matched == {"ISN": 1}
+
+
+def test_nat_with_sequence_randomising(tmp_path):
+    view = nat_b(None, shift=123456)
+    r, fa, fb, _ = run(tmp_path, Hop(alter=lambda p: [view(p)] if p.from_client else [p], b_view=view))
+    assert r.matched == {"TCP timestamps": 1}
+    kinds = sorted(f.summary.split(": ", 1)[1][:25] for f in r.findings)
+    assert kinds == ["addresses translated (NAT", "sequence numbers shifted "], kinds
+    assert r.pairs == len(fa)
+
+
+def test_reordered(tmp_path):
+    def alter(p):
+        if p.tag == "resp1":
+            q = replace(p)
+            q.extra_delay = 100_000  # behind resp2 (sent 30 us later)
+            return [q]
+        return [p]
+    r, fa, fb, _ = run(tmp_path, Hop(alter=alter))
+    f, = only(r, "diff.reordered")
+    assert f.frames == [fa["resp1"]] and f.frames_b == [fb["resp1"]]
+    assert {x.kind for x in r.findings} == {"diff.reordered"}
+
+
+def test_delay_spread(tmp_path):
+    r, fa, fb, _ = run(tmp_path, Hop(jitter_ns=150_000_000, seed=3))
+    found = only(r, "diff.delay")
+    assert sorted(f.summary.split(":")[0] for f in found) == ["one-way delay A->B", "one-way delay B->A"]
+    assert all(f.frames and f.frames_b for f in found)
+    assert r.delay["A->B"]["p95"] - r.delay["A->B"]["p5"] > 50_000_000
+
+
+def test_injected_alert(tmp_path):
+    pkts, cisn, sisn = conversation()
+    last = [p for p in pkts if not p.from_client and p.payload][-1]
+    alert = Pkt(False, last.seq + len(last.payload), next(p.seq for p in pkts if p.tag == "ack_resp"), PSH | ACK,
+                b"\x15\x03\x03\x00\x02\x02\x28", t=1_700_000_000 * 10**9 + 39_000_000, src=SERVER, dst=CLIENT,
+                sport=443, dport=40000, ttl=64, ip_id=9, tag="alert")
+    r, fa, fb, _ = run(tmp_path, Hop(inject_at_a=[alert]))
+    f, = only(r, "diff.injected")
+    assert f.frames == [fa["alert"]] and f.frames_b == []
+    t, = only(r, "diff.tls_alert")
+    assert t.frames == [fa["alert"]] and "Handshake Failure" in t.summary and "only at A" in t.summary
+
+
+def test_json_and_exit_codes(tmp_path, capsys):
+    run(tmp_path)
+    a, b = str(tmp_path / "a.pcap"), str(tmp_path / "b.pcap")
+    assert main(["diff", a, b, "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out) == [] and "clock offset: B = A + 2.500000 s" in out.err
+    run(tmp_path, Hop(alter=tagged("resp1", lambda p: [])))
+    assert main(["diff", a, b, "--json"]) == 1
+    got = json.loads(capsys.readouterr().out)
+    assert set(got[0]) == {"kind", "severity", "summary", "explanation", "frames", "stream", "frames_b", "stream_b"}
+    assert main(["diff", a]) == 2
+    assert main(["diff", a, str(tmp_path / "missing.pcap")]) == 2
