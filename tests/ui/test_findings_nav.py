@@ -42,7 +42,8 @@ async def test_next_and_previous_finding_in_frame_order(fake_findings):
         assert back == [32, 30, 18]
         # The pane follows the jumps.
         pane = app.findings_pane
-        assert pane.findings[pane.table.cursor_row] is app.current_finding
+        # (grouped pane: a row is a kind, a group or a finding; the jump opened the finding's group)
+        assert pane.entry_at(pane.table.cursor_row).finding is app.current_finding
         # Same kind: ] and [ stay within tcp.reset / tls.encrypted_alert.
         app.frame_list.select_frame(30)
         app.current_finding = None

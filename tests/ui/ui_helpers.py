@@ -19,6 +19,10 @@ class FakeFinding:
     frames: list[int] = field(default_factory=list)
     stream: int | None = None
 
+    @property
+    def first_frame(self) -> int | None:
+        return self.frames[0] if self.frames else None
+
 
 def capture(name: str) -> str:
     return str(DATA / name)

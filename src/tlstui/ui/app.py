@@ -31,7 +31,7 @@ from ..safe_text import escape_text
 from .clipboard import copy_text, field_filter_text, field_value_text
 from .colors import severity_style, theme_style
 from .filter_bar import FilterBar, FilterInput
-from .findings_pane import SEVERITY_RANK, FindingsPane, FindingsTable, load_findings
+from .findings_pane import SEVERITY_RANK, FindingsPane, FindingsTable, group_for_pane, load_findings, without_kinds
 from .frame_list import FrameList, FrameListHeader
 from .hex_view import HexPane, HexView, hex_width
 from .list_columns import ListColumnsMixin
@@ -119,18 +119,23 @@ class AnalysisFinished(Message):
 
 
 class FindingsFound(Message):
-    def __init__(self, findings: tuple, error: str = "") -> None:
+    """The findings (most severe first) and their grouping (``findings.grouping.FindingGroups``,
+    None: the pane groups them by kind and stream)."""
+
+    def __init__(self, findings: tuple, error: str = "", groups=None) -> None:  # noqa: ANN001
         super().__init__()
         self.findings = findings
         self.error = error
+        self.groups = groups
 
 
 class FollowReloaded(Message):
     """--follow: the grown file, opened and analysed again from the start."""
 
-    def __init__(self, session, findings: tuple, seconds: float, size: int) -> None:
+    def __init__(self, session, findings: tuple, seconds: float, size: int, groups=None) -> None:  # noqa: ANN001
         super().__init__()
         self.session, self.findings, self.seconds, self.size = session, findings, seconds, size
+        self.groups = groups
 
 
 class FilterMatched(Message):
@@ -184,6 +189,8 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
                 id="app.next_same_kind"),
         Binding("left_square_bracket", "next_finding(-1, True)", "Prev same kind", show=False,
                 id="app.prev_same_kind"),
+        Binding("right_curly_bracket", "next_group(1)", "Next finding group", show=False, id="app.next_group"),
+        Binding("left_curly_bracket", "next_group(-1)", "Prev finding group", show=False, id="app.prev_group"),
         Binding("c", "copy_value", "Copy value", id="app.copy_value"),
         Binding("C", "copy_filter", "Copy as filter", show=False, id="app.copy_filter"),
         Binding("x", "copy_hex", "Copy frame hex", show=False, id="app.copy_hex"),
@@ -449,7 +456,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         except Exception as e:  # a broken rule must not take the capture away from the user
             self.post_message(FindingsFound((), f"findings failed: {type(e).__name__}: {e}"))
             return
-        self.post_message(FindingsFound(tuple(found)))
+        self.post_message(FindingsFound(tuple(found), groups=group_for_pane(found, s)))
 
     def on_analysis_progressed(self, message: AnalysisProgressed) -> None:
         self.analysis_progress = (message.done, message.total)
@@ -497,11 +504,12 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
             s = Session.open(self.path, self.keylog)
             s.analyze(progress=lambda done, total: self.yield_to_user())
             found = tuple(load_findings(s, self.yield_to_user))
+            groups = group_for_pane(found, s)
         except Exception as e:  # the file may be mid-rewrite: try again at the next poll
             self._follow_busy = False
             self.post_message(FindingsFound(tuple(self.findings), f"--follow: re-reading failed: {e}"))
             return
-        self.post_message(FollowReloaded(s, found, time.perf_counter() - t0, size))
+        self.post_message(FollowReloaded(s, found, time.perf_counter() - t0, size, groups))
 
     def on_follow_reloaded(self, message: FollowReloaded) -> None:
         old, s = self.session, message.session
@@ -524,15 +532,19 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         elif len(s):
             fl.select_frame(len(s) if at_end else min(keep, len(s)) or 1)
             self.resort()
-        self._show_findings(FindingsFound(message.findings))
+        self._show_findings(FindingsFound(message.findings, groups=message.groups))
         old.close()
 
     def _show_findings(self, message: FindingsFound) -> None:
-        findings = message.findings
+        findings, groups = message.findings, message.groups
         if self.follow:  # a file being written usually ends inside a record: that is not a finding
             findings = tuple(f for f in findings if f.kind != "capture.file_truncated")
+            if groups is not None:
+                groups = without_kinds(groups, {"capture.file_truncated"})
         if message.error:
             self.notify(escape_text(message.error), severity="error", markup=False, timeout=10)
+            if groups is None and self.findings and list(findings) == self.findings:
+                return  # nothing new (a --follow re-read failed): the pane stays as it is
         # Most severe first, then in capture order (find_all's order, made certain here).
         self.findings = sorted(findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 3),
                                                                 f.frames[0] if f.frames else 0))
@@ -548,7 +560,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         self.findings_by_frame = by_frame
         self.frame_list.flags = flags
         self.frame_list.invalidate(rows=False)
-        self.findings_pane.set_findings(self.findings)
+        self.findings_pane.set_findings(self.findings, groups)
         self._update_status()
         self._request_details(self.frame_list.selected, force=True)
 
@@ -745,7 +757,10 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         if number is None:
             return
         self._last_details = time.monotonic()
-        await self._show_frame(number)
+        try:
+            await self._show_frame(number)
+        except NoMatches:  # the app is tearing its widgets down (a test that ends at once)
+            pass
 
     async def _show_frame(self, number: int) -> None:
         if self.session is None:
@@ -1023,6 +1038,41 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
                 return
         self.notify("The filter hides every frame of those findings.", severity="warning", markup=False)
 
+    def action_next_group(self, step: int = 1) -> None:
+        """} / {: the first shown finding of the next / previous group (kind, then server or
+        certificate), in the findings pane's order."""
+        if not self.analysis_done.is_set() or not self._findings_in:
+            self.notify("Findings come when the analysis pass is done.", markup=False)
+            return
+        groups = self.findings_pane.groups
+        order = list(groups.groups()) if groups is not None else []
+        if not order:
+            self.notify("No findings in this capture.", markup=False)
+            return
+        loc = groups.locate(self.current_finding) if self.current_finding is not None else None
+        if loc is not None:
+            here = order.index(groups.kinds[loc[0]].groups[loc[1]])
+            pos = here + step
+        else:
+            pos = 0 if step > 0 else len(order) - 1
+        wrapped = not 0 <= pos < len(order)
+        for attempt in range(len(order)):
+            g = order[(pos + attempt * step) % len(order)]
+            for f in g.findings:
+                shown = next((n for n in f.frames if self.frame_list.view.index_of(n) is not None), None)
+                if shown is None:
+                    continue
+                self.current_finding = f
+                self.frame_list.select_frame(shown)
+                self.findings_pane.show_group(g)
+                i = order.index(g)
+                self.notify(f"{'(wrapped) ' if wrapped else ''}{g.kind}: {g.label}: {g.count} "
+                            f"({'} / {'}: next / previous group)", title=f"Group {i + 1}/{len(order)}",
+                            severity="error" if g.severity == "error" else "warning" if g.severity == "warning"
+                            else "information", markup=False, timeout=4)
+                return
+        self.notify("The filter hides every frame of those findings.", severity="warning", markup=False)
+
     def _go_to_finding(self, f, frame: int, wrapped: bool = False) -> None:
         self.current_finding = f
         self.frame_list.select_frame(frame)
@@ -1093,9 +1143,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
     def action_copy_summary(self) -> None:
         f = self.current_finding
         if isinstance(self.focused, FindingsTable) and self.findings_pane.findings:
-            row = self.findings_pane.table.cursor_row
-            if 0 <= row < len(self.findings_pane.findings):
-                f = self.findings_pane.findings[row]
+            f = self.findings_pane.finding_at(self.findings_pane.table.cursor_row) or f
         if f is None:
             here = self.findings_by_frame.get(self.frame_list.selected)
             f = here[0] if here else None
@@ -1240,7 +1288,7 @@ class TlsTuiApp(ListColumnsMixin, App[int]):
         try:
             self.frame_list.invalidate(rows=False)
             if self.findings:
-                self.findings_pane.set_findings(self.findings)
+                self.findings_pane.refresh_rows()
             if self.current_tree is not None:
                 self.tree_pane.show_frame(self.current_tree, self.findings_by_frame.get(self.current_tree.number, []))
             self.filter_bar.validate_text(self.filter_bar.input.value)

@@ -1,9 +1,17 @@
-"""The findings pane: every diagnosis with severity, summary and explanation."""
+"""The findings pane: the diagnoses grouped by kind, then by server (certificate findings by
+certificate), with counts; groups open on Enter or a click, members are the findings themselves.
+
+The grouping is ``findings.grouping.group_findings`` (the same as ``tlstui findings --group``),
+computed in the worker that found the findings and handed over as it is (immutable).  The pane
+opens with every group collapsed: a capture with thousands of findings shows its few kinds first.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -15,6 +23,7 @@ from .colors import severity_style
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "note": 2}
 SEVERITY_MARK = {"error": "✖ error", "warning": "▲ warn", "note": "• note"}
+OPEN, CLOSED = "▾", "▸"
 
 
 def load_findings(session, between=None) -> list:
@@ -29,11 +38,91 @@ def load_findings(session, between=None) -> list:
     return found
 
 
+def group_for_pane(findings, session=None):  # noqa: ANN001, ANN201
+    """``group_findings`` for the pane (from a worker: it may build the connection table); without
+    the servers when they cannot be named, never an exception."""
+    from ..findings.grouping import FindingGroups, group_findings
+
+    findings = list(findings)
+    for s in (session, None) if session is not None else (None,):
+        try:
+            return group_findings(findings, s)
+        except Exception:  # a session the grouping cannot read: group by kind and stream only
+            continue
+    return FindingGroups(())
+
+
+def without_kinds(groups, kinds: set[str]):  # noqa: ANN001, ANN201
+    """``groups`` less the kinds named (--follow drops capture.file_truncated)."""
+    from ..findings.grouping import FindingGroups
+
+    return FindingGroups(tuple(k for k in groups.kinds if k.kind not in kinds))
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One row: a kind (``group`` None), a group of that kind, a member finding, or the line
+    that stands for members not listed (``more`` of them)."""
+
+    kind: object  # grouping.KindGroup
+    group: object = None  # grouping.Group
+    finding: object = None
+    more: int = 0
+
+    @property
+    def level(self) -> int:
+        if self.more:
+            return 3
+        return 0 if self.group is None else 1 if self.finding is None else 2
+
+    @property
+    def first(self):  # noqa: ANN201
+        """The finding this row stands for: itself, or a group's first (its earliest evidence)."""
+        if self.finding is not None:
+            return self.finding
+        g = self.group if self.group is not None else (self.kind.groups[0] if self.kind.groups else None)
+        return g.findings[0] if g is not None and g.findings else None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _counts_text(counts) -> str:  # noqa: ANN001
+    return ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+
+
+def _noun(kind) -> str:  # noqa: ANN001
+    bys = {g.by for g in kind.groups}
+    by = bys.pop() if len(bys) == 1 else None
+    return {"server": "server", "certificate": "certificate"}.get(by, "group")
+
+
 class FindingsTable(DataTable):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Next finding", show=False, id="findings.down"),
-        Binding("k", "cursor_up", "Previous finding", show=False, id="findings.up"),
+        Binding("j", "cursor_down", "Next row", show=False, id="findings.down"),
+        Binding("k", "cursor_up", "Previous row", show=False, id="findings.up"),
+        Binding("right,l", "expand", "Open the group", show=False, id="findings.expand"),
+        Binding("left,h", "collapse", "Close the group (or go to its kind)", show=False, id="findings.collapse"),
     ]
+
+    def action_expand(self) -> None:
+        self.parent.set_open(self.cursor_row, True)
+
+    def action_collapse(self) -> None:
+        self.parent.set_open(self.cursor_row, False)
+
+    async def _on_click(self, event: events.Click) -> None:
+        # One click on a group opens (or closes) it; DataTable itself selects on a second click.
+        before = self.cursor_coordinate
+        await super()._on_click(event)
+        event.prevent_default()  # DataTable's own handler has run (above): not again
+        row = event.style.meta.get("row") if event.style.meta else None
+        if row is not None and row >= 0 and self.cursor_coordinate != before:
+            pane = self.parent
+            if isinstance(pane, FindingsPane) and pane.entry_at(row) is not None \
+                    and pane.entry_at(row).finding is None:
+                self._post_selected_message()
 
 
 class FindingsPane(Horizontal):
@@ -45,17 +134,24 @@ class FindingsPane(Horizontal):
     """
 
     class FindingHighlighted(Message):
-        """The cursor of the findings table is on ``finding``."""
+        """The cursor of the findings table is on ``finding`` (or on a group whose first it is)."""
 
         def __init__(self, finding) -> None:
             super().__init__()
             self.finding = finding
 
-    TABLE_MAX = 2000
+    TABLE_MAX = 2000  # rows at most; n/N still visit every finding
+    MEMBERS_MAX = 500  # members listed under one open group
+    SUMMARY_MAX = 100
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.findings: list = []
+        self.findings: list = []  # most severe first, as the app keeps them
+        self.groups = None  # grouping.FindingGroups
+        self.rows: list[Entry] = []
+        self.open_kinds: set[str] = set()
+        self.open_groups: set[tuple[str, str]] = set()
+        self._quiet: list[int] = []  # rows whose next highlight the pane itself caused
 
     def compose(self) -> ComposeResult:
         table = FindingsTable(id="findings-table", cursor_type="row", zebra_stripes=False)
@@ -70,37 +166,233 @@ class FindingsPane(Horizontal):
     def table(self) -> FindingsTable:
         return self.query_one(FindingsTable)
 
-    def set_findings(self, findings: list) -> None:
+    # --- contents --------------------------------------------------------------------------
+    def set_findings(self, findings: list, groups=None) -> None:  # noqa: ANN001
+        """New findings (most severe first) and their grouping (None: grouped here, by kind and
+        stream only); every group closed."""
         self.findings = list(findings)
+        self.groups = groups if groups is not None else group_for_pane(self.findings)
+        self.open_kinds.clear()
+        self.open_groups.clear()
+        self._rebuild(None, widths=True)
+        if not self.findings:
+            self.explain(None)
+        elif self.rows:
+            self.explain(self.rows[0])
+
+    def refresh_rows(self) -> None:
+        """Draw the rows again (a new theme's colours), groups kept open, the cursor kept."""
+        if self.groups is None:
+            return
+        self._rebuild(self.entry_at(self.table.cursor_row), widths=False)
+
+    @staticmethod
+    def _gkey(group) -> tuple[str, str]:  # noqa: ANN001
+        return group.kind, group.label
+
+    def _entries(self) -> list[Entry]:
+        out: list[Entry] = []
+        for k in self.groups.kinds:
+            out.append(Entry(k))
+            if k.kind not in self.open_kinds:
+                continue
+            for g in k.groups:
+                out.append(Entry(k, g))
+                if self._gkey(g) not in self.open_groups:
+                    continue
+                shown = g.findings[:self.MEMBERS_MAX]
+                out.extend(Entry(k, g, f) for f in shown)
+                if len(g.findings) > len(shown):
+                    out.append(Entry(k, g, None, len(g.findings) - len(shown)))
+                if len(out) >= self.TABLE_MAX:
+                    return out[:self.TABLE_MAX]
+        return out
+
+    def _summary_width(self) -> int:
+        """The Summary column keeps one width whatever is open (rows do not shift as groups open)."""
+        widest = 20
+        for k in self.groups.kinds:
+            widest = max(widest, len(self._label(Entry(k))))
+            for g in k.groups:
+                widest = max(widest, len(self._label(Entry(k, g))))
+                for f in g.findings[:self.MEMBERS_MAX]:
+                    widest = max(widest, 4 + min(len(f.summary), self.SUMMARY_MAX))
+        return min(widest, self.SUMMARY_MAX + 4)
+
+    def _label(self, e: Entry) -> str:
+        if e.more:
+            return f"    … {e.more} more (n / N walk them all)"
+        if e.group is None:
+            k = e.kind
+            mark = OPEN if k.kind in self.open_kinds else CLOSED
+            return f"{mark} {k.kind}: {_plural(k.count, 'finding')} in {_plural(len(k.groups), _noun(k))}"
+        if e.finding is None:
+            g = e.group
+            mark = OPEN if self._gkey(g) in self.open_groups else CLOSED
+            streams = f", {_plural(len(g.streams), 'stream')}" if len(g.streams) > 1 else ""
+            return f"  {mark} {g.label}: {g.count}{streams}"
+        s = e.finding.summary
+        return "    " + (s if len(s) <= self.SUMMARY_MAX else s[:self.SUMMARY_MAX - 1] + "…")
+
+    def _rebuild(self, keep: Entry | None, widths: bool) -> None:
         table = self.table
-        # Filling the table highlights its first row; that must not move the frame list.
-        self._quiet = 0
-        table.clear()
-        # A million-frame capture can have ten thousand findings; the table shows the first
-        # TABLE_MAX (most severe first), n/N still visit them all.
-        for i, f in enumerate(self.findings[:self.TABLE_MAX]):
-            sev = Text(SEVERITY_MARK.get(f.severity, f.severity), style=severity_style(self.app, f.severity))
-            frame = str(f.frames[0]) if f.frames else ""
-            table.add_row(sev, frame, Text(escape_text(self._fit_summary(f.summary))), escape_text(f.kind),
-                          key=str(i))
+        self.rows = self._entries() if self.groups is not None else []
+        if widths:
+            table.clear(columns=True)
+            table.add_column("Severity")
+            table.add_column("Frame")
+            table.add_column("Summary", width=self._summary_width())
+            table.add_column("Kind")
+        else:
+            table.clear()
+        for i, e in enumerate(self.rows):
+            sev = e.finding.severity if e.finding is not None else (e.group or e.kind).severity
+            mark = Text("" if e.more else SEVERITY_MARK.get(sev, sev), style=severity_style(self.app, sev))
+            first = e.first
+            frame = "" if e.more or first is None or not first.frames else str(first.frames[0])
+            label = Text(escape_text(self._label(e)), style="bold" if e.level == 0 else "")
+            table.add_row(mark, frame, label, escape_text(e.kind.kind), key=str(i))
+        target = self._row_of(keep) if keep is not None else 0
+        if self.rows:
+            # Filling highlights row 0, moving the cursor highlights the target: neither is the
+            # user's move, so neither may move the frame list.
+            self._quiet = [0] + ([target] if target else [])
+            if target:
+                table.move_cursor(row=target, animate=False)
+        else:
+            self._quiet = []
         # The header row is drawn from the column widths: repaint it once the rows widened them
         # (seen in a real terminal: "Summary  Kind" over 100-cell summaries).
         self.call_after_refresh(table.refresh)
-        if not self.findings:
-            self.explain(None)
-        else:
-            self.explain(self.findings[0])
 
-    SUMMARY_MAX = 100
+    def _row_of(self, e: Entry) -> int:
+        """The row of ``e``; when it is not shown (closed), its group's row, else its kind's."""
+        fallback = 0
+        for i, r in enumerate(self.rows):
+            if r.kind is not e.kind:
+                continue
+            if r.group is e.group and r.finding is e.finding and r.more == e.more:
+                return i
+            if r.finding is None and not r.more and (r.group is None or r.group is e.group):
+                fallback = i
+        return fallback
 
-    def _fit_summary(self, text: str) -> str:
-        return text if len(text) <= self.SUMMARY_MAX else text[:self.SUMMARY_MAX - 1] + "…"
+    def entry_at(self, row: int) -> Entry | None:
+        return self.rows[row] if 0 <= row < len(self.rows) else None
 
-    def explain(self, f) -> None:
+    def finding_at(self, row: int):  # noqa: ANN201
+        """The finding of a row: a member itself, a group's or a kind's first member."""
+        e = self.entry_at(row)
+        return None if e is None else e.first
+
+    # --- opening and closing ---------------------------------------------------------------
+    def set_open(self, row: int, want: bool | None = None) -> None:
+        """Open (True), close (False) or toggle (None) the kind or group of ``row``; closing a
+        member's row closes its group and puts the cursor there."""
+        e = self.entry_at(row)
+        if e is None or e.more and want is not False:
+            return
+        if e.group is None:
+            is_open = e.kind.kind in self.open_kinds
+            if want is None:
+                want = not is_open
+            if want == is_open:
+                return
+            if want:
+                self.open_kinds.add(e.kind.kind)
+                if len(e.kind.groups) == 1:  # one group only: its members at once
+                    self.open_groups.add(self._gkey(e.kind.groups[0]))
+            else:
+                self.open_kinds.discard(e.kind.kind)
+            self._rebuild(e, widths=False)
+            return
+        key = self._gkey(e.group)
+        if e.finding is not None or e.more:
+            if want is False:
+                self.open_groups.discard(key)
+                self._rebuild(Entry(e.kind, e.group), widths=False)
+            return
+        is_open = key in self.open_groups
+        if want is None:
+            want = not is_open
+        if want == is_open:
+            if not want:  # a closed group's row: Left goes up to its kind, closing it
+                self.open_kinds.discard(e.kind.kind)
+                self._rebuild(Entry(e.kind), widths=False)
+            return
+        (self.open_groups.add if want else self.open_groups.discard)(key)
+        self._rebuild(e, widths=False)
+
+    def _open_to(self, f) -> Entry | None:  # noqa: ANN001
+        loc = self.groups.locate(f) if self.groups is not None else None
+        if loc is None:
+            return None
+        ki, gi, mi = loc
+        k = self.groups.kinds[ki]
+        g = k.groups[gi]
+        self.open_kinds.add(k.kind)
+        self.open_groups.add(self._gkey(g))
+        return Entry(k, g, f) if mi < self.MEMBERS_MAX else Entry(k, g)
+
+    def show_finding(self, f) -> None:  # noqa: ANN001
+        """Put the cursor on a finding (after a jump key), opening its group, without re-posting a jump."""
+        e = self._open_to(f)
+        if e is None:
+            self.explain(f)
+            return
+        self._rebuild(e, widths=False)
+        self.explain(f)
+
+    def show_group(self, group) -> None:  # noqa: ANN001
+        """Put the cursor on a group's row (its kind opened), without re-posting a jump."""
+        for k in self.groups.kinds if self.groups is not None else ():
+            if k.kind == group.kind and any(g is group for g in k.groups):
+                self.open_kinds.add(k.kind)
+                e = Entry(k, group)
+                self._rebuild(e, widths=False)
+                self.explain(e)
+                return
+
+    # --- the explanation ---------------------------------------------------------------------
+    def explain(self, item) -> None:  # noqa: ANN001
+        """Explain a row (an ``Entry``) or a finding; None: there are none."""
         box = self.query_one("#finding-explanation", Static)
-        if f is None:
+        if item is None:
             box.update(Text("No findings: nothing in this capture looks wrong to tlstui.", style="dim"))
             return
+        if isinstance(item, Entry) and item.finding is not None:
+            item = item.finding
+        if not isinstance(item, Entry):
+            box.update(self._explain_finding(item))
+            return
+        e = item
+        t = Text()
+        if e.group is None:
+            k = e.kind
+            t.append(f"{escape_text(k.kind)}: {_plural(k.count, 'finding')} ({_counts_text(k.counts)}) "
+                     f"in {_plural(len(k.groups), _noun(k))}\n", severity_style(self.app, k.severity, bold=True))
+            groups = k.groups
+        else:
+            g = e.group
+            t.append(f"{escape_text(g.label)}: {_plural(g.count, 'finding')} ({_counts_text(g.counts)})\n",
+                     severity_style(self.app, g.severity, bold=True))
+            t.append(f"[{escape_text(g.kind)}]", "dim")
+            if g.streams:
+                shown = ", ".join(f"{tr} {s}" for tr, s in g.streams[:8]) + (" …" if len(g.streams) > 8 else "")
+                t.append(f"  streams {escape_text(shown)}", "dim")
+            t.append("\n")
+            if g.sni is None and g.snis:
+                t.append("SNI " + escape_text(", ".join(f"{n} ({c})" for n, c in g.snis[:5])) + "\n", "dim")
+            if g.servers:
+                t.append("presented by " + escape_text(", ".join(g.servers[:5])) + "\n", "dim")
+            groups = (g,)
+        worst = next((f for g in groups for f in g.findings if f.severity == (e.group or e.kind).severity), None)
+        if worst is not None:
+            t.append(escape_text(worst.explanation) + "\n", "")
+        t.append("Enter: open / close   n / N: next / previous finding   } / {: next / previous group", "dim")
+        box.update(t)
+
+    def _explain_finding(self, f) -> Text:  # noqa: ANN001
         t = Text()
         t.append(escape_text(f.summary) + "\n", severity_style(self.app, f.severity, bold=True))
         t.append(f"[{escape_text(f.kind)}]\n", "dim")
@@ -108,36 +400,32 @@ class FindingsPane(Horizontal):
         frames = ", ".join(str(n) for n in f.frames[:20]) + (" …" if len(f.frames) > 20 else "")
         stream = f"  stream {f.stream}" if f.stream is not None else ""
         t.append(f"frames {frames}{stream}", "dim")
-        box.update(t)
+        return t
 
-    def show_finding(self, f) -> None:
-        """Put the table's cursor on a finding (after a jump key) without re-posting a jump."""
-        try:
-            i = self.findings.index(f)
-        except ValueError:
-            return
-        if i >= self.TABLE_MAX:
-            self.explain(f)
-            return
-        self._quiet = i
-        self.table.move_cursor(row=i, animate=False)
-        self.explain(f)
-
+    # --- the table's messages ------------------------------------------------------------------
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         i = event.cursor_row
-        if not 0 <= i < len(self.findings):
+        if self._quiet and self._quiet[0] == i:
+            self._quiet.pop(0)
+            quiet = True
+        else:
+            self._quiet.clear()
+            quiet = False
+        e = self.entry_at(i)
+        if e is None:
             return
-        f = self.findings[i]
-        self.explain(f)
-        if getattr(self, "_quiet", None) == i:
-            self._quiet = None
-            return
-        self._quiet = None
-        self.post_message(self.FindingHighlighted(f))
+        self.explain(e)
+        f = e.first
+        if not quiet and f is not None and not e.more:
+            self.post_message(self.FindingHighlighted(f))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        i = event.cursor_row
-        if 0 <= i < len(self.findings):
-            self.post_message(self.FindingHighlighted(self.findings[i]))
+        e = self.entry_at(event.cursor_row)
+        if e is None or e.more:
+            return
+        if e.finding is None:
+            self.set_open(event.cursor_row)
+            return
+        self.post_message(self.FindingHighlighted(e.finding))
