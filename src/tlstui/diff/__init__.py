@@ -52,7 +52,7 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
     """Compare two captures; raises ``CaptureError`` for a file that cannot be read."""
     from ..capture.reader import read_input
     from . import detect
-    from .align import align, settle
+    from .align import align, settle, signatures
     from .clock import estimate
     from .match import match_connections
     from .tlsview import tls_view
@@ -68,7 +68,9 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
         return estimate(dt, 2 * ra.cid[al.pa] + ra.adir[al.pa], ngroups)
 
     clock = pair_clock(al)
-    al = settle(al, odd, clock.expect)
+    sig_a = signatures(A, ra, [x for xs, _ in odd for x in xs])
+    sig_b = signatures(B, rb, [y for _, ys in odd for y in ys])
+    al = settle(al, odd, clock.expect, sig_a, sig_b)
     clock = pair_clock(al)
     data_a, data_b = read_input(path_a), read_input(path_b)
     ctx = detect.Context(A, B, matches, al, clock, data_a, data_b)

@@ -93,8 +93,9 @@ def align(A: Side, B: Side, matches: list[Match]) -> tuple[Alignment, list[tuple
     s_sorted = side[order]
     nb = np.add.reduceat(s_sorted, starts)
     nA = lens - nb
-    even = (nA == nb)
-    # Equal counts: the k-th A segment with the k-th B segment (A's come first in a run, by time).
+    even = (nA == 1) & (nb == 1)
+    # One on each side (nearly every key): the pair.  Keys seen several times (duplicate ACKs,
+    # retransmissions) are paired in ``settle``, where the segments' own bytes tell them apart.
     ev_starts, ev_n = starts[even], nA[even]
     total = int(ev_n.sum())
     run_of = np.repeat(np.arange(len(ev_starts)), ev_n)
@@ -109,8 +110,14 @@ def align(A: Side, B: Side, matches: list[Match]) -> tuple[Alignment, list[tuple
     return al, odd
 
 
-def settle(al: Alignment, odd: list[tuple[list, list]], expect) -> Alignment:  # noqa: ANN001
-    """Pair the uneven runs by time (``expect(cid, adir)``: B's time minus A's expected for that
+def signatures(S: Side, r: Rows, pos: list[int]) -> dict:
+    """{position: (ip.id, options crc, payload crc)} of the segments of the uneven runs."""
+    rows = r.row[np.asarray(pos, dtype=np.int64)]
+    return dict(zip(pos, zip(S.ip_id[rows].tolist(), S.ohash[rows].tolist(), S.phash[rows].tolist())))
+
+
+def settle(al: Alignment, odd: list[tuple[list, list]], expect, sig_a=None, sig_b=None) -> Alignment:  # noqa: ANN001
+    """Pair the uneven runs: first copies identical in ip.id, options and payload, then by time (``expect(cid, adir)``: B's time minus A's expected for that
     direction, ns), then the segments still alone by sequence and length; the rest stay alone."""
     ra, rb = al.ra, al.rb
     pa, pb, ua, ub = [], [], [], []
@@ -119,6 +126,25 @@ def settle(al: Alignment, odd: list[tuple[list, list]], expect) -> Alignment:  #
             ua.extend(xs)
             ub.extend(ys)
             continue
+        # First the copies whose ip.id, options and payload are all the same, in time order.
+        if sig_a is not None:
+            free: dict = {}
+            for y in ys:
+                free.setdefault(sig_b[y], []).append(y)
+            rest_x = []
+            for x in xs:
+                got = free.get(sig_a[x])
+                if got:
+                    pa.append(x)
+                    pb.append(got.pop(0))
+                else:
+                    rest_x.append(x)
+            taken_y = set(pb[-(len(xs) - len(rest_x)):]) if len(xs) > len(rest_x) else set()
+            xs, ys = rest_x, [y for y in ys if y not in taken_y]
+            if not xs or not ys:
+                ua.extend(xs)
+                ub.extend(ys)
+                continue
         e = expect(int(ra.cid[xs[0]]), int(ra.adir[xs[0]]))
         px, py = _monotone(ra.t[xs] + e, rb.t[ys])
         used_x, used_y = set(px), set(py)
@@ -158,6 +184,8 @@ def _monotone(ta: np.ndarray, tb: np.ndarray) -> tuple[list[int], list[int]]:
     if n > m:
         pb_, pa_ = _monotone(np.asarray(tb), np.asarray(ta))
         return pa_, pb_
+    if n * m > 250_000:  # a pathological run (thousands of identical segments): in order
+        return list(range(n)), list(range(n))
     # n <= m: every A element pairs; choose which B elements (DP over positions, O(n*m)).
     INF = float("inf")
     cost = [[INF] * (m + 1) for _ in range(n + 1)]

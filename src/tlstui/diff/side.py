@@ -93,6 +93,29 @@ def tsval(raw: bytes) -> int:
     return -1
 
 
+_WEIGHTS = np.random.default_rng(19).integers(1, 1 << 62, size=40, dtype=np.int64) | 1
+_CHUNK = 1 << 17
+
+
+def options_hash(buf: np.ndarray, at: np.ndarray, ln: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each segment's TCP option bytes (up to 40), whole columns at a time: the
+    bytes times per-position random weights, summed with wrap-around (0 with no options)."""
+    out = np.zeros(len(at), dtype=np.int64)
+    cols = np.arange(40, dtype=np.int64)
+    last = len(buf) - 1
+    for lo in range(0, len(at), _CHUNK):
+        a, n = at[lo:lo + _CHUNK], np.clip(ln[lo:lo + _CHUNK], 0, 40)
+        width = int(n.max()) if len(n) else 0
+        if width <= 0:
+            continue
+        idx = np.minimum(a[:, None] + cols[:width], last)
+        b = buf[idx].astype(np.int64) + 1
+        b[cols[:width][None, :] >= n[:, None]] = 0
+        with np.errstate(over="ignore"):
+            out[lo:lo + _CHUNK] = (b * _WEIGHTS[:width]).sum(axis=1) + n
+    return out
+
+
 def read_side(path: str) -> Side:
     """Open ``path`` and build its segment table (the conversation pass; no TLS analysis)."""
     from ..columns.build import transport_columns
@@ -128,8 +151,7 @@ def _table(s, path: str) -> Side:  # noqa: ANN001 - a Session
     crc = zlib.crc32
     phash = np.fromiter((crc(mv[a:a + m]) if m else 0 for a, m in zip(pay_at.tolist(), plen.tolist())),
                         dtype=np.int64, count=len(rows))
-    ohash = np.fromiter((crc(mv[a:a + m]) if m > 0 else 0 for a, m in zip(opt_at.tolist(), opt_len.tolist())),
-                        dtype=np.int64, count=len(rows))
+    ohash = options_hash(np.frombuffer(data, dtype=np.uint8), opt_at, opt_len)
     side = Side(path=path, frames_total=n, first_ns=int(times[0]) if n else 0, last_ns=int(times[-1]) if n else 0,
                 frame=rows + 1, t=times[rows], stream=stream[rows], dir=direction[rows],
                 seq=t.seq[rows].astype(np.int64), ack=t.ack[rows].astype(np.int64),

@@ -94,14 +94,21 @@ def tls_view(ctx: Context, groups: set[tuple[int, int]]) -> list[DiffFinding]:
         differ, alerts = [], []
         for off in sorted(set(ra) | set(rb)):
             x, y = ra.get(off), rb.get(off)
-            if x is not None and y is not None and (x[:3] == y[:3] and x[3] == y[3] or not (x[5] and y[5])):
-                continue  # the same record, or one side lacks bytes of it (the drop is the finding)
-            for rec, here, there in ((x, "A", "B"), (y, "B", "A")):
-                other = y if here == "A" else x
-                if rec is not None and rec[0] == 21 and (other is None or other[0] != 21):
-                    alerts.append((off, rec, here, there))
             if x is not None and y is not None:
+                if x[:4] == y[:4] or not (x[5] and y[5]):
+                    continue  # the same record, or one side lacks bytes of it (the drop is the finding)
                 differ.append((off, x, y))
+                for rec, here, there in ((x, "A", "B"), (y, "B", "A")):
+                    if rec[0] == 21 and (y if here == "A" else x)[0] != 21:
+                        alerts.append((off, rec, here, there))
+                if x[:3] != y[:3]:
+                    break  # the record layouts part here: what follows is not comparable
+                continue
+            # A record one side has where the other has no bytes at all (dropped, or added by the path).
+            rec, here, there = (x, "A", "B") if x is not None else (y, "B", "A")
+            other = sb if here == "A" else sa
+            if rec[0] == 21 and (other is None or off + 5 > len(other[2]) or not other[2][off:off + 5].any()):
+                alerts.append((off, rec, here, there))
         for off, x, y in differ:
             name = CONTENT.get(x[0], str(x[0]))
             what = (f"type {name} -> {CONTENT.get(y[0], y[0])}" if x[0] != y[0] else
@@ -114,7 +121,8 @@ def tls_view(ctx: Context, groups: set[tuple[int, int]]) -> list[DiffFinding]:
                     f"{receiver} received it {CONTENT.get(ys[0], ys[0])} of {ys[2]} bytes (frames {receiver}#"
                     f"{', '.join(map(str, ys[4][:8]))}); rebuilt from the first copy of each byte each point captured. "
                     f"Inferred: the receiver's TLS stack gets a record the sender did not write: an encrypted record "
-                    f"fails its integrity check (bad_record_mac), a handshake message breaks the Finished hash.")
+                    f"fails its integrity check (bad_record_mac), a handshake message breaks the Finished hash."
+                    + (" The record headers differ: the records after it are not compared." if x[:3] != y[:3] else ""))
             out.append(ctx.finding(K.TLS_RECORDS, "error", cid, summary, expl, x[4], y[4]))
         for off, rec, here, there in alerts:
             only_receiver = here == receiver
