@@ -106,7 +106,7 @@ def _groups(keys: np.ndarray) -> dict[int, np.ndarray]:
     order = np.argsort(keys, kind="stable")
     ks = keys[order]
     cut = np.nonzero(np.diff(ks))[0] + 1
-    return {int(ks[p[0]]): p for p in (order[s:e] for s, e in zip(np.r_[0, cut], np.r_[cut, len(ks)]))}
+    return {int(keys[p[0]]): p for p in (order[s:e] for s, e in zip(np.r_[0, cut], np.r_[cut, len(ks)]))}
 
 
 # --- payload ---------------------------------------------------------------------------
