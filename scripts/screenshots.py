@@ -21,8 +21,18 @@ ROOT = Path(__file__).resolve().parents[1]
 async def wait_analysis(app, pilot) -> None:
     for _ in range(400):
         await pilot.pause(0.05)
-        if app.analysis_done.is_set() and app.session is not None:
+        if app.analysis_done.is_set() and app.session is not None and getattr(app, "_findings_in", True):
             break
+    await pilot.pause(0.3)
+
+
+async def wait_screen(app, pilot, cls, filled=lambda s: True) -> None:
+    for _ in range(200):
+        await pilot.pause(0.05)
+        if isinstance(app.screen, cls) and filled(app.screen):
+            break
+    else:
+        raise SystemExit(f"{cls.__name__} did not open (frame {app.frame_list.selected} selected)")
     await pilot.pause(0.3)
 
 
@@ -86,9 +96,7 @@ async def shoot(out: Path, size: tuple[int, int], theme: str) -> list[Path]:
         await pilot.pause(0.5)
         app.clear_notifications()
         save("filter-applied")
-        await pilot.press("escape")
-        app.filter_bar.input.focus()
-        await pilot.press("escape")
+        app.apply_filter_text("")  # cleared explicitly: Escape in the bar keeps an applied filter
         await pilot.pause(0.3)
         # The handshake ladder and the follow screens of the reused connection (stream 2).
         app.frame_list.select_frame(target.frames[0] if target is not None else 40)
@@ -109,6 +117,33 @@ async def shoot(out: Path, size: tuple[int, int], theme: str) -> list[Path]:
         await pilot.press("question_mark")
         await pilot.pause(0.3)
         save("help")
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        # The connections view: one row per TLS/DTLS connection, coloured by how it ended.
+        from tlstui.ui.connections_view import ConnectionsScreen
+
+        await pilot.press("w")
+        await wait_screen(app, pilot, ConnectionsScreen, lambda s: s.table is not None)
+        save("connections")
+        while len(app.screen_stack) > 1:  # (Escape there first leaves its filter box)
+            app.pop_screen()
+        await pilot.pause(0.2)
+        # The compare view of the resend whose bytes differ from the original (tcp.retransmission_mismatch).
+        from tlstui.ui.screens import CompareScreen
+
+        mismatch = next((f for f in app.findings if f.kind == "tcp.retransmission_mismatch"), None)
+        if mismatch is not None:
+            app._go_to_finding(mismatch, mismatch.frames[-1])
+            app.frame_list.focus()
+            for _ in range(200):  # the compare is read from the resend's tree: wait until it is shown
+                await pilot.pause(0.05)
+                if getattr(app.current_tree, "number", None) == mismatch.frames[-1]:
+                    break
+            await pilot.pause(0.2)
+            app.action_compare()  # what v does
+            await wait_screen(app, pilot, CompareScreen)
+            app.clear_notifications()
+            save("compare")
     return made
 
 
