@@ -75,6 +75,11 @@ def child(capture: str) -> None:
 
     async def show(self, number):
         await orig_show(self, number)
+        if st["t0"] is not None and time.perf_counter() - st["t0"] > 5.0:
+            # Not a key's answer: the details redrawn when the analysis ends, long after the last key
+            # (timed from that key, it read as one 48 s key).
+            st.update(t0=None, details_ready=False)
+            return
         st["details_ready"] = True
         self.screen.refresh()
 
