@@ -30,6 +30,7 @@ class DiffResult:
     separable: bool
     delay: dict  # detect.delay_stats
     findings: list[DiffFinding] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)  # seconds per stage (bench/bench_diff.py --stages)
 
 
 def _read_both(path_a: str, path_b: str):
@@ -57,8 +58,20 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
     from .match import match_connections
     from .tlsview import tls_view
 
+    import time
+
+    clock_t = [time.perf_counter()]
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = round(now - clock_t[0], 3)
+        clock_t[0] = now
+
     A, B = _read_both(path_a, path_b)
+    lap("read both captures (segment tables)")
     matches, only_a, only_b = match_connections(A, B)
+    lap("match connections")
     al, odd = align(A, B, matches)
     ngroups = 2 * len(matches)
     ra, rb = al.ra, al.rb
@@ -72,6 +85,7 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
     sig_b = signatures(B, rb, [y for _, ys in odd for y in ys])
     al = settle(al, odd, clock.expect, sig_a, sig_b)
     clock = pair_clock(al)
+    lap(f"align segments ({len(odd)} uneven keys)")
     data_a, data_b = read_input(path_a), read_input(path_b)
     ctx = detect.Context(A, B, matches, al, clock, data_a, data_b)
     stats = detect.delay_stats(ctx)
@@ -94,10 +108,13 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
     for p in al.ub.tolist():
         if rb.plen[p]:
             groups.add((int(rb.cid[p]), int(rb.adir[p])))
+    lap("detectors")
     found += tls_view(ctx, groups)
+    lap("TLS view")
     found.sort(key=sort_key)
     matched: dict[str, int] = {}
     for m in matches:
         matched[m.method] = matched.get(m.method, 0) + 1
     return DiffResult(path_a, path_b, (A.frames_total, B.frames_total), (len(A.conns), len(B.conns)), matched,
-                      (len(only_a), len(only_b)), len(al.pa), clock.offset_ns, clock.separable, stats, found)
+                      (len(only_a), len(only_b)), len(al.pa), clock.offset_ns, clock.separable, stats, found,
+                      timings)

@@ -93,26 +93,26 @@ def tsval(raw: bytes) -> int:
     return -1
 
 
-_WEIGHTS = np.random.default_rng(19).integers(1, 1 << 62, size=40, dtype=np.int64) | 1
-_CHUNK = 1 << 17
+_WEIGHTS = np.random.default_rng(19).integers(1, 1 << 62, size=5, dtype=np.int64) | 1
 
 
 def options_hash(buf: np.ndarray, at: np.ndarray, ln: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each segment's TCP option bytes (up to 40), whole columns at a time: the
-    bytes times per-position random weights, summed with wrap-around (0 with no options)."""
+    """A 64-bit hash of each segment's TCP option bytes (up to 40), whole columns at a time: per
+    option length (a handful: 0, 12, 20...), the bytes gathered as 8-byte words, times random odd
+    weights, summed with wrap-around, plus the length (0 with no options)."""
     out = np.zeros(len(at), dtype=np.int64)
-    cols = np.arange(40, dtype=np.int64)
+    ln = np.clip(ln, 0, 40)
     last = len(buf) - 1
-    for lo in range(0, len(at), _CHUNK):
-        a, n = at[lo:lo + _CHUNK], np.clip(ln[lo:lo + _CHUNK], 0, 40)
-        width = int(n.max()) if len(n) else 0
-        if width <= 0:
+    for w in np.unique(ln).tolist():
+        if w <= 0:
             continue
-        idx = np.minimum(a[:, None] + cols[:width], last)
-        b = buf[idx].astype(np.int64) + 1
-        b[cols[:width][None, :] >= n[:, None]] = 0
+        rows = np.nonzero(ln == w)[0]
+        words = (w + 7) // 8
+        b = np.zeros((len(rows), words * 8), dtype=np.uint8)
+        b[:, :w] = buf[np.minimum(at[rows][:, None] + np.arange(w), last)]
+        v = b.view("<i8")
         with np.errstate(over="ignore"):
-            out[lo:lo + _CHUNK] = (b * _WEIGHTS[:width]).sum(axis=1) + n
+            out[rows] = (v * _WEIGHTS[:words]).sum(axis=1) + w
     return out
 
 
@@ -149,8 +149,11 @@ def _table(s, path: str) -> Side:  # noqa: ANN001 - a Session
     data = s.capture.data
     mv = memoryview(data)
     crc = zlib.crc32
-    phash = np.fromiter((crc(mv[a:a + m]) if m else 0 for a, m in zip(pay_at.tolist(), plen.tolist())),
-                        dtype=np.int64, count=len(rows))
+    phash = np.zeros(len(rows), dtype=np.int64)
+    full = np.nonzero(plen > 0)[0]
+    ends = pay_at[full] + plen[full]
+    phash[full] = np.fromiter(map(crc, map(mv.__getitem__, map(slice, pay_at[full].tolist(), ends.tolist()))),
+                              dtype=np.int64, count=len(full))
     ohash = options_hash(np.frombuffer(data, dtype=np.uint8), opt_at, opt_len)
     side = Side(path=path, frames_total=n, first_ns=int(times[0]) if n else 0, last_ns=int(times[-1]) if n else 0,
                 frame=rows + 1, t=times[rows], stream=stream[rows], dir=direction[rows],
@@ -163,40 +166,57 @@ def _table(s, path: str) -> Side:  # noqa: ANN001 - a Session
     return side
 
 
+def _first(keys: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """Per key 0..n-1: the first row (in table order) where ``mask`` holds, -1 where none."""
+    out = np.full(n, -1, dtype=np.int64)
+    rows = np.nonzero(mask)[0]
+    if len(rows):
+        k, first = np.unique(keys[rows], return_index=True)
+        out[k] = rows[first]
+    return out
+
+
 def _conns(s, side: Side, mv: memoryview) -> list[Conn]:  # noqa: ANN001 - a Session
+    """The connections, their ISNs, client side, bases, first TCP timestamps and first payloads:
+    whole columns (the first row per stream and direction that has each), then one small object each."""
+    nst = len(s.conv.tcp_streams)
     order = np.argsort(side.stream, kind="stable")
-    bounds = np.searchsorted(side.stream[order], np.arange(len(s.conv.tcp_streams) + 1))
+    bounds = np.searchsorted(side.stream[order], np.arange(nst + 1))
+    key = side.stream * 2 + side.dir
+    everything = np.ones(len(key), dtype=bool)
+    syn = (side.flags & SYN) > 0
+    first_syn = _first(key, syn, 2 * nst)
+    first_client_syn = _first(side.stream, syn & ((side.flags & ACK) == 0), nst)
+    first_row = _first(key, everything, 2 * nst)
+    first_data = _first(key, side.plen > 0, 2 * nst)
+    first_opts = _first(key, side.opt_len >= 10, 2 * nst)
+    first_syn, first_client_syn, first_row = first_syn.tolist(), first_client_syn.tolist(), first_row.tolist()
+    first_data, first_opts = first_data.tolist(), first_opts.tolist()
+    seqs, dirs = side.seq, side.dir
     conns = []
-    flags, dirs, seqs, plens = side.flags, side.dir, side.seq, side.plen
     for number, st in enumerate(s.conv.tcp_streams):
         rows = order[bounds[number]:bounds[number + 1]]
         if not len(rows):
             continue
         c = Conn(stream=number, ends=(st.addr, st.peer), isn=[-1, -1], client=-1,
                  first_ns=int(side.t[rows[0]]), last_ns=int(side.t[rows[-1]]), rows=rows)
-        fl = flags[rows]
-        syn = np.nonzero(fl & SYN)[0]
-        for k in syn.tolist():
-            r = rows[k]
-            d = int(dirs[r])
-            if c.isn[d] < 0:
-                c.isn[d] = int(seqs[r])
-            if not fl[k] & ACK and c.client < 0:
-                c.client = d
+        r = first_client_syn[number]
+        if r >= 0:
+            c.client = int(dirs[r])
         for d in (0, 1):
-            mine = rows[dirs[rows] == d]
-            if not len(mine):
+            k = 2 * number + d
+            r = first_syn[k]
+            if r >= 0:
+                c.isn[d] = int(seqs[r])
+            r0 = first_row[k]
+            if r0 < 0:
                 continue
-            c.base[d] = c.isn[d] if c.isn[d] >= 0 else int(seqs[mine[0]])
-            for r in mine[:4].tolist():
-                if side.opt_len[r] > 0:
-                    v = tsval(bytes(mv[side.opt_at[r]:side.opt_at[r] + side.opt_len[r]]))
-                    if v >= 0:
-                        c.tsval[d] = v
-                        break
-            data_rows = mine[plens[mine] > 0]
-            if len(data_rows):
-                r = int(data_rows[0])
-                c.first_hash[d] = (int(side.phash[r]) << 20) ^ int(plens[r])
+            c.base[d] = c.isn[d] if c.isn[d] >= 0 else int(seqs[r0])
+            r = first_opts[k]
+            if r >= 0:
+                c.tsval[d] = tsval(bytes(mv[side.opt_at[r]:side.opt_at[r] + side.opt_len[r]]))
+            r = first_data[k]
+            if r >= 0:
+                c.first_hash[d] = (int(side.phash[r]) << 20) ^ int(side.plen[r])
         conns.append(c)
     return conns

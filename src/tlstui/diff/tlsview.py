@@ -73,7 +73,7 @@ def _alert_text(rec) -> str:
     if complete and ln == 2:
         return (f"Alert (Level: {ALERT_LEVELS.get(body[5], 'Unknown')}, Description: "
                 f"{ALERT_DESCRIPTIONS.get(body[6], 'Unknown')})")
-    return f"an encrypted record of type Alert, {ln} bytes (most likely an alert; its description needs the keys)"
+    return f"an encrypted alert record ({ln} bytes; which alert it is needs the keys)"
 
 
 def tls_view(ctx: Context, groups: set[tuple[int, int]]) -> list[DiffFinding]:
