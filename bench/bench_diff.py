@@ -8,6 +8,7 @@ data segments with a byte rewritten, client data segments held back 30 ms, clien
 servers.  Both timings come from the same run:
 
     python bench/bench_diff.py [--packets 1000000] [--capture A.pcap] [--offset 3.25] [--no-tshark]
+                               [--dissect] [--stages]
 
 The baseline is what the issue names, ``tshark -r A -q`` + ``tshark -r B -q``; ``--dissect`` adds
 ``tshark -r X -q -z conv,tcp`` per file (tshark with -q and no tap does not dissect at all).
@@ -140,13 +141,19 @@ def main() -> None:
     ap.add_argument("--offset", type=float, default=3.25, help="B's clock minus A's, seconds")
     ap.add_argument("--no-tshark", action="store_true")
     ap.add_argument("--dissect", action="store_true", help="also time tshark -q -z conv,tcp on both")
+    ap.add_argument("--stages", action="store_true", help="also run the diff once in a child and print its stages")
+    ap.add_argument("--make-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     a = ensure_capture(args.capture or Path(f"/tmp/bench_{args.packets}.pcap"), args.packets)
     b = a.with_name(a.stem + f".b{args.offset:g}.pcap")
-    if not b.exists():
+    if args.make_only:
         t0 = time.perf_counter()
         done = make_b(a, b, args.offset)
         print(f"made {b} in {time.perf_counter() - t0:.1f} s: {json.dumps(done)}")
+        return
+    if not b.exists():  # in a child, so that this process stays small (its children inherit its peak RSS)
+        subprocess.run([sys.executable, __file__, "--make-only", "--capture", str(a), "--offset", str(args.offset)],
+                       check=True)
     ts, tm, rc = measure(tlstui_cmd() + ["diff", str(a), str(b), "--json"],
                          stdout=open(b.with_suffix(".diff.json"), "w"))
     assert rc in (0, 1, 3), f"tlstui diff failed (exit {rc})"
@@ -168,6 +175,11 @@ def main() -> None:
     for what, s, kb in rows:
         print(f"{what:50} {s:8.2f} {kb / 1024:8.0f} {ts / s if s else 0:6.2f}")
     print(f"({args.packets} frames each; ratio = tlstui diff / that row; findings: {json.dumps(kinds)})")
+    if args.stages:
+        code = ("import json, sys; from tlstui.diff import diff_captures; "
+                "print(json.dumps(diff_captures(sys.argv[1], sys.argv[2]).timings))")
+        got = subprocess.run([sys.executable, "-c", code, str(a), str(b)], capture_output=True, text=True, check=True)
+        print("stages (s):", got.stdout.strip())
 
 
 if __name__ == "__main__":

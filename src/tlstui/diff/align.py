@@ -68,7 +68,8 @@ def _rows(S: Side, matches: list[Match], side_b: bool) -> Rows:
 
 
 def _keycols(r: Rows) -> list[np.ndarray]:
-    return [r.cid, r.adir, r.rel, r.plen, r.fl, r.ack]
+    """The key as three int64 columns: (connection, direction, SYN/FIN/RST), (seq, length), ack."""
+    return [(r.cid << 4) | (r.adir << 3) | r.fl, (r.rel << 16) | (r.plen & 0xFFFF), r.ack]
 
 
 def align(A: Side, B: Side, matches: list[Match]) -> tuple[Alignment, list[tuple[list, list]]]:
