@@ -157,7 +157,16 @@ def cmd_fields(argv: list[str]) -> int:
 
 def cmd_findings(argv: list[str]) -> int:
     ap = _OneLineParser(prog="tlstui findings", description="Diagnose a capture.")
-    ap.add_argument("file")
+    ap.add_argument("file", nargs="?")
+    ap.add_argument("--follow", action="store_true",
+                    help="follow a growing FILE (or -i IFACE): print each finding once, as it is decided; "
+                         "a summary on Ctrl-C")
+    ap.add_argument("-i", dest="interface", metavar="IFACE", help="--follow: capture live on IFACE")
+    ap.add_argument("-f", dest="capture_filter", metavar="FILTER", help="-i: capture filter (BPF)")
+    ap.add_argument("-b", dest="ring", action="append", metavar="files:N|filesize:KB", help="-i: ring buffer bound")
+    ap.add_argument("--quiet", type=float, default=10.0, metavar="SECONDS",
+                    help="--follow: how long a stream must be silent before a verdict on what did not come "
+                         "(handshake incomplete, no close_notify, ...) is printed (default 10)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--group", action="store_true",
                     help="group by kind, then by server (certificate findings by certificate), with counts; "
@@ -172,6 +181,16 @@ def cmd_findings(argv: list[str]) -> int:
     problem = _check_ca_file(args.ca_file)
     if problem:
         return _fail(problem)
+    if args.interface is not None and not args.follow:
+        return _fail("findings: -i IFACE goes with --follow")
+    if (args.file is None) == (args.interface is None):
+        return _fail("findings: give one capture file" + (" or -i IFACE" if args.follow else ""))
+    if args.follow:
+        if args.group:
+            return _fail("findings: --group does not go with --follow")
+        from .follow import run
+
+        return run(args)
     try:
         session = _open(args.file, args.keylog)
     except CaptureError as e:
