@@ -46,3 +46,15 @@ def test_impairing_hop_found():
     rec, = by["diff.tls_records"]
     assert rec.frames == rw.frames and rec.frames_b == drop.frames_b
     assert set(by) == {"diff.header_rewritten", "diff.dropped", "diff.rewritten", "diff.tls_records"}
+
+
+def test_headless_diff_does_not_import_textual():
+    import subprocess
+    import sys
+
+    code = ("import sys; from tlstui.cli import main; "
+            f"rc = main(['diff', {str(DATA / 'netns_clean_a.pcap')!r}, {str(DATA / 'netns_clean_b.pcap')!r}]); "
+            "assert 'textual' not in sys.modules; sys.exit(rc)")
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert got.returncode == 0, got.stderr
+    assert "No differences" in got.stdout and "clock offset: B = A" in got.stdout
