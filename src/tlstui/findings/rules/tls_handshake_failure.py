@@ -1,5 +1,6 @@
 """tls.no_shared_cipher / tls.version_mismatch: a ClientHello answered by a handshake_failure /
-protocol_version alert instead of a ServerHello."""
+protocol_version alert instead of a ServerHello.  QUIC too: there the alert is a CONNECTION_CLOSE
+with the crypto error 0x100 + alert (RFC 9001 4.8), read from the server's Initial packet."""
 from __future__ import annotations
 
 from ..context import Context
@@ -90,4 +91,54 @@ def check(ctx: Context) -> list[Finding]:
                                  "or group, or an SNI the server has no certificate for. Compare the offered "
                                  "list with the server's cipher configuration (openssl ciphers -v '<its list>')."),
                     frames=[ch.frame, a.frame], stream=stream))
+    out.extend(_quic(ctx))
+    return out
+
+
+def _quic(ctx: Context) -> list[Finding]:
+    """The same diagnoses for QUIC: the server's CONNECTION_CLOSE with handshake_failure,
+    insufficient_security or protocol_version as its crypto error, before any ServerHello."""
+    from ..quicinfo import quic_connections
+
+    out = []
+    for q in quic_connections(ctx):
+        if q.probe or q.client_hello_frame is None:
+            continue
+        c = next((c for c in q.closes if c.side == 1 and c.frame_type == 0x1C and 0x100 <= c.code <= 0x1FF
+                  and c.frame >= q.client_hello_frame), None)
+        if c is None or (q.server_hello_frame is not None and q.server_hello_frame <= c.frame):
+            continue
+        desc = c.code - 0x100
+        if desc not in (HANDSHAKE_FAILURE, PROTOCOL_VERSION, INSUFFICIENT_SECURITY):
+            continue
+        info = q.client_hello or {}
+        where = ctx.where("udp", q.stream, q.cdir)
+        carried = (f"a CONNECTION_CLOSE frame with crypto error 0x{c.code:x} (QUIC's form of a fatal alert, "
+                   "RFC 9001 4.8)")
+        if desc == PROTOCOL_VERSION:
+            vers = ", ".join(_version(v) for v in info.get("supported_versions", [])
+                             if (v & 0x0F0F) != 0x0A0A) or "TLS 1.3"
+            out.append(Finding(
+                kind="tls.version_mismatch", severity="error",
+                summary=f"no common TLS version: the server answered with protocol_version in QUIC {where}",
+                explanation=(f"The ClientHello in frame {q.client_hello_frame} (a QUIC Initial) offers {vers}; in "
+                             f"frame {c.frame} the server refused it with {carried} for protocol_version(70), and "
+                             "no ServerHello. QUIC runs on TLS 1.3 only: a server that answers so is misconfigured "
+                             "(a TLS 1.3 minimum or maximum below 1.3) or is not the QUIC stack the client expects."),
+                frames=[q.client_hello_frame, c.frame], stream=q.stream))
+            continue
+        ciphers = info.get("ciphers", [])
+        n = len([x for x in ciphers if (x & 0x0F0F) != 0x0A0A and x != 0x00FF])
+        why = "handshake_failure(40)" if desc == HANDSHAKE_FAILURE else "insufficient_security(71)"
+        offers = (f" offers {n} cipher suite{'s' if n != 1 else ''} ({_ciphers(ciphers)})" if ciphers
+                  else "")
+        out.append(Finding(
+            kind="tls.no_shared_cipher", severity="error",
+            summary=f"the server refused the ClientHello ({why}, no ServerHello): no shared cipher suite in QUIC {where}",
+            explanation=(f"The ClientHello in frame {q.client_hello_frame} (a QUIC Initial){offers}; the server "
+                         f"answered in frame {c.frame} with {carried} for {why} and no ServerHello. The usual "
+                         "cause is no TLS 1.3 cipher suite, group or signature algorithm in common; also "
+                         "possible: an SNI the server has no certificate for. Compare the client's offer with the "
+                         "server's QUIC TLS configuration."),
+            frames=[q.client_hello_frame, c.frame], stream=q.stream))
     return out
