@@ -27,8 +27,9 @@ def clock_line(r: DiffResult) -> str:
 
 def header_lines(r: DiffResult) -> list[str]:
     methods = ", ".join(f"{n} by {m}" for m, n in r.matched.items()) or "none"
-    out = [f"A: {escape_text(r.path_a)} ({r.frames[0]} frames, {r.connections[0]} TCP connections)",
-           f"B: {escape_text(r.path_b)} ({r.frames[1]} frames, {r.connections[1]} TCP connections)",
+    conns = lambda n: f"{n} TCP connection{'s' if n != 1 else ''}"  # noqa: E731
+    out = [f"A: {escape_text(r.path_a)} ({r.frames[0]} frames, {conns(r.connections[0])})",
+           f"B: {escape_text(r.path_b)} ({r.frames[1]} frames, {conns(r.connections[1])})",
            f"matched connections: {sum(r.matched.values())} ({methods}); only in A: {r.only[0]}, only in B: {r.only[1]}",
            clock_line(r)]
     for name, st in r.delay.items():

@@ -114,9 +114,9 @@ def tls_view(ctx: Context, groups: set[tuple[int, int]]) -> list[DiffFinding]:
             what = (f"type {name} -> {CONTENT.get(y[0], y[0])}" if x[0] != y[0] else
                     f"length {x[2]} -> {y[2]}" if x[2] != y[2] else "same type and length, different bytes")
             xs, ys = (x, y) if ab else (y, x)
-            summary = (f"{ctx.streams(cid)} {ctx.direction(cid, adir)}: TLS {name} record at stream offset {off} "
+            summary = (f"{ctx.streams(cid)} {ctx.direction(cid, adir)}: TLS {name} record at seq {off} "
                        f"differs between the points ({what}; A#{x[4][0] if x[4] else '?'} / B#{y[4][0] if y[4] else '?'})")
-            expl = (f"Seen: the record that starts {off - 1} bytes into this direction's stream is, as {sender} sent "
+            expl = (f"Seen: the record at seq {off} ({off - 1} bytes into this direction's stream) is, as {sender} sent "
                     f"it, {CONTENT.get(xs[0], xs[0])} of {xs[2]} bytes (frames {sender}#{', '.join(map(str, xs[4][:8]))}), and as "
                     f"{receiver} received it {CONTENT.get(ys[0], ys[0])} of {ys[2]} bytes (frames {receiver}#"
                     f"{', '.join(map(str, ys[4][:8]))}); rebuilt from the first copy of each byte each point captured. "
@@ -128,7 +128,7 @@ def tls_view(ctx: Context, groups: set[tuple[int, int]]) -> list[DiffFinding]:
             only_receiver = here == receiver
             summary = (f"{ctx.streams(cid)} {ctx.direction(cid, adir)}: TLS alert seen only at {here} "
                        f"({here}#{rec[4][0] if rec[4] else '?'}: {_alert_text(rec)})")
-            expl = (f"Seen: at stream offset {off} {here} has {_alert_text(rec)}; {there} has no alert there. Inferred: "
+            expl = (f"Seen: at seq {off} {here} has {_alert_text(rec)}; {there} has no alert there. Inferred: "
                     + ("a device between the points sent this alert in the peer's name (a TLS-inspecting proxy "
                        "or firewall refusing the connection)" if only_receiver else
                        "the alert was lost or swallowed between the points: the peer never learned why the "
