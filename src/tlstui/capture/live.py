@@ -360,6 +360,9 @@ def save_capture(files: list[str], out: str, keylog: str | None = None) -> int:
                 for k, s in enumerate(sessions):
                     secrets = session_secrets(s) if k == 0 else []
                     total += write_frames(fh, s, range(1, len(s) + 1), secrets)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)  # a file the user asked for: mkstemp's 0600 is not meant
             os.replace(tmp, target)
         except BaseException:
             try:
