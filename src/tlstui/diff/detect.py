@@ -87,17 +87,6 @@ class Context:
                            list(fa)[:MAX_FRAMES], m.a.stream if m else None, list(fb)[:MAX_FRAMES],
                            m.b.stream if m else None)
 
-    def seg(self, side: int, row: int) -> str:
-        """'A#12 (seq 1449, len 1448, ACK)'."""
-        S = self.B if side else self.A
-        cid_pos = None
-        r = self.al.rb if side else self.al.ra
-        # the relative seq in A's terms, for readability
-        k = np.searchsorted(r.row, row)
-        rel = int(r.rel[k]) if k < len(r.row) and r.row[k] == row else int(S.seq[row])
-        cid_pos = cid_pos
-        return f"{'B' if side else 'A'}#{int(S.frame[row])} (seq {rel}, len {int(S.plen[row])}, {flag_text(int(S.flags[row]))})"
-
 
 def _groups(keys: np.ndarray) -> dict[int, np.ndarray]:
     """Positions per distinct key (in order)."""

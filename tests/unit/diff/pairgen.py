@@ -39,6 +39,7 @@ class Pkt:
     sport: int = 0
     dport: int = 0
     tag: str = ""
+    isns: tuple = ()  # (client ISN, server ISN) of its connection, when a pair holds several
 
 
 def _record(ctype: int, body: bytes) -> bytes:
@@ -53,7 +54,7 @@ SYN_OPTS = struct.pack(">BBH", 2, 4, 1460) + b"\x04\x02" + struct.pack(">BBII", 
 
 
 def conversation(seed: int = 1, cport: int = 40000, sport: int = 443, cisn: int = 0x11223344,
-                 sisn: int = 0x55667788, t0: int = T0, retransmit: bool = False) -> tuple[list[Pkt], int, int]:
+                 sisn: int = 0x55667788, t0: int = T0, retransmit: bool = False, timestamps: bool = True) -> tuple[list[Pkt], int, int]:
     """The packets of one connection in send order; (packets, client ISN, server ISN)."""
     rnd = random.Random(seed)
     out: list[Pkt] = []
@@ -111,6 +112,9 @@ def conversation(seed: int = 1, cport: int = 40000, sport: int = 443, cisn: int 
     for p in out:
         p.src, p.dst = (CLIENT, SERVER) if p.from_client else (SERVER, CLIENT)
         p.sport, p.dport = (cport, sport) if p.from_client else (sport, cport)
+        p.isns = (cisn, sisn)
+        if not timestamps:
+            p.opts = b"" if not p.flags & SYN else p.opts[:6] + b"\x01" * 10 + p.opts[16:]
     return out, cisn, sisn
 
 
@@ -156,7 +160,8 @@ def write_pair(pkts: list[Pkt], cisn: int, sisn: int, path_a: str, path_b: str, 
         with open(out, "wb") as f:
             w = dpkt.pcap.Writer(f, nano=True)
             for n, (t, q) in enumerate(rows, 1):
-                isn, pisn = (cisn, sisn) if q.from_client else (sisn, cisn)
+                ci, si = q.isns or (cisn, sisn)
+                isn, pisn = (ci, si) if q.from_client else (si, ci)
                 frame = tcp_frame(q.src, q.dst, q.sport, q.dport, q.seq + isn, (q.ack + pisn) if q.flags & ACK else 0,
                                   q.flags, q.win, q.payload, q.opts, ttl=q.ttl, ip_id=q.ip_id)
                 w.writepkt(frame, ts=t / 1e9)

@@ -215,3 +215,47 @@ def test_json_and_exit_codes(tmp_path, capsys):
     assert set(got[0]) == {"kind", "severity", "summary", "explanation", "frames", "stream", "frames_b", "stream_b"}
     assert main(["diff", a]) == 2
     assert main(["diff", a, str(tmp_path / "missing.pcap")]) == 2
+
+
+def test_nat_without_timestamps_matched_by_payload(tmp_path):
+    view = nat_b(None, shift=99999)
+    r, fa, fb, _ = run(tmp_path, Hop(alter=lambda p: [view(p)] if p.from_client else [p], b_view=view),
+                       timestamps=False)
+    assert r.matched == {"payload hash": 1}
+    assert r.pairs == len(fa)
+    assert all(f.severity == "note" and f.kind == "diff.header_rewritten" for f in r.findings)
+
+
+def test_b_starts_late_and_ends_early(tmp_path):
+    """B's capture misses the handshake and the close: what it did not capture is no finding."""
+    r, fa, fb, _ = run(tmp_path, retransmit=True)
+    from pairgen import conversation as conv_, write_pair as write_
+    pkts, cisn, sisn = conv_(retransmit=True)
+    a, b = str(tmp_path / "a.pcap"), str(tmp_path / "b.pcap")
+    write_(pkts, cisn, sisn, a, b)
+    import dpkt
+    with open(b, "rb") as f:
+        rows = list(dpkt.pcap.Reader(f))
+    with open(b, "wb") as f:
+        w = dpkt.pcap.Writer(f, nano=True)
+        for ts, buf in rows[5:-3]:
+            w.writepkt(buf, ts=ts)
+    got = diff_captures(a, b)
+    assert got.findings == [], [x.summary for x in got.findings]
+    assert got.matched == {"4-tuple": 1} and got.pairs == len(rows) - 8
+
+
+def test_two_connections_only_the_impaired_one_reported(tmp_path):
+    p1, c1, s1 = conversation(seed=1, cport=40000)
+    p2, c2, s2 = conversation(seed=2, cport=40001, cisn=0x0BADCAFE, sisn=0x0DEFACED, t0=1_700_000_000 * 10**9 + 7_000_000)
+    for p in p2:
+        p.tag = "2" + p.tag
+    a, b = str(tmp_path / "a.pcap"), str(tmp_path / "b.pcap")
+    fa, fb = write_pair(sorted(p1 + p2, key=lambda p: p.t), c1, s1, a, b,
+                        Hop(alter=tagged("2resp2", lambda p: flip_byte(3, p))))
+    r = diff_captures(a, b)
+    assert r.matched == {"ISN": 2}
+    kinds = {f.kind for f in r.findings}
+    assert kinds == {"diff.rewritten", "diff.tls_records"}
+    f, = [f for f in r.findings if f.kind == "diff.rewritten"]
+    assert f.frames == [fa["2resp2"]] and f.frames_b == [fb["2resp2"]] and ":40001" in f.summary
