@@ -12,8 +12,9 @@ from tlstui.session import Session
 MAX_FRAMES_DISSECTED = 400
 
 
-def run_pipeline(data: bytes, dissect_all: bool = True) -> int:
-    """Returns the number of frames read; raises only on a bug."""
+def run_pipeline(data: bytes, dissect_all: bool = True, strict_rules: bool = False) -> int:
+    """Returns the number of frames read; raises only on a bug.  ``strict_rules``: a rule that
+    failed (its failure reported as a ``tlstui.rule_error`` note) is a bug too."""
     try:
         cap = index_capture("<fuzz>", data)
     except CaptureError:
@@ -31,6 +32,7 @@ def run_pipeline(data: bytes, dissect_all: bool = True) -> int:
 
     for finding in find_all(session):
         assert finding.kind and finding.severity in ("error", "warning", "note")
+        assert not (strict_rules and finding.kind == "tlstui.rule_error"), finding.explanation
     from tlstui.filter import compile_filter
 
     for text in FILTERS:
