@@ -28,7 +28,21 @@ def run(tmp_path, hop=None, retransmit=False, offset_ns=2_500_000_000, nat=None,
     if nat is not None:
         pkts = nat(pkts)
     fa, fb = write_pair(pkts, cisn, sisn, a, b, hop, offset_ns=offset_ns)
-    return diff_captures(a, b), fa, fb, pkts
+    r = diff_captures(a, b)
+    check_contract(r)
+    return r, fa, fb, pkts
+
+
+def check_contract(r):
+    """Every finding: a known kind, one-line summary, seen apart from inferred, frames in order."""
+    for f in r.findings:
+        assert f.kind in DIFF_KINDS and f.severity in ("error", "warning", "note")
+        assert "\n" not in f.summary and not any(ord(c) < 0x20 for c in f.summary + f.explanation)
+        assert "Seen" in f.explanation and "Inferred" in f.explanation, f.explanation
+        assert f.frames == sorted(set(f.frames)) and f.frames_b == sorted(set(f.frames_b))
+        assert f.frames or f.frames_b
+        d = f.to_dict()
+        assert list(d)[:6] == ["kind", "severity", "summary", "explanation", "frames", "stream"]
 
 
 def only(result, kind):
