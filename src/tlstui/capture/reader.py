@@ -71,6 +71,11 @@ class Capture:
     truncated_at: int | None = None  # file offset where an incomplete record starts
     complete: bool = False  # the whole file has been indexed
     _steps: Iterator[None] | None = field(default=None, repr=False)
+    # Where indexing can go on when the file grows (``grow``): the offset of the unfinished tail
+    # and the parser's state there; None when it stopped at damage it cannot step over.
+    _resume: tuple | None = field(default=None, repr=False)
+    _tail_warning: str | None = field(default=None, repr=False)  # the "file ends in the middle" warning
+    path: str | None = None  # the file, when it can be opened again (not stdin, not gzip)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -91,6 +96,39 @@ class Capture:
     def index_all(self) -> None:
         while self.index_more():
             pass
+
+    def grow(self, lazy: bool = False) -> int:
+        """Index what was appended to the file since it was read (a capture still being written):
+        the frames already indexed stay as they are, indexing goes on from the unfinished tail
+        with the parser's state there (byte order, interfaces of the section).  Returns the
+        number of new frames (0 when the file did not grow, cannot be read again, or indexing
+        stopped at damage).  With ``lazy`` only the first batch is indexed now, as ``open_capture``."""
+        if self.path is None or not self.complete or self._resume is None:
+            return 0
+        try:
+            with open(self.path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size <= len(self.data):
+                    return 0
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            return 0
+        before = len(self.index)
+        # The old map is left to the garbage collector: views of it (columns) may still be alive.
+        self.data = data
+        if self._tail_warning is not None and self._tail_warning in self.warnings:
+            self.warnings.remove(self._tail_warning)
+        self._tail_warning = None
+        self.truncated_at = None
+        kind, state = self._resume[0], self._resume[1:]
+        self._resume = None
+        self.complete = False
+        self._steps = _pcap_steps(self, *state) if kind == "pcap" else _pcapng_steps(self, *state)
+        if lazy:
+            self.index_more(BATCH)
+        else:
+            self.index_all()
+        return len(self.index) - before
 
     def frame_bytes(self, number: int) -> bytes:
         """The captured bytes of frame ``number`` (1-based)."""
@@ -147,7 +185,10 @@ def open_capture(path: str, lazy: bool = False) -> Capture:
     """
     data = read_input(path)
     name = "<stdin>" if path == "-" else path
-    return index_capture(name, data, lazy)
+    cap = index_capture(name, data, lazy)
+    if isinstance(data, mmap.mmap):
+        cap.path = path  # a plain file: it can grow (Capture.grow)
+    return cap
 
 
 BATCH = 4096  # frames indexed between two checks (small: the UI's first screen waits for one)
@@ -181,17 +222,16 @@ def _index_pcap(name: str, data: bytes | mmap.mmap) -> Capture:
     return cap
 
 
-def _pcap_steps(cap: Capture, endian: str, snaplen: int, tsunit: float) -> Iterator[None]:
+def _pcap_steps(cap: Capture, endian: str, snaplen: int, tsunit: float, pos: int = 24,
+                last_sec: int | None = None) -> Iterator[None]:
     name, data, idx = cap.name, cap.data, cap.index
     rec = struct.Struct(endian + "IIII")
     unpack = rec.unpack_from
     size = len(data)
-    pos = 24
     scale = int(tsunit)
     sub_per_sec = 1_000_000_000 // scale
     append = idx.append
     limit = max(snaplen, 262144) if snaplen else MAX_RECORD
-    last_sec = None
     while pos + 16 <= size:
         sec, sub, incl, orig = unpack(data, pos)
         if incl > limit or incl > MAX_RECORD:
@@ -215,10 +255,13 @@ def _pcap_steps(cap: Capture, endian: str, snaplen: int, tsunit: float) -> Itera
         pos = end
         if len(idx) % BATCH == 0:
             yield
+    if cap.truncated_at is None:  # stopped at the end of the data, not at damage: it may grow
+        cap._resume = ("pcap", endian, snaplen, tsunit, pos, last_sec)
     if pos < size and cap.truncated_at is None:
         cap.truncated_at = pos
-        cap.warnings.append(f"{name}: file ends in the middle of a record at offset {pos} "
-                            f"({size - pos} bytes left over); showing the {len(idx)} complete frames")
+        cap._tail_warning = (f"{name}: file ends in the middle of a record at offset {pos} "
+                             f"({size - pos} bytes left over); showing the {len(idx)} complete frames")
+        cap.warnings.append(cap._tail_warning)
 
 
 def _pcap_resync(data, start: int, size: int, unpack, limit: int, last_sec: int | None) -> int:
@@ -263,12 +306,12 @@ def _index_pcapng(name: str, data: bytes | mmap.mmap) -> Capture:
     return cap
 
 
-def _pcapng_steps(cap: Capture) -> Iterator[None]:
+def _pcapng_steps(cap: Capture, pos: int = 0, endian: str = "<",
+                  section_ifaces: list[int] | None = None) -> Iterator[None]:
     name, data = cap.name, cap.data
     size = len(data)
-    pos = 0
-    endian = "<"
-    section_ifaces: list[int] = []  # this section's interface ids -> global interface index
+    section_ifaces = [] if section_ifaces is None else section_ifaces  # this section's ids -> global index
+    tail = True  # stopped at the end of the data (not at damage): indexing can go on if it grows
     u32 = {"<": struct.Struct("<I"), ">": struct.Struct(">I")}
     while pos + 12 <= size:
         raw_type = bytes(data[pos:pos + 4])
@@ -284,6 +327,7 @@ def _pcapng_steps(cap: Capture) -> Iterator[None]:
                 cap.damage.append(Damage(pos, -1, len(cap.index),
                                          f"a section header has an unknown byte-order magic {bom.hex()}"))
                 cap.truncated_at = pos
+                tail = False
                 break
             section_ifaces = []
         btype = u32[endian].unpack_from(data, pos)[0]
@@ -298,14 +342,16 @@ def _pcapng_steps(cap: Capture) -> Iterator[None]:
                                      f"a block claims a length of {blen} bytes"))
             if nxt < 0:
                 cap.truncated_at = pos
+                tail = False
                 break
             pos = nxt
             continue
         if end > size:
             cap.truncated_at = pos
-            cap.warnings.append(f"{name}: file ends in the middle of a block at offset {pos} "
-                                f"(needs {blen} bytes, {size - pos} left); showing the "
-                                f"{len(cap.index)} complete frames")
+            cap._tail_warning = (f"{name}: file ends in the middle of a block at offset {pos} "
+                                 f"(needs {blen} bytes, {size - pos} left); showing the "
+                                 f"{len(cap.index)} complete frames")
+            cap.warnings.append(cap._tail_warning)
             break
         body = pos + 8
         if btype == BT_IDB:
@@ -348,10 +394,13 @@ def _pcapng_steps(cap: Capture) -> Iterator[None]:
             stype, slen = struct.unpack_from(endian + "II", data, body)
             cap.secrets.append(DecryptionSecrets(stype, bytes(data[body + 8:body + 8 + slen])))
         pos = end
+    if tail:
+        cap._resume = ("pcapng", pos, endian, section_ifaces)
     if pos < size and cap.truncated_at is None:
         cap.truncated_at = pos
-        cap.warnings.append(f"{name}: file ends in the middle of a block at offset {pos}; "
-                            f"showing the {len(cap.index)} complete frames")
+        cap._tail_warning = (f"{name}: file ends in the middle of a block at offset {pos}; "
+                             f"showing the {len(cap.index)} complete frames")
+        cap.warnings.append(cap._tail_warning)
 
 
 def _parse_idb(data, body: int, end: int, endian: str) -> Interface:
