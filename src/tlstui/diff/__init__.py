@@ -94,8 +94,7 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
     found += detect.rewritten(ctx)
     found += detect.headers(ctx)
     found += detect.translation(ctx)
-    one = detect.one_sided(ctx, margin)
-    found += one
+    found += detect.one_sided(ctx)
     found += detect.reordered(ctx)
     found += detect.delay(ctx, stats)
     found += detect.unmatched_connections(ctx, only_a, only_b, margin)

@@ -307,10 +307,9 @@ def translation(ctx: Context) -> list[DiffFinding]:
 
 # --- segments seen on one side only ---------------------------------------------------
 
-def one_sided(ctx: Context, margin_ns: int) -> list[DiffFinding]:
+def one_sided(ctx: Context) -> list[DiffFinding]:
     A, B, al, clock = ctx.A, ctx.B, ctx.al, ctx.clock
     ra, rb = al.ra, al.rb
-    # Inside the time both captures ran (with the offset), less the delay a segment may be in flight.
     # Kept where the other capture was running when the segment would have passed its point (the
     # connection direction's median time difference, else the offset): the rest was in flight at an edge.
     def expected(r, pos):  # noqa: ANN001, ANN202
@@ -508,7 +507,13 @@ def unmatched_connections(ctx: Context, only_a: list[Conn], only_b: list[Conn], 
         expl = (f"Seen: no connection at {there} has its ISNs, 4-tuple, first TCP timestamps or first payload, while "
                 f"{there}'s capture was running ({here}#{frames[0]}..{here}#{frames[-1]}). Inferred: it took another "
                 f"path, a capture filter left it out, or it was blocked (or answered) between the points.")
-        out.append(DiffFinding(K.INJECTED if side else K.DROPPED, "note", escape_text(summary), escape_text(expl),
+        fl = S.flags[c.rows]
+        unanswered = bool(((fl & SYN) > 0).all() and not (fl & ACK).any())  # SYNs only: never answered
+        if unanswered:
+            expl += (f" Its {len(frames)} SYN{'s were' if len(frames) != 1 else ' was'} never answered: the "
+                     f"connection attempt died between the points (a firewall dropping it, a routing hole).")
+        out.append(DiffFinding(K.INJECTED if side else K.DROPPED, "warning" if unanswered else "note",
+                               escape_text(summary), escape_text(expl),
                                [] if side else frames[:MAX_FRAMES], None if side else c.stream,
                                frames[:MAX_FRAMES] if side else [], c.stream if side else None))
     return out

@@ -273,3 +273,21 @@ def test_two_connections_only_the_impaired_one_reported(tmp_path):
     assert kinds == {"diff.rewritten", "diff.tls_records"}
     f, = [f for f in r.findings if f.kind == "diff.rewritten"]
     assert f.frames == [fa["2resp2"]] and f.frames_b == [fb["2resp2"]] and ":40001" in f.summary
+
+
+def test_connection_seen_at_one_point_only(tmp_path):
+    p1, c1, s1 = conversation(seed=1, cport=40000)
+    p2, _c2, _s2 = conversation(seed=2, cport=40001, cisn=0x0BADCAFE, sisn=0x0DEFACED, t0=1_700_000_000 * 10**9 + 7_000_000)
+    syns = [p for p in p2 if p.tag == "syn"]
+    for k, p in enumerate(syns * 3):  # a SYN and its two retries, all lost in the path
+        q = replace(p, tag=f"2syn{k}", t=p.t + k * 1_000_000)
+        p1.append(q)
+    a, b = str(tmp_path / "a.pcap"), str(tmp_path / "b.pcap")
+    fa, fb = write_pair(sorted(p1, key=lambda p: p.t), c1, s1, a, b,
+                        Hop(alter=lambda p: [] if p.tag.startswith("2") else [p]))
+    r = diff_captures(a, b)
+    check_contract(r)
+    f, = r.findings
+    assert f.kind == "diff.dropped" and f.severity == "warning" and "connection seen only at A" in f.summary
+    assert "never answered" in f.explanation
+    assert f.frames == [fa["2syn0"], fa["2syn1"], fa["2syn2"]] and f.frames_b == []
