@@ -1,0 +1,109 @@
+"""The incremental harness (issue 18, docs/incremental.md): every test capture cut at several
+points, the rest appended in chunks, the grown session compared with the whole file's.
+
+What is incremental today (the frame index and the conversation pass) is compared on every
+capture: the conversation arrays, the L2-L4 fields frame by frame, and filters over the columns.
+The whole pass (TCP analysis, reassembly, TLS) is not incremental yet: its test is a strict xfail,
+so that it fails loudly the day it starts passing and the mark must go.
+"""
+from __future__ import annotations
+
+import glob
+import os
+
+import numpy as np
+import pytest
+
+from factory import DATA
+from tlstui.filter import compile_filter
+from tlstui.incremental import can_grow, grow
+from tlstui.registry import REGISTRY, format_field
+from tlstui.session import Session
+
+CAPTURES = sorted(os.path.basename(p) for p in glob.glob(str(DATA / "*.pcap")) + glob.glob(str(DATA / "*.pcapng")))
+LOWER = ["frame.len", "frame.cap_len", "frame.time_relative", "eth.src", "ip.src", "ip.dst", "ip.id", "ipv6.src",
+         "tcp.stream", "tcp.srcport", "tcp.seq", "tcp.ack", "tcp.len", "tcp.flags", "udp.stream", "udp.srcport"]
+FILTERS = ["tcp.stream eq 1", "tcp.len gt 0 and tcp.seq > 1", "udp.stream eq 0", "ip.addr == 127.0.0.1"]
+
+
+def _conv(session):
+    c = session.conv
+    return (list(c.tcp_stream), list(c.udp_stream), list(c.direction), list(c.rel_seq), list(c.rel_ack),
+            list(c.prev_in_stream), dict(c.outer_udp), [(s.number, s.first_frame) for s in c.udp_streams],
+            [(s.number, s.addr, s.peer) for s in c.tcp_streams])
+
+
+def _cells(session):
+    out = []
+    for n in range(1, len(session) + 1):
+        v = session.view(n)
+        out.append([",".join(format_field(REGISTRY.get(f), x, v.field_bytes) for x in v.fields(f)) for f in LOWER])
+    return out
+
+
+def _selected(session):
+    return [np.nonzero(compile_filter(f).select(session.columns, len(session), session.view))[0].tolist()
+            for f in FILTERS]
+
+
+def _cuts(whole):
+    """Byte offsets: inside a record at about 1/4, 1/2 and 9/10 of the frames, and right at a record."""
+    idx = whole.capture.index
+    n = len(idx)
+    hdr = 16 if whole.capture.format == "pcap" else 28
+    pts = {idx.offset[max(0, int(n * f))] - hdr + 5 for f in (0.25, 0.5, 0.9) if int(n * f) < n}
+    pts.add(idx.offset[n // 3] - hdr)
+    return sorted(p for p in pts if p > 24)
+
+
+def _grown(tmp_path, raw, cut, upper=False):
+    path = tmp_path / "growing"
+    path.write_bytes(raw[:cut])
+    s = Session.open(str(path), upper_layers=upper)
+    s.analyze()
+    return path, s
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_conversations_and_lower_fields_grow_as_the_whole_file(tmp_path, name, monkeypatch):
+    monkeypatch.delenv("SSLKEYLOGFILE", raising=False)
+    whole = Session.open(str(DATA / name), upper_layers=False)
+    whole.analyze()
+    if len(whole) < 4:
+        pytest.skip("too few frames to cut")
+    raw = (DATA / name).read_bytes()
+    want_conv, want_cells, want_sel = _conv(whole), _cells(whole), _selected(whole)
+    for cut in _cuts(whole):
+        path, s = _grown(tmp_path, raw, cut)
+        assert can_grow(s)
+        n0 = len(s)
+        _selected(s)  # columns built on the cut: growing must not leave them stale
+        chunk = (len(raw) - cut) // 3 + 7
+        added = 0
+        with open(path, "ab") as fh:
+            for pos in range(cut, len(raw), chunk):
+                fh.write(raw[pos:pos + chunk])
+                fh.flush()
+                added += grow(s)
+        assert n0 + added == len(s) == len(whole)
+        assert _conv(s) == want_conv, f"cut at byte {cut}"
+        assert _cells(s) == want_cells, f"cut at byte {cut}"
+        assert _selected(s) == want_sel, f"cut at byte {cut}"
+
+
+@pytest.mark.xfail(strict=True, reason="the TCP analysis, reassembly and TLS state end with the pass "
+                                       "(Session._finish_pass): a full session is opened again; docs/incremental.md")
+def test_the_whole_pass_grows_as_the_whole_file(tmp_path):
+    name = "s07_close_notify_keepalive_reuse_rst.pcap"
+    raw = (DATA / name).read_bytes()
+    whole = Session.open(str(DATA / name))
+    whole.analyze()
+    cut = whole.capture.index.offset[len(whole) // 2] - 11
+    path, s = _grown(tmp_path, raw, cut, upper=True)
+    with open(path, "ab") as fh:
+        fh.write(raw[cut:])
+    assert grow(s) == len(whole) - len(s) > 0
+    fields = ["tcp.analysis.flags", "tls.record.content_type", "_ws.col.Info"]
+    for n in range(1, len(whole) + 1):
+        for f in fields:
+            assert [str(x.value) for x in s.view(n).fields(f)] == [str(x.value) for x in whole.view(n).fields(f)]
