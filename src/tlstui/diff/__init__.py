@@ -28,6 +28,8 @@ class DiffResult:
     pairs: int  # segments paired
     clock_offset_ns: int
     separable: bool
+    skew: float  # B's clock rate minus A's (0: none measured)
+    skew_ref_ns: int  # A's time at which the offset holds
     delay: dict  # detect.delay_stats
     findings: list[DiffFinding] = field(default_factory=list)
     timings: dict = field(default_factory=dict)  # seconds per stage (bench/bench_diff.py --stages)
@@ -78,7 +80,7 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
 
     def pair_clock(al):  # noqa: ANN001, ANN202
         dt = rb.t[al.pb] - ra.t[al.pa]
-        return estimate(dt, 2 * ra.cid[al.pa] + ra.adir[al.pa], ngroups)
+        return estimate(dt, 2 * ra.cid[al.pa] + ra.adir[al.pa], ngroups, ra.t[al.pa])
 
     clock = pair_clock(al)
     sig_a = signatures(A, ra, [x for xs, _ in odd for x in xs])
@@ -115,5 +117,5 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
     for m in matches:
         matched[m.method] = matched.get(m.method, 0) + 1
     return DiffResult(path_a, path_b, (A.frames_total, B.frames_total), (len(A.conns), len(B.conns)), matched,
-                      (len(only_a), len(only_b)), len(al.pa), clock.offset_ns, clock.separable, stats, found,
+                      (len(only_a), len(only_b)), len(al.pa), clock.offset_ns, clock.separable, clock.skew, clock.t_ref_ns, stats, found,
                       timings)

@@ -31,6 +31,8 @@ class Clock:
         return self.offset_ns
 
     counts: np.ndarray | None = None
+    skew: float = 0.0  # B's clock rate minus A's (1e-6 = B gains 1 us per second); 0 unless measured
+    t_ref_ns: int = 0  # A's time at which ``offset_ns`` holds when there is a skew
 
 
 def _low(x: np.ndarray) -> int:
@@ -44,22 +46,52 @@ def _high(x: np.ndarray) -> int:
     return -_low(-x)
 
 
-def estimate(dt: np.ndarray, group: np.ndarray, ngroups: int) -> Clock:
-    """``dt``: t_B - t_A per pair (ns), ``group``: 2*cid + adir per pair."""
+SKEW_SPAN_NS = 60 * 10**9  # halves this far apart (medians) before a drift is measured
+SKEW_MIN, SKEW_MAX = 1e-6, 1e-3  # drifts below are noise, above are not a clock
+
+
+def _offset(dt: np.ndarray, sel_ab: np.ndarray, sel_ba: np.ndarray) -> int | None:
+    if sel_ab.any() and sel_ba.any():
+        return (_low(dt[sel_ab]) + _high(dt[sel_ba])) // 2
+    return None
+
+
+def estimate(dt: np.ndarray, group: np.ndarray, ngroups: int, ta: np.ndarray | None = None) -> Clock:
+    """``dt``: t_B - t_A per pair (ns), ``group``: 2*cid + adir per pair, ``ta``: A's time per pair.
+    With ``ta`` over a long enough capture the two clocks' drift is measured too (the offset of the
+    first half against the second's) and taken out before the delays are computed."""
     counts = np.bincount(group, minlength=ngroups) if len(group) else np.zeros(ngroups, np.int64)
-    med = np.zeros(ngroups, dtype=np.int64)
-    if len(dt):
-        order = np.lexsort((dt, group))
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        have = counts > 0
-        med[have] = dt[order][starts[have] + counts[have] // 2]
-    ab = np.zeros(ngroups, dtype=bool)
     both = (counts[0::2] > 0) & (counts[1::2] > 0)
-    ab[0::2] = both & (med[0::2] > med[1::2])
-    ab[1::2] = both & (med[1::2] > med[0::2])
-    gab = ab[group] if len(group) else np.zeros(0, bool)
     two = np.repeat(both, 2)[group] if len(group) else np.zeros(0, bool)
-    sel_ab, sel_ba = two & gab, two & ~gab
+
+    def classify(dt):  # noqa: ANN001, ANN202 - per group: median dt, which way it travels
+        med = np.zeros(ngroups, dtype=np.int64)
+        if len(dt):
+            order = np.lexsort((dt, group))
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            have = counts > 0
+            med[have] = dt[order][starts[have] + counts[have] // 2]
+        ab = np.zeros(ngroups, dtype=bool)
+        ab[0::2] = both & (med[0::2] > med[1::2])
+        ab[1::2] = both & (med[1::2] > med[0::2])
+        gab = ab[group] if len(group) else np.zeros(0, bool)
+        return med, ab, gab, two & gab, two & ~gab
+
+    med, ab, gab, sel_ab, sel_ba = classify(dt)
+    skew, t_ref = 0.0, 0
+    if sel_ab.any() and sel_ba.any() and ta is not None and len(ta) >= 20:
+        # The drift: the offset of the first half of the pairs against the second's.  A drift
+        # larger than the delays can flip which way a direction seems to travel: classified again.
+        t_ref = int(np.median(ta))
+        early = ta < t_ref
+        o1, o2 = _offset(dt, sel_ab & early, sel_ba & early), _offset(dt, sel_ab & ~early, sel_ba & ~early)
+        m1, m2 = (float(np.median(ta[early])) if early.any() else 0.0), float(np.median(ta[~early]))
+        if o1 is not None and o2 is not None and m2 - m1 >= SKEW_SPAN_NS:
+            s = (o2 - o1) / (m2 - m1)
+            if SKEW_MIN <= abs(s) <= SKEW_MAX:
+                skew = s
+                dt = dt - np.round((ta - t_ref) * skew).astype(np.int64)
+                med, ab, gab, sel_ab, sel_ba = classify(dt)
     if sel_ab.any() and sel_ba.any():
         offset = (_low(dt[sel_ab]) + _high(dt[sel_ba])) // 2
         separable = True
@@ -76,4 +108,4 @@ def estimate(dt: np.ndarray, group: np.ndarray, ngroups: int) -> Clock:
     ab[none] = ~ab[partner[none]] & (counts[partner[none]] > 0)
     gab = ab[group] if len(group) else gab
     delay = np.where(gab, dt - offset, offset - dt)
-    return Clock(offset, separable, len(dt), ab, med, delay, counts)
+    return Clock(offset, separable, len(dt), ab, med, delay, counts, skew, t_ref)

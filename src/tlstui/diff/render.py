@@ -22,7 +22,14 @@ def clock_line(r: DiffResult) -> str:
            "the smallest delay")
     if not r.pairs:
         return "clock offset: unknown (no segment captured at both points)"
-    return f"clock offset: B = A {'+' if off >= 0 else '-'} {abs(off):.6f} s (from {r.pairs} segments seen at both points; {how})"
+    line = f"clock offset: B = A {'+' if off >= 0 else '-'} {abs(off):.6f} s"
+    if r.skew:
+        import datetime
+
+        at = datetime.datetime.fromtimestamp(r.skew_ref_ns / 1e9, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        line += (f" at {at} by A's clock, B's clock drifting {r.skew * 1e6:+.1f} ppm "
+                 f"({r.skew * 3.6e3:+.3f} s per hour; taken out of the delays)")
+    return f"{line} (from {r.pairs} segments seen at both points; {how})"
 
 
 def header_lines(r: DiffResult) -> list[str]:

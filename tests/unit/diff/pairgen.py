@@ -133,7 +133,7 @@ class Path:
 
 
 def write_pair(pkts: list[Pkt], cisn: int, sisn: int, path_a: str, path_b: str, path: Path | None = None,
-               offset_ns: int = 2_500_000_000) -> tuple[dict, dict]:
+               offset_ns: int = 2_500_000_000, skew: float = 0.0) -> tuple[dict, dict]:
     """Write A (client side) and B (server side); ({tag: A frame}, {tag: B frame}) (tags of injected
     packets included; a dropped packet has no frame on the far side)."""
     path = path or Path()
@@ -153,6 +153,8 @@ def write_pair(pkts: list[Pkt], cisn: int, sisn: int, path_a: str, path_b: str, 
         at_b = [(t, q if q.from_client else path.b_view(q)) for t, q in at_b]
     at_a += [(q.t, q) for q in path.inject_at_a]
     at_b += [(q.t + offset_ns, q) for q in path.inject_at_b]
+    if skew:  # B's clock gains ``skew`` seconds per second
+        at_b = [(t + round((t - offset_ns - T0) * skew), q) for t, q in at_b]
     maps = []
     for out, rows in ((path_a, at_a), (path_b, at_b)):
         rows.sort(key=lambda r: r[0])

@@ -291,3 +291,21 @@ def test_connection_seen_at_one_point_only(tmp_path):
     assert f.kind == "diff.dropped" and f.severity == "warning" and "connection seen only at A" in f.summary
     assert "never answered" in f.explanation
     assert f.frames == [fa["2syn0"], fa["2syn1"], fa["2syn2"]] and f.frames_b == []
+
+
+def test_clock_drift_measured_and_taken_out(tmp_path):
+    pkts, cisn, sisn = conversation()
+    later = False
+    for p in pkts:
+        later = later or p.tag == "resp0"
+        if later:
+            p.t += 300 * 10**9  # the response five minutes after the request
+    a, b = str(tmp_path / "a.pcap"), str(tmp_path / "b.pcap")
+    write_pair(pkts, cisn, sisn, a, b, Hop(delay_ns=1_000_000), skew=200e-6)
+    r = diff_captures(a, b)
+    check_contract(r)
+    assert abs(r.skew - 200e-6) < 2e-6
+    assert r.findings == []  # 60 ms of drift is not delay
+    assert r.delay["A->B"]["max"] - r.delay["A->B"]["min"] < 1_000_000
+    from tlstui.diff.render import clock_line
+    assert "drifting +200.0 ppm" in clock_line(r)
