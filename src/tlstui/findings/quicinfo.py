@@ -204,6 +204,18 @@ def quic_connections(ctx) -> list[QuicConn]:  # noqa: ANN001
     return out
 
 
+def is_h3(alpn: str | None) -> bool:
+    return bool(alpn) and (alpn == "h3" or alpn.startswith("h3-"))
+
+
+def is_error_close(q: QuicConn, c: Close) -> bool:
+    """A close that quic.connection_close reports: anything but NO_ERROR (transport), 0 or, under
+    HTTP/3, H3_NO_ERROR (application)."""
+    if c.frame_type == CC_APPLICATION:
+        return not (c.code == 0 or (is_h3(q.alpn) and c.code == 0x100))
+    return c.code != 0
+
+
 def frames_text(frames: list[int], limit: int = 6) -> str:
     """'frame 7' / 'frames 7, 9'."""
     from .context import frame_list

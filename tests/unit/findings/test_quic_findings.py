@@ -156,3 +156,36 @@ def test_text_from_packets_is_escaped(tmp_path):
     assert {f["kind"] for f in got} == {"quic.connection_close", "tls.no_shared_cipher"}
     assert all("\x1b" not in f["summary"] + f["explanation"] for f in got)
     assert "\\x1b" in next(f for f in got if f["kind"] == "quic.connection_close")["explanation"]
+
+
+def _crafted(tmp_path, build) -> list:
+    """Findings for the datagrams ``build(M, conn)`` returns (one connection, 1 ms apart)."""
+    sys.path.insert(0, str(DATA.parents[0] / "unit" / "quic"))
+    import make_quic_findings_capture as M
+    from factory import pcap
+
+    from tlstui.session import Session
+
+    c = M.Conn(50201, 42)
+    frames = build(M, c)
+    p = tmp_path / "one.pcap"
+    p.write_bytes(pcap([(10**18 + i * 10**6, f, len(f)) for i, f in enumerate(frames)]))
+    s = Session.open(str(p))
+    s.analyze()
+    return [(f.kind, f.severity, f.frames) for f in find_all(s)]
+
+
+def test_no_error_close_during_handshake(tmp_path):
+    """NO_ERROR before the handshake completed: the client abandoning a spare connection is a note,
+    the server ending it without a reason a warning; neither is a quic.connection_close."""
+    by_client = _crafted(tmp_path, lambda M, c: [
+        c.c(c.c_initial(0)), c.s(c.s_initial(0, M.SH_CRYPTO)), c.c(c.c_initial(1, M.cc_transport(0) + bytes(30)))])
+    assert by_client == [("quic.handshake_incomplete", "note", [1, 2, 3])]
+    by_server = _crafted(tmp_path, lambda M, c: [
+        c.c(c.c_initial(0)), c.s(c.s_initial(0, M.cc_transport(0, b"go away")))])
+    assert by_server == [("quic.handshake_incomplete", "warning", [1, 2])]
+
+
+def test_version_negotiation_listing_the_clients_own_version(tmp_path):
+    got = _crafted(tmp_path, lambda M, c: [c.c(c.c_initial(0)), c.s(M.vn_packet(c.ccid, c.dcid, [0xFF00001D, 1]))])
+    assert got == [("quic.version_negotiation", "warning", [1, 2])]

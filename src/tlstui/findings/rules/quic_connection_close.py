@@ -16,7 +16,7 @@ from __future__ import annotations
 from ..alerts import alert_label, alert_meaning, alert_name
 from ..context import Context, frame_list
 from ..model import Finding
-from ..quicinfo import CC_APPLICATION, LEVEL_NAMES, quic_connections, who
+from ..quicinfo import CC_APPLICATION, LEVEL_NAMES, is_error_close, is_h3, quic_connections, who
 
 KINDS = ("quic.connection_close",)
 
@@ -53,10 +53,6 @@ H3_ERRORS = {
 }
 
 
-def _is_h3(alpn: str | None) -> bool:
-    return bool(alpn) and (alpn == "h3" or alpn.startswith("h3-"))
-
-
 def _level(level: int | None) -> str:
     name = LEVEL_NAMES.get(level) if level is not None else None
     if name is None:
@@ -91,6 +87,8 @@ def check(ctx: Context) -> list[Finding]:
             continue  # a version probe's end: quic.version_negotiation
         groups: dict[tuple[int, int, int], list] = {}
         for c in q.closes:
+            if not is_error_close(q, c):
+                continue  # NO_ERROR / H3_NO_ERROR: an orderly close
             groups.setdefault((c.side, c.frame_type, c.code), []).append(c)
         for (side, ftype, code), cs in groups.items():
             c = cs[0]
@@ -103,10 +101,7 @@ def check(ctx: Context) -> list[Finding]:
                     f"sent a CONNECTION_CLOSE ({'Application' if ftype == CC_APPLICATION else 'Transport'}) frame in "
                     f"{_level(c.level)}{again}, error code 0x{code:x}")
             if ftype == CC_APPLICATION:
-                h3 = _is_h3(q.alpn)
-                if code == 0 or (h3 and code == 0x100):
-                    continue  # an orderly close
-                if h3:
+                if is_h3(q.alpn):
                     name = H3_ERRORS.get(code, f"H3 code 0x{code:x}")
                     out.append(Finding(
                         kind="quic.connection_close", severity="warning",
@@ -125,8 +120,6 @@ def check(ctx: Context) -> list[Finding]:
                                      "definitions, which tlstui does not know."),
                         frames=frames, stream=q.stream))
                 continue
-            if code == 0:
-                continue  # NO_ERROR: an orderly close
             if 0x100 <= code <= 0x1FF:
                 desc = code - 0x100
                 label = alert_label(2, desc)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..context import Context
 from ..model import Finding
 from ..oneway import one_direction_streams
-from ..quicinfo import frames_text, quic_connections, version_label
+from ..quicinfo import frames_text, is_error_close, quic_connections, version_label
 
 KINDS = ("quic.handshake_incomplete",)
 
@@ -45,7 +45,7 @@ def check(ctx: Context) -> list[Finding]:
     for q in quic_connections(ctx):
         if not q.client_initials or q.complete or q.forced_negotiation or q.vn_frames:
             continue
-        if any(c.code != 0 or c.frame_type == 0x1D for c in q.closes):
+        if any(is_error_close(q, c) for c in q.closes):
             continue  # quic.connection_close says why
         if oneway is None:
             oneway = one_direction_streams(ctx)
@@ -59,7 +59,7 @@ def check(ctx: Context) -> list[Finding]:
         last = q.last_frame
         tail = (f" The capture holds nothing more of this connection after frame {last}"
                 + (" (the last frame of the capture)" if last == ctx.total else "") + ".")
-        no_error_close = [c for c in q.closes if c.code == 0]
+        no_error_close = q.closes[:1]  # none of them is an error (see above)
         if ("udp", q.stream) in oneway:
             end = (" Only one direction of this connection was captured (see capture.one_direction): the other "
                    "side's packets are missing from the capture, not necessarily from the wire.")
