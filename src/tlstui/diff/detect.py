@@ -159,7 +159,8 @@ def headers(ctx: Context) -> list[DiffFinding]:
         ("ip.id", (A.ip_id[ia] >= 0) & (B.ip_id[ib] >= 0) & (A.ip_id[ia] != B.ip_id[ib]), "ip_id", "0x{:04x}"),
         ("tcp.window_size_value", A.window[ia] != B.window[ib], "window", "{}"),
         ("tcp.flags", A.flags[ia] != B.flags[ib], "flags", "0x{:04x}"),
-        ("tcp.ack", ctx.al.relaxed & ((A.flags[ia] & ACK) > 0), "ack", "{}"),
+        ("tcp.ack", ctx.al.relaxed & ((A.flags[ia] & ACK) > 0) & (ctx.al.ra.ack[ctx.al.pa] != ctx.al.rb.ack[ctx.al.pb]),
+         "ack", "{}"),
     ]
     for name, mask, attr, fmt in checks:
         sel = np.nonzero(mask)[0]

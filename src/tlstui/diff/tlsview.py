@@ -16,14 +16,14 @@ from .detect import Context
 from .model import DiffFinding
 
 CONTENT = {20: "ChangeCipherSpec", 21: "Alert", 22: "Handshake", 23: "Application Data", 24: "Heartbeat"}
-MAX_STREAM = 64 << 20  # bytes of one direction rebuilt at most
+MAX_STREAM = 16 << 20  # bytes of one direction rebuilt at most
 
 
 def _stream(ctx: Context, side: int, cid: int, adir: int):
     """(bytes, owner frame per byte, filled mask) from relative seq 1, or None."""
     r = ctx.al.rb if side else ctx.al.ra
     S = ctx.B if side else ctx.A
-    sel = np.nonzero((r.cid == cid) & (r.adir == adir) & (r.plen > 0))[0]
+    sel = np.nonzero((r.cid == cid) & (r.adir == adir) & (r.plen > 0) & (r.rel < MAX_STREAM))[0]
     if not len(sel):
         return None
     rel, ln = r.rel[sel], r.plen[sel]
@@ -31,7 +31,7 @@ def _stream(ctx: Context, side: int, cid: int, adir: int):
     if end <= 1:
         return None
     buf = np.zeros(end, np.uint8)
-    owner = np.zeros(end, np.int64)
+    owner = np.zeros(end, np.int32)
     filled = np.zeros(end, bool)
     for p in sel[np.argsort(r.t[sel], kind="stable")].tolist():
         a = int(r.rel[p])

@@ -309,3 +309,10 @@ def test_clock_drift_measured_and_taken_out(tmp_path):
     assert r.delay["A->B"]["max"] - r.delay["A->B"]["min"] < 1_000_000
     from tlstui.diff.render import clock_line
     assert "drifting +200.0 ppm" in clock_line(r)
+
+
+def test_ack_rewritten(tmp_path):
+    r, fa, fb, _ = run(tmp_path, Hop(alter=tagged("ack_flight", lambda p: [replace(p, ack=p.ack - 100)])))
+    f, = r.findings
+    assert f.kind == "diff.header_rewritten" and "tcp.ack rewritten in 1 segment" in f.summary
+    assert f.frames == [fa["ack_flight"]] and f.frames_b == [fb["ack_flight"]]
