@@ -229,19 +229,34 @@ def who(side: int) -> str:
 
 def later_connection(ctx, q: QuicConn, after: int, versions: set[int]) -> tuple[QuicConn, int, int] | None:  # noqa: ANN001
     """The client's first Initial after frame ``after`` with one of ``versions``, on this
-    connection or on a later one from the same client address to the same server endpoint:
+    connection or on another one from the same client address to the same server endpoint:
     (connection, frame, version)."""
-    eps = ctx.endpoints("udp", q.stream)
+    peers = _by_peers(ctx)
     best = None
-    for other in quic_connections(ctx):
-        if other is not q:
-            oeps = ctx.endpoints("udp", other.stream)
-            if eps is None or oeps is None or oeps[other.cdir][0] != eps[q.cdir][0] or \
-                    oeps[1 - other.cdir] != eps[1 - q.cdir]:
-                continue
+    for other in peers.get(_peer_key(ctx, q), [q]) if _peer_key(ctx, q) is not None else [q]:
         for frame, v in other.client_initial_versions:
             if frame > after and v in versions:
                 if best is None or frame < best[1]:
                     best = (other, frame, v)
                 break
     return best
+
+
+def _peer_key(ctx, q: QuicConn):  # noqa: ANN001, ANN202
+    eps = ctx.endpoints("udp", q.stream)
+    if eps is None:
+        return None
+    return eps[q.cdir][0], eps[1 - q.cdir]
+
+
+def _by_peers(ctx) -> dict:  # noqa: ANN001
+    """{(client address, server endpoint): [connections]}, built once per Context."""
+    got = ctx.__dict__.get(_KEY + "_peers")
+    if got is None:
+        got = {}
+        for q in quic_connections(ctx):
+            k = _peer_key(ctx, q)
+            if k is not None:
+                got.setdefault(k, []).append(q)
+        ctx.__dict__[_KEY + "_peers"] = got
+    return got
