@@ -223,3 +223,27 @@ def test_real_program_without_permission(tmp_path, kind):
     assert r.returncode == 2, r.stderr
     assert r.stderr.count("\n") == 1 and f"-i lo: no permission to capture with {kind}" in r.stderr
     assert "setcap" in r.stderr
+
+
+@pytest.mark.parametrize("kind", ["tcpdump", "dumpcap"])
+def test_findings_follow_live_sees_a_refused_certificate(tmp_path, kind):
+    """`tlstui findings --follow -i lo --json` in a network namespace, a real client refusing the
+    server's self-signed certificate: the alert is printed while the capture runs, exit 3."""
+    if not _can_unshare():
+        pytest.skip("needs root and unshare --net (network namespaces)")
+    if not _program(kind):
+        pytest.skip(f"{kind} is not installed")
+    env = {**os.environ}
+    env.pop("SSLKEYLOGFILE", None)
+    r = subprocess.run(["unshare", "--net", sys.executable, str(HERE / "netns_follow.py"), kind, str(tmp_path)],
+                       capture_output=True, text=True, timeout=180, env=env)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert got["refused"] == "CERTIFICATE_VERIFY_FAILED"
+    kinds = [f["kind"] for f in got["findings"]]
+    assert "tls.alert" in kinds and len(kinds) == len(set(kinds))
+    assert got["before_ctrl_c"] >= 1  # printed as decided, not at the end
+    assert got["rc"] == 3
+    alert = next(f for f in got["findings"] if f["kind"] == "tls.alert")
+    assert "unknown_ca" in alert["summary"] or "bad_certificate" in alert["summary"], alert["summary"]
+    assert f"with {kind} on lo, kept in {tmp_path}" in got["stderr"]
