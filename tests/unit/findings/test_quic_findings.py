@@ -189,3 +189,35 @@ def test_no_error_close_during_handshake(tmp_path):
 def test_version_negotiation_listing_the_clients_own_version(tmp_path):
     got = _crafted(tmp_path, lambda M, c: [c.c(c.c_initial(0)), c.s(M.vn_packet(c.ccid, c.dcid, [0xFF00001D, 1]))])
     assert got == [("quic.version_negotiation", "warning", [1, 2])]
+
+
+def test_server_flight_repeated_to_a_silent_client(tmp_path):
+    """The server sends its answer again over more than a second and the client never answers it:
+    evidence the answers do not arrive (a warning); a single answer the capture ends after is a note."""
+    def build(M, c):
+        sh = c.s(c.s_initial(0, M.SH_CRYPTO))
+        return [c.c(c.c_initial(0)), sh] + [b""] * 1200 + [c.s(c.s_initial(1, M.SH_CRYPTO))]
+
+    def without_gaps(M, c):
+        return [f for f in build(M, c) if f]
+
+    got = _crafted_timed(tmp_path, build)
+    assert got == [("quic.handshake_incomplete", "warning", [1, 2, 3])]
+    assert _crafted(tmp_path, lambda M, c: without_gaps(M, c)[:2]) == [("quic.handshake_incomplete", "note", [1, 2])]
+
+
+def _crafted_timed(tmp_path, build) -> list:
+    """As _crafted, with an empty entry in the list standing for one more millisecond of silence."""
+    sys.path.insert(0, str(DATA.parents[0] / "unit" / "quic"))
+    import make_quic_findings_capture as M
+    from factory import pcap
+
+    from tlstui.session import Session
+
+    c = M.Conn(50202, 43)
+    recs = [(10**18 + i * 10**6, f, len(f)) for i, f in enumerate(build(M, c)) if f]
+    p = tmp_path / "timed.pcap"
+    p.write_bytes(pcap(recs))
+    s = Session.open(str(p))
+    s.analyze()
+    return [(f.kind, f.severity, f.frames) for f in find_all(s)]
