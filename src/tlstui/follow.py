@@ -62,6 +62,7 @@ class Follower:
     frames: int = 0  # of the last analysis
     analyses: int = 0
     part: int = 0  # which file of a ring (keys of different files never meet)
+    frames_done: int = 0  # frames of the ring's files already left behind
 
     def _keys_of(self, found: list[Finding]) -> list[tuple]:
         seen: dict[tuple, int] = {}
@@ -98,8 +99,9 @@ class Follower:
     def summary(self, name: str) -> str:
         counts = {s: sum(1 for f in self.printed if f.severity == s) for s in ("error", "warning", "note")}
         parts = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n) or "none"
-        return (f"followed {escape_text(name)}: {self.frames} frames, {self.analyses} analyses, "
-                f"{len(self.printed)} findings ({parts})")
+        files = f" in {self.part + 1} files" if self.part else ""
+        return (f"followed {escape_text(name)}: {self.frames_done + self.frames} frames{files}, {self.analyses} "
+                f"analyses, {len(self.printed)} findings ({parts})")
 
 
 def _quiet_streams(session, quiet: float, live: bool) -> Callable[[Finding], bool]:
@@ -177,8 +179,10 @@ def follow_file(path: str, follower: Follower, keylog: str | None = None, stop: 
                 analyse()
             nxt = next_file() if next_file is not None else None
             if nxt is not None:
-                analyse(final=False)
+                analyse(final=False)  # the file is complete: its last frames
                 follower.part += 1
+                follower.frames_done += follower.frames
+                follower.frames = 0
                 path, size = nxt, -1
                 continue
             stop.wait(poll)

@@ -170,3 +170,19 @@ def test_cli_follow_live_with_a_standin_capture(tmp_path):
     p3 = subprocess.run([sys.executable, "-m", "tlstui", "findings", "-i", "lo"], capture_output=True, text=True,
                         env=env, timeout=60)
     assert p3.returncode == 2 and "goes with --follow" in p3.stderr
+
+
+def test_cli_follow_live_across_the_ring_files(tmp_path):
+    """A ring of small files: following moves from one to the next and counts every frame."""
+    env = {**_env(tmp_path), "TLSTUI_CAPTURE_PROGRAM": f"dumpcap:{sys.executable} {HERE / 'standin_capture.py'}",
+           "STANDIN_SOURCE": str(DATA / S07), "STANDIN_DELAY": "0.05"}
+    total = len(factory.real_frames(S07))
+    p = subprocess.Popen([sys.executable, "-m", "tlstui", "findings", "--follow", "-i", "lo", "-b", "filesize:3",
+                          "-b", "files:50"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(total * 0.05 + 4)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    ring = list((tmp_path / "cache" / "tlstui" / "live").glob("*/live_*.pcapng"))
+    assert len(ring) >= 3
+    assert f"followed lo: {total} frames in {len(ring)} files" in err, err
+    assert p.returncode in (0, 1, 3) and out.count("\n") == len(set(out.splitlines()))
