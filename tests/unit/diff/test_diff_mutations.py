@@ -316,3 +316,15 @@ def test_ack_rewritten(tmp_path):
     f, = r.findings
     assert f.kind == "diff.header_rewritten" and "tcp.ack rewritten in 1 segment" in f.summary
     assert f.frames == [fa["ack_flight"]] and f.frames_b == [fb["ack_flight"]]
+
+
+def test_gzipped_capture(tmp_path):
+    import gzip
+
+    r, fa, fb, _ = run(tmp_path, Hop(alter=tagged("resp2", lambda p: flip_byte(100, p))))
+    b = tmp_path / "b.pcap"
+    gz = tmp_path / "b.pcap.gz"
+    gz.write_bytes(gzip.compress(b.read_bytes()))
+    again = diff_captures(str(tmp_path / "a.pcap"), str(gz))
+    assert [f.to_dict() for f in again.findings] == [f.to_dict() for f in r.findings]
+    assert any("first differing byte at offset 100" in f.explanation for f in again.findings)
