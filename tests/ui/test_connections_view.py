@@ -119,3 +119,38 @@ async def test_sort_filter_and_enter_filter_the_frame_list():
         assert frames and all(tcp_stream[n - 1] == 0 for n in frames)
         assert len(frames) == sum(1 for x in tcp_stream if x == 0)
         assert isinstance(app.focused, type(app.frame_list))
+
+
+async def test_thousands_of_connections_hold_the_first_rows_and_filter_over_all():
+    import dataclasses
+
+    from tlstui.connections import ConnectionTable, connections
+    from tlstui.ui.connections_view import ConnectionsBuilt, row_cells
+
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        base = list(connections(app.session))
+        n = ConnectionsScreen.ROWS_MAX + 500
+        many = ConnectionTable.of(dataclasses.replace(base[i % 2], stream=i, first_frame=i + 1) for i in range(n))
+        screen = ConnectionsScreen("many")
+        screen._building = True  # the rows come from here, not from the capture
+        await app.push_screen(screen)
+        screen.on_connections_built(ConnectionsBuilt(many, {c.key: row_cells(c) for c in many}))
+        await settle(pilot)
+        assert len(screen.shown) == ConnectionsScreen.ROWS_MAX
+        assert f"the first {ConnectionsScreen.ROWS_MAX} shown" in str(screen.query_one("#conn-title").render())
+        # The filter looks at every connection (the last ones are not in the table before), and
+        # waits for a pause in the typing on a table this large.
+        await pilot.press("slash", *f"tcp.stream eq {n - 1}")
+        assert len(screen.shown) == ConnectionsScreen.ROWS_MAX
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if len(screen.shown) == 1:
+                break
+        assert [c.stream for c in screen.shown] == [n - 1]
+        # Reversed by stream, the last connections come first.
+        screen.text = ""
+        screen.sort_by("stream", True)
+        await settle(pilot)
+        assert screen.shown[0].stream == n - 1 and len(screen.shown) == ConnectionsScreen.ROWS_MAX

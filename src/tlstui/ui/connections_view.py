@@ -154,6 +154,11 @@ class ConnectionsScreen(Screen):
     """
 
     POLL = 0.2  # seconds between two looks at the analysis while it runs
+    # Above this many connections the text filter waits for a pause in typing (a refill of
+    # 8,000 rows costs about a second: once per pause, not once per key).
+    DEBOUNCE_ROWS = 1000
+    ROWS_MAX = 1000
+    DEBOUNCE = 0.3
 
     def __init__(self, name: str = "capture") -> None:
         super().__init__()
@@ -166,6 +171,9 @@ class ConnectionsScreen(Screen):
         self.shown: tuple = ()  # the connections in the table's rows, in row order
         self._poll = None
         self._building = False
+        self._texts: dict = {}  # Connection.key -> its row's Text cells (for _texts_for)
+        self._texts_for: tuple = ()  # (narrow?, theme) the cached cells were made for
+        self._filter_timer = None
 
     def compose(self) -> ComposeResult:
         from textual.containers import Horizontal
@@ -251,20 +259,34 @@ class ConnectionsScreen(Screen):
         if self.text.strip():
             wanted = {c.key for c in self.table.matching(self.text)}
             rows = tuple(c for c in rows if c.key in wanted)
+        matched = len(rows)
+        # DataTable measures every row it holds: the first ROWS_MAX in this order (sorting and
+        # the filter work on all of them).
+        rows = rows[:self.ROWS_MAX]
         self.shown = rows
         widths = self._widths()
+        tag = (self.app.size.width < 120, self.app.theme)
+        if tag != self._texts_for:
+            self._texts, self._texts_for = {}, tag
+        styles = {o: theme_style(self.app, name) for o, name in OUTCOME_STYLE.items()}
         dt.clear(columns=True)
         for col in COLUMNS:
             dt.add_column(self._title(col), key=col.key, width=None)
+        texts = self._texts
         for i, c in enumerate(rows):
-            dt.add_row(*self._cells(c, widths), key=str(i))
+            cells = texts.get(c.key)
+            if cells is None:
+                cells = texts[c.key] = self._cells(c, widths, styles)
+            dt.add_row(*cells, key=str(i))
         counts = self.table.counts()
         summary = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
         head = f"Connections of {escape_text(self.capture_name)}: {len(self.table)}"
         if summary:
             head += f" ({summary})"
         if self.text.strip():
-            head += f"; {len(rows)} match '{escape_text(self.text.strip())}'"
+            head += f"; {matched} match '{escape_text(self.text.strip())}'"
+        if matched > len(rows):
+            head += f"; the first {len(rows)} shown (sort with o/O or a header, narrow with /)"
         self.query_one("#conn-title", Static).update(Text(head, style="bold", no_wrap=True, overflow="ellipsis"))
         if keep is not None and keep in rows:
             dt.move_cursor(row=rows.index(keep), animate=False)
@@ -275,9 +297,9 @@ class ConnectionsScreen(Screen):
         else:
             self._explain(self.current)
 
-    def _cells(self, c, widths: dict[str, int]) -> list[Text]:  # noqa: ANN001
+    def _cells(self, c, widths: dict[str, int], styles: dict) -> list[Text]:  # noqa: ANN001
         cells = self.cells.get(c.key) or row_cells(c)
-        style = theme_style(self.app, OUTCOME_STYLE.get(c.outcome, "foreground"))
+        style = styles.get(c.outcome) or theme_style(self.app, "foreground")
         out = []
         for col, text in zip(COLUMNS, cells):
             t = Text(cut(text, widths[col.key]), justify="right" if col.right else "left")
@@ -344,11 +366,23 @@ class ConnectionsScreen(Screen):
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.text = event.value
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if self.table is not None and len(self.table) > self.DEBOUNCE_ROWS:
+            self._filter_timer = self.set_timer(self.DEBOUNCE, self._filter_pause)
+        else:
+            self.refill()
+
+    def _filter_pause(self) -> None:
+        self._filter_timer = None
         self.refill()
 
     @on(Input.Submitted, "#conn-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self._filter_timer is not None:  # Enter applies a filter still waiting for the pause
+            self._filter_pause()
         self.query_one(ConnectionsTable).focus()
 
     def action_close(self) -> None:
