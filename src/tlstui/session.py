@@ -74,6 +74,10 @@ _NO_TRANSPORT = object()
 _UPPER_SKIP = _SHARED_PROTOCOLS | _LOWER_PROTOCOLS
 
 
+# The Protocol and Info columns: what the whole tree would say, without its TLS layers' Fields.
+_COLUMN_FIELDS = frozenset(("_ws.col.Protocol", "_ws.col.Info"))
+
+
 class FrameView:
     """One frame as filters and ``tlstui fields`` see it: fields on demand.
 
@@ -129,6 +133,9 @@ class FrameView:
 
     def fields(self, name: str) -> list[Field]:
         if self._tree is None:
+            if name in _COLUMN_FIELDS:
+                t = dissect_frame(self.session, self.number, columns_only=True)
+                return [Field(name, name[8:], t.protocol if name == "_ws.col.Protocol" else t.info)]
             got = extract(name, self)
             if got is not None:
                 return got
@@ -464,6 +471,12 @@ class Session:
         if self.tcp_analyzer is None or not self.finished:
             return [], ""
         return self.tcp_analyzer.fields(number), self.tcp_analyzer.info_prefix(number)
+
+    def tcp_info_prefix(self, number: int) -> str:
+        """The TCP analysis part of the Info column (``tcp_analysis``'s second half, without its Fields)."""
+        if self.tcp_analyzer is None or not self.finished:
+            return ""
+        return self.tcp_analyzer.info_prefix(number)
 
     def info_suffix(self, number: int) -> str:
         if self.tls is not None and self.finished and (self.tls.segment_of_pdu(number) or (

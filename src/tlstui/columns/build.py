@@ -281,9 +281,74 @@ def _column_values_for(session, name: str, frames: np.ndarray) -> np.ndarray | N
     return col.values.astype(np.int64) if col.values.dtype != object else None
 
 
+class _Pacer:
+    """Progress and cancel about every 50 ms, whatever a frame costs (a tree is about 1 ms, a fast
+    extractor a few microseconds): the UI's pause-for-keys runs in the progress callback."""
+
+    def __init__(self, total: int, progress: ProgressFn | None, cancel) -> None:
+        self.total, self.progress, self.cancel, self.next_check = total, progress, cancel, 0.0
+
+    def __call__(self, k: int) -> None:
+        now = time.monotonic()
+        if now >= self.next_check:
+            self.next_check = now + 0.05
+            if self.cancel is not None and self.cancel.is_set():
+                raise InterruptedError("column build cancelled")
+            if self.progress is not None:
+                self.progress(k, self.total)
+
+    def done(self) -> None:
+        if self.progress is not None:
+            self.progress(self.total, self.total)
+
+
+_COLUMN_FIELDS = ("_ws.col.Protocol", "_ws.col.Info")
+
+
+def summary_column(session, name: str, progress: ProgressFn | None = None, cancel=None) -> Column | None:
+    """The Protocol or Info column of every frame, as the frame's tree gives it (dissect/frame.py).
+    A TCP frame outside tunnels takes the tree's TCP branch: its Protocol is TLS's (or a clear
+    protocol's) from the pass's summaries (``Session.upper_column``), else "TCP", and so is its
+    Info when TLS gives one; the other frames' columns come from ``dissect_frame(columns_only)``,
+    the tree without its TLS layers' Fields."""
+    if name not in _COLUMN_FIELDS:
+        return None
+    from ..dissect.frame import dissect_frame
+    from ..dissect.transport import tcp_info
+
+    n = len(session)
+    t, _ = transport_columns(session, with_streams=False)
+    plain_tcp = ((t.proto == 6) & (t.tunnel == 0)).tolist()
+    l4_off, tcp_end = t.l4_off.tolist(), (t.payload_off + t.payload_len).tolist()
+    protocol = name == _COLUMN_FIELDS[0]
+    upper_column, frame_bytes, context = session.upper_column, session.frame_bytes, session.stream_context
+    prefix, suffix = session.tcp_info_prefix, session.info_suffix
+    values: list[str] = []
+    add = values.append
+    pace = _Pacer(n, progress, cancel)
+    for i in range(n):
+        if not i & 1023:
+            pace(i)
+        f = i + 1
+        if plain_tcp[i]:
+            col = upper_column(f)
+            if col is not None:
+                add(col[0] if protocol else col[1])
+            elif protocol:
+                add("TCP")
+            else:  # the tree's TCP branch: the analysis prefix, TCP's own Info, the reassembly note
+                add(prefix(f) + tcp_info(frame_bytes(f), l4_off[i], tcp_end[i], context(f)) + suffix(f))
+            continue
+        tree = dissect_frame(session, f, columns_only=True)
+        add(tree.protocol if protocol else tree.info)
+    pace.done()
+    return Column(name, n, np.arange(1, n + 1, dtype=np.int64), as_array(values))
+
+
 def build(session, name: str, progress: ProgressFn | None = None, cancel=None) -> Column:
     """The column of ``name`` for an analysed session."""
-    got = index_column(session, name) or stream_column(session, name) or header_column(session, name, progress)
+    got = index_column(session, name) or stream_column(session, name) or header_column(session, name, progress) \
+        or summary_column(session, name, progress, cancel)
     if got is not None:
         return got
     n = len(session)

@@ -98,10 +98,13 @@ def _has_interfaces(src: FrameSource) -> bool:
     return getattr(capture, "format", "") == "pcapng"
 
 
-def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTree:
+def dissect_frame(src: FrameSource, number: int, upper: bool = True, columns_only: bool = False) -> FrameTree:
     """The frame's tree.  ``upper=False``: link, network and transport headers only (no TCP
     analysis, no TLS/DTLS/HTTP layers, no Protocol/Info of theirs), for the fields of those
-    layers alone; frame.protocols then lists only those layers."""
+    layers alone; frame.protocols then lists only those layers.  ``columns_only``: the tree's
+    Protocol and Info columns exactly, without the TLS/DTLS/HTTP layers' Fields (their rebuild
+    from the reassembled records is most of a tree's cost; the columns come from the pass's
+    record summaries), for a Protocol or Info column over many frames."""
     data = src.frame_bytes(number)
     cap_len, orig_len, time_ns, iface, linktype = src.frame_meta(number)
     prev_ns = src.frame_meta(number - 1)[2] if number > 1 else time_ns
@@ -241,7 +244,7 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True) -> FrameTre
         protocol, info = arp_layer.dissect_arp(data, pos, layers, protos,
                                                facts.arp_duplicate(number) if facts else None)
     sources = {FRAME: data}
-    above, extra = src.upper_layers(number, data) if upper else ([], {})
+    above, extra = src.upper_layers(number, data) if upper and not columns_only else ([], {})
     if above:
         layers.extend(above)
         sources.update(extra)

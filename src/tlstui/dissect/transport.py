@@ -216,15 +216,60 @@ def dissect_tcp(data: bytes, pos: int, end: int, ctx: StreamContext, layers: lis
                      min(seg_len, n - payload_off), f"TCP payload ({seg_len} bytes)"))
     layers.append(tcp)
     protos.append("tcp")
+    return _info_text(sport, dport, names, flags, rel_seq, rel_ack, calc, urg, seg_len, info_opts), payload_off, seg_len
+
+
+def _info_text(sport: int, dport: int, names: list[str], flags: int, rel_seq: int, rel_ack: int, window: int,
+               urg: int, seg_len: int, options: list[str]) -> str:
     info = [f"{sport} \u2192 {dport} [{', '.join(n_ for n_ in INFO_FLAG_ORDER if n_ in names) or '<None>'}]",
             f"Seq={rel_seq}"]
     if flags & 0x10:
         info.append(f"Ack={rel_ack}")
-    info.append(f"Win={calc}")
+    info.append(f"Win={window}")
     if flags & 0x20:
         info.append(f"Urg={urg}")
     info.append(f"Len={seg_len}")
-    return " ".join(info + info_opts), payload_off, seg_len
+    return " ".join(info + options)
+
+
+def tcp_info(data: bytes, pos: int, end: int, ctx: StreamContext) -> str:
+    """TCP's Info text, as ``dissect_tcp`` returns it, without building the layer's Fields (for an
+    Info column over many frames)."""
+    n = len(data)
+    if pos + 20 > n:
+        return "[Malformed TCP header]"
+    sport, dport, _seq, _ack, doff, fl, win, _csum, urg = struct.unpack_from(">HHIIBBHHH", data, pos)
+    hl = (doff >> 4) * 4
+    flags = fl | (doff & 0x0F) << 8
+    calc = win << ctx.win_shift if ctx.win_shift >= 0 and not flags & 0x02 else win
+    opts: list[str] = []
+    if 20 < hl and pos + hl <= n:
+        for kind, off, ln in parse_options(data, pos + 20, pos + hl):
+            if kind == -1:
+                break
+            opts.extend(_option_info(data, kind, off, ln, ctx))
+    return _info_text(sport, dport, flag_names(flags), flags, ctx.rel_seq, ctx.rel_ack, calc, urg,
+                      max(0, end - pos - hl), opts)
+
+
+def _option_info(data: bytes, kind: int, off: int, ln: int, ctx: StreamContext) -> list[str]:
+    """An option's words in the Info column (none for most)."""
+    if kind == 2 and ln == 4:
+        return [f"MSS={struct.unpack_from('>H', data, off + 2)[0]}"]
+    if kind == 3 and ln == 3:
+        return [f"WS={1 << min(data[off + 2], 14)}"]
+    if kind == 4 and ln == 2:
+        return ["SACK_PERM"]
+    if kind == 5 and ln >= 2:
+        out = []
+        for i in range((ln - 2) // 8):
+            le, re_ = struct.unpack_from(">II", data, off + 2 + 8 * i)
+            out.append(f"SLE={(le - ctx.ack_base) % (1 << 32)} SRE={(re_ - ctx.ack_base) % (1 << 32)}")
+        return out
+    if kind == 8 and ln == 10:
+        tsval, tsecr = struct.unpack_from(">II", data, off + 2)
+        return [f"TSval={tsval} TSecr={tsecr}"]
+    return []
 
 
 _OPT_NAMES = {0: "End of Option List (EOL)", 1: "No-Operation (NOP)", 2: "Maximum Segment Size",
@@ -246,17 +291,14 @@ def _options(data: bytes, start: int, end: int, tcp: Field, info: list[str], ctx
             mss = struct.unpack_from(">H", data, off + 2)[0]
             o = opts.add(make("tcp.options.mss", raw, off, 4, f"TCP Option - Maximum segment size: {mss} bytes"))
             o.add(make("tcp.options.mss_val", mss, off + 2, 2))
-            info.append(f"MSS={mss}")
         elif kind == 3 and ln == 3:
             shift = data[off + 2]
             o = opts.add(make("tcp.options.wscale", raw, off, 3,
                               f"TCP Option - Window scale: {shift} (multiply by {1 << min(shift, 14)})"))
             o.add(make("tcp.options.wscale.shift", shift, off + 2, 1))
             o.add(make("tcp.options.wscale.multiplier", 1 << min(shift, 14), off + 2, 1))
-            info.append(f"WS={1 << min(shift, 14)}")
         elif kind == 4 and ln == 2:
             o = opts.add(make("tcp.options.sack_perm", raw, off, 2, "TCP Option - SACK permitted"))
-            info.append("SACK_PERM")
         elif kind == 5 and ln >= 2:
             o = opts.add(make("tcp.options.sack", raw, off, ln, "TCP Option - SACK"))
             count = (ln - 2) // 8
@@ -267,7 +309,6 @@ def _options(data: bytes, start: int, end: int, tcp: Field, info: list[str], ctx
                            f"left edge = {le_r} (relative)"))
                 o.add(make("tcp.options.sack_re", re_r, off + 6 + 8 * i, 4,
                            f"right edge = {re_r} (relative)"))
-                info.append(f"SLE={le_r} SRE={re_r}")
             o.add(make("tcp.options.sack.count", count, off, ln, f"[TCP SACK Count: {count}]"))
         elif kind == 8 and ln == 10:
             tsval, tsecr = struct.unpack_from(">II", data, off + 2)
@@ -275,10 +316,10 @@ def _options(data: bytes, start: int, end: int, tcp: Field, info: list[str], ctx
                               f"TCP Option - Timestamps: TSval {tsval}, TSecr {tsecr}"))
             o.add(make("tcp.options.timestamp.tsval", tsval, off + 2, 4))
             o.add(make("tcp.options.timestamp.tsecr", tsecr, off + 6, 4))
-            info.append(f"TSval={tsval} TSecr={tsecr}")
         else:
             o = opts.add(make("tcp.options.unknown", raw, off, ln,
                               f"TCP Option - {_OPT_NAMES.get(kind, 'Unknown')} ({kind}), {ln} bytes"))
+        info.extend(_option_info(data, kind, off, ln, ctx))
         o.children.insert(0, make("tcp.option_kind", kind, off, 1,
                                   f"Kind: {_OPT_NAMES.get(kind, 'Unknown')} ({kind})"))
         if kind > 1:

@@ -25,7 +25,8 @@ tlstui.tcp.synack_without_options tls tls.record tls.record.content_type tls.rec
 tls.handshake.type tls.handshake.ciphersuite tls.handshake.extensions_server_name tls.alert_message
 tls.alert_message.desc tls.app_data x509sat.uTF8String x509ce.dNSName dtls dtls.record.content_type
 dtls.handshake.type dtls.handshake.fragment_offset eth.src vlan.id tcp udp ip tcp.payload tcp.completeness
-tcp.time_relative tcp.time_delta udp.payload data data.data sll.pkttype ipv6.hlim ip.flags.df frame.protocols""".split()
+tcp.time_relative tcp.time_delta udp.payload data data.data sll.pkttype ipv6.hlim ip.flags.df frame.protocols
+_ws.col.Protocol _ws.col.Info""".split()
 
 
 def _session(name: str):
@@ -69,7 +70,7 @@ _DECRYPTED = (("s02_tls13_http_close_notify.pcap", "s02_tls13_http_close_notify.
 _NARROWED = """tls.alert_message tls.alert_message.desc tls.alert_message.level tls.handshake tls.handshake.type
 tls.handshake.extensions_server_name tls.handshake.ciphersuite tls.change_cipher_spec x509sat.uTF8String
 x509ce.dNSName x509af.serialNumber pkcs1.modulus dtls.handshake.type dtls.alert_message
-dtls.change_cipher_spec""".split()
+dtls.change_cipher_spec _ws.col.Protocol _ws.col.Info""".split()
 
 
 @pytest.mark.parametrize("capture,keys", _DECRYPTED)
