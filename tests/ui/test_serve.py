@@ -4,7 +4,8 @@ The page draws the terminal with xterm.js on a canvas (WebGL or 2D), so there is
 The test reads xterm.js's own screen buffer instead, the model the canvas is painted from: textual.js
 keeps its Terminal in a local object, so an init script catches that object when it is built (the
 first assignment of its `fitAddon` property) and hands its terminal to the page as a global.
-Everything stays on 127.0.0.1; the page's one outside request (a web font) is refused.
+Everything stays on 127.0.0.1: the test refuses any other request and checks that the page made none
+(ui/serve.py serves textual-serve's own copy of the font the page would fetch from Google).
 """
 from __future__ import annotations
 
@@ -139,6 +140,9 @@ def test_serve_in_headless_chromium(tmp_path):
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args, timeout=30_000)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
+                outside: list[str] = []
+                page.on("request", lambda r: None if re.match(r"(https?|wss?)://127\.0\.0\.1[:/]", r.url)
+                        else outside.append(r.url))
                 page.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/]|wss?://127\.0\.0\.1[:/])"),
                            lambda route: route.abort())
                 page.add_init_script(HOOK)
@@ -167,6 +171,10 @@ def test_serve_in_headless_chromium(tmp_path):
                 # having the focus) and frame 1's row is back to a plain TCP row's colour.
                 assert rows[_row_of(rows, 2)][1] not in (other_bg, -1)
                 assert rows[_row_of(rows, 1)][1] == other_bg
+                # The page is self-contained: its font comes from textual-serve's static files, not Google.
+                assert outside == []
+                assert page.evaluate("""async () => { await document.fonts.ready;
+                    return [...document.fonts].some(f => f.family.includes('Roboto Mono') && f.status === 'loaded'); }""")
             finally:
                 browser.close()
     finally:

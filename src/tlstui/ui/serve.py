@@ -10,6 +10,7 @@ so listening elsewhere is an explicit `--host`.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 
@@ -49,12 +50,36 @@ def public_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+# textual-serve's page asks fonts.googleapis.com for Roboto Mono, the font it ships in its own
+# static/fonts: served from there instead, the page makes no request outside this server (a browser
+# on a machine without internet, or one that should not tell Google what it opens).
+_GOOGLE_FONT = re.compile(r'<link[^>]*fonts\.googleapis\.com[^>]*>', re.S)
+_FONT_FACE = ("<style>@font-face {{ font-family: 'Roboto Mono'; font-style: normal; font-weight: 100 700; "
+              "src: url('{url}') format('truetype'); }}</style>")
+_FONT_FILE = "fonts/RobotoMono-VariableFont_wght.ttf"
+
+
+def _server_class():
+    from aiohttp import web
+    from textual_serve.server import Server
+
+    class LocalServer(Server):
+        """textual-serve's server with a page that loads nothing from elsewhere."""
+
+        async def handle_index(self, request: web.Request) -> web.StreamResponse:
+            response = await super().handle_index(request)
+            if isinstance(response, web.Response) and response.text:
+                font = f"{self.public_url}{request.app.router['static'].url_for(filename=_FONT_FILE)}"
+                response.text = _GOOGLE_FONT.sub(lambda m: _FONT_FACE.format(url=font), response.text)
+            return response
+
+    return LocalServer
+
+
 def serve(path: str, keylog: str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           theme: str | None = None, ca_file: str | None = None, url: str | None = None) -> int:
     """Serve the app for ``path`` until interrupted (Ctrl+C or SIGTERM); the exit status."""
-    from textual_serve.server import Server
-
-    server = Server(app_command(path, keylog, theme, ca_file), host=host, port=port,
+    server = _server_class()(app_command(path, keylog, theme, ca_file), host=host, port=port,
                     title=f"tlstui {os.path.basename(path)}", public_url=url or public_url(host, port))
     server.serve()
     return 0
