@@ -136,3 +136,18 @@ async def test_real_findings_group_as_the_cli_does():
         key = lambda gs: [(k.kind, k.count, [(g.label, g.count) for g in k.groups]) for k in gs.kinds]  # noqa: E731
         assert key(got) == key(expected)
         assert len(pane.rows) == len(expected.kinds)
+
+
+async def test_quick_jumps_leave_the_list_on_the_last_finding(fake_findings):
+    fake_findings["findings"] = fakes()
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        app.frame_list.focus()
+        # Each jump opens a group (the pane rebuilds its rows): the highlights that causes must
+        # not move the list to another finding, however fast the keys come.
+        await pilot.press("n", "n", "n", "n", "N", "right_curly_bracket", "n")
+        await settle(pilot, 8)
+        f = app.current_finding
+        assert app.frame_list.selected == f.frames[0]
+        assert app.findings_pane.finding_at(app.findings_pane.table.cursor_row) is f

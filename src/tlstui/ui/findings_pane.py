@@ -256,11 +256,9 @@ class FindingsPane(Horizontal):
         if self.rows:
             # Filling highlights row 0, moving the cursor highlights the target: neither is the
             # user's move, so neither may move the frame list.
-            self._quiet = [0] + ([target] if target else [])
+            self._quiet += [0] + ([target] if target else [])
             if target:
                 table.move_cursor(row=target, animate=False)
-        else:
-            self._quiet = []
         # The header row is drawn from the column widths: repaint it once the rows widened them
         # (seen in a real terminal: "Summary  Kind" over 100-cell summaries).
         self.call_after_refresh(table.refresh)
@@ -336,12 +334,22 @@ class FindingsPane(Horizontal):
 
     def show_finding(self, f) -> None:  # noqa: ANN001
         """Put the cursor on a finding (after a jump key), opening its group, without re-posting a jump."""
+        was = (set(self.open_kinds), set(self.open_groups))
         e = self._open_to(f)
         if e is None:
             self.explain(f)
             return
-        self._rebuild(e, widths=False)
+        if was == (self.open_kinds, self.open_groups):  # its group is open already: just move there
+            self._move_quietly(self._row_of(e))
+        else:
+            self._rebuild(e, widths=False)
         self.explain(f)
+
+    def _move_quietly(self, row: int) -> None:
+        table = self.table
+        if row != table.cursor_row:
+            self._quiet.append(row)  # after any still on their way
+            table.move_cursor(row=row, animate=False)
 
     def show_group(self, group) -> None:  # noqa: ANN001
         """Put the cursor on a group's row (its kind opened), without re-posting a jump."""
