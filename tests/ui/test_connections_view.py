@@ -154,3 +154,31 @@ async def test_thousands_of_connections_hold_the_first_rows_and_filter_over_all(
         screen.sort_by("stream", True)
         await settle(pilot)
         assert screen.shown[0].stream == n - 1 and len(screen.shown) == ConnectionsScreen.ROWS_MAX
+
+
+async def test_enter_on_a_dtls_connection_filters_its_udp_stream():
+    app = TlsTuiApp(capture("s10a_dtls12_fragmented.pcap"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        screen = await open_view(app, pilot)
+        rows = cells(screen)
+        assert [r[COL["stream"]] for r in rows] == ["udp/0"] and rows[0][COL["version"]] == "DTLS 1.2"
+        await pilot.press("enter")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if app.applied_filter and app._filter_view is not None and not app.filter_state:
+                break
+        assert app.applied_filter == "udp.stream eq 0"
+        view = app.frame_list.view
+        udp = app.session.conv.udp_stream
+        assert len(view) == sum(1 for x in udp if x == 0) > 0
+
+
+def test_help_lists_the_new_keys():
+    from tlstui.ui.app import binding_sections
+
+    sections = dict(binding_sections())
+    assert any(b.action == "connections" and b.key == "w" for b in sections["Everywhere"])
+    assert {"next_group(1)", "next_group(-1)"} <= {b.action for b in sections["Everywhere"]}
+    assert {"next_sort", "reverse_sort", "focus_filter"} <= {b.action for b in sections["Connections"]}
+    assert {"expand", "collapse"} <= {b.action for b in sections["Findings"]}
