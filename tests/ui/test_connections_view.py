@@ -182,3 +182,27 @@ def test_help_lists_the_new_keys():
     assert {"next_group(1)", "next_group(-1)"} <= {b.action for b in sections["Everywhere"]}
     assert {"next_sort", "reverse_sort", "focus_filter"} <= {b.action for b in sections["Connections"]}
     assert {"expand", "collapse"} <= {b.action for b in sections["Findings"]}
+
+
+async def test_packet_text_is_escaped_in_rows_and_detail():
+    import dataclasses
+
+    from tlstui.connections import ConnectionTable, connections
+    from tlstui.ui.connections_view import ConnectionsBuilt, row_cells
+
+    app = TlsTuiApp(S01)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        evil = dataclasses.replace(connections(app.session)[0], sni="\x1b]0;owned\x07host\u202e", alpn="h2\x1b[2J")
+        table = ConnectionTable.of([evil])
+        screen = ConnectionsScreen("evil\x1b[31m")
+        screen._building = True
+        await app.push_screen(screen)
+        screen.on_connections_built(ConnectionsBuilt(table, {c.key: row_cells(c) for c in table}))
+        await settle(pilot)
+        drawn = "\n".join(["".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips()])
+        assert "\x1b" not in drawn and "\x07" not in drawn and "\u202e" not in drawn
+        assert cells(screen)[0][COL["sni"]].startswith("\\x1b]0;owned\\x07h")  # cut to the column at 100
+        detail = str(screen.query_one("#conn-detail").render())
+        assert "SNI \\x1b]0;owned\\x07host\\u202e" in detail and "ALPN h2\\x1b[2J" in detail
+        assert "evil\\x1b[31m" in str(screen.query_one("#conn-title").render())

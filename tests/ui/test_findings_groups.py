@@ -151,3 +151,21 @@ async def test_quick_jumps_leave_the_list_on_the_last_finding(fake_findings):
         f = app.current_finding
         assert app.frame_list.selected == f.frames[0]
         assert app.findings_pane.finding_at(app.findings_pane.table.cursor_row) is f
+
+
+async def test_group_rows_and_explanations_are_escaped(fake_findings):
+    fake_findings["findings"] = [FakeFinding("tls.alert", "error", "alert from \x1b[31mevil\x07", "why \u202e", [9], 0)]
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        pane = app.findings_pane
+        pane.table.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [e.level for e in pane.rows] == [0, 1, 2]
+        await pilot.press("down", "down")
+        await settle(pilot)
+        drawn = "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+        assert "\x1b" not in drawn and "\x07" not in drawn and "\u202e" not in drawn
+        assert "\\x1b[31mevil\\x07" in str(pane.table.get_row_at(2)[2])
+        assert "why \\u202e" in str(pane.query_one("#finding-explanation").render())
