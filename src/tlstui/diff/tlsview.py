@@ -48,10 +48,11 @@ def _stream(ctx: Context, side: int, cid: int, adir: int):
     return buf, owner, filled
 
 
-def _records(st) -> dict[int, tuple]:
-    """{offset: (type, version, length, bytes, frames)} of the records that start at 1 and follow."""
+def _records(st, start: int = 1) -> dict[int, tuple]:
+    """{seq: (type, version, length, bytes, frames, complete)} of the records that start at ``start``
+    (relative seq; 1 is the first byte after the SYN) and follow one another."""
     buf, owner, filled = st
-    out, at, n = {}, 1, len(buf)
+    out, at, n = {}, start, len(buf)
     while at + 5 <= n and filled[at:at + 5].all():
         ctype, major = int(buf[at]), int(buf[at + 1])
         if ctype not in CONTENT or major != 3:
@@ -76,18 +77,63 @@ def _alert_text(rec) -> str:
     return f"an encrypted alert record ({ln} bytes; which alert it is needs the keys)"
 
 
+def _seg_starts(ctx: Context, cid: int, adir: int) -> list[int]:
+    r = ctx.al.ra
+    sel = np.nonzero((r.cid == cid) & (r.adir == adir) & (r.plen > 0) & (r.rel < MAX_STREAM))[0]
+    return sorted(set(r.rel[sel].tolist()))
+
+
+def _chains(st, starts: list[int], first: int | None) -> list[int]:  # noqa: ANN001
+    """Where runs of records start in the sender's stream: ``first`` (1 after a SYN), then, after
+    each break (a hole the capture never filled, a segment before the capture), the first segment
+    start where a plausible record begins."""
+    if st is None:
+        return []
+    out, pos, tries = [], 0, 0
+    while tries < 64:
+        at = first
+        if at is None:
+            for cand in starts:
+                if cand < pos:
+                    continue
+                tries += 1
+                recs = _records(st, cand)
+                head = recs.get(cand)
+                # A plausible start: a whole record of at most 2^14 + 2048 bytes (TLS's bound) with
+                # version 3.0-3.4, then another record, a hole or the end.
+                if head is not None and head[5] and head[2] <= 18432 and 0x0300 <= head[1] <= 0x0304 and (
+                        len(recs) >= 2 or cand + 5 + head[2] >= len(st[0]) or not st[2][cand + 5 + head[2]]):
+                    at = cand
+                    break
+                if tries >= 64:
+                    break
+        if at is None:
+            break
+        out.append(at)
+        recs = _records(st, at)
+        end = max((k + 5 + v[2] for k, v in recs.items()), default=at + 1)
+        if end >= len(st[0]):
+            break
+        pos, first = end, None
+    return out
+
+
 def tls_view(ctx: Context, groups: set[tuple[int, int]]) -> list[DiffFinding]:
     out = []
     for cid, adir in sorted(groups):
         m = ctx.matches[cid]
-        if m.a.isn[adir] < 0:
-            continue  # no SYN: where records start is unknown
         ab = ctx.travels_ab(cid, adir)
         sa, sb = _stream(ctx, 0, cid, adir), _stream(ctx, 1, cid, adir)
         if sa is None and sb is None:
             continue
-        ra = _records(sa) if sa is not None else {}
-        rb = _records(sb) if sb is not None else {}
+        # Record boundaries from the sender's stream, applied to both points' streams.
+        starts = _chains(sa if ab else sb, _seg_starts(ctx, cid, adir), 1 if m.a.isn[adir] >= 0 else None)
+        ra, rb = {}, {}
+        for at in starts:
+            if sa is not None:
+                ra.update(_records(sa, at))
+            if sb is not None:
+                rb.update(_records(sb, at))
         if not ra and not rb:
             continue  # not TLS
         sender, receiver = ("A", "B") if ab else ("B", "A")

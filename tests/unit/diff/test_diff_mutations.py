@@ -328,3 +328,16 @@ def test_gzipped_capture(tmp_path):
     again = diff_captures(str(tmp_path / "a.pcap"), str(gz))
     assert [f.to_dict() for f in again.findings] == [f.to_dict() for f in r.findings]
     assert any("first differing byte at offset 100" in f.explanation for f in again.findings)
+
+
+def test_tls_view_without_the_handshake(tmp_path):
+    """Both captures start after the SYNs: record boundaries are found again from segment starts."""
+    pkts, cisn, sisn = conversation()
+    pkts = [p for p in pkts if p.tag not in ("syn", "synack", "ack3", "clienthello")]
+    a, b = str(tmp_path / "a.pcap"), str(tmp_path / "b.pcap")
+    fa, fb = write_pair(pkts, cisn, sisn, a, b, Hop(alter=tagged("resp2", lambda p: flip_byte(100, p))))
+    r = diff_captures(a, b)
+    check_contract(r)
+    assert r.matched == {"4-tuple": 1}
+    t, = [f for f in r.findings if f.kind == "diff.tls_records"]
+    assert fa["resp2"] in t.frames and fb["resp2"] in t.frames_b
