@@ -41,6 +41,9 @@ def _read_both(path_a: str, path_b: str):
     big = all(os.path.getsize(p) >= PARALLEL_BYTES for p in (path_a, path_b))
     if big and (os.cpu_count() or 1) > 1:
         import multiprocessing as mp
+
+        from .. import session as _  # noqa: F401  (imported once, before the fork: the child inherits it)
+        from ..columns import build as _b  # noqa: F401
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as ex:
