@@ -488,7 +488,7 @@ def delay(ctx: Context, stats: dict) -> list[DiffFinding]:
                 f"Inferred: a spread this large is queueing in the path (bufferbloat, a shaper) or a device holding "
                 f"packets; RTT-based timers see it as jitter.")
         out.append(DiffFinding(K.DELAY, "note" if spread <= 5 * JITTER_NS else "warning", escape_text(summary),
-                               escape_text(expl), [fa_], ctx.matches[cid].a.stream, [fb_], ctx.matches[cid].b.stream))
+                               escape_text(expl), [fa_], None, [fb_], None))  # the whole path: no one stream
     return out
 
 
