@@ -215,3 +215,25 @@ def test_block_layout(tmp_path):
         pos += blen
     assert pos == len(raw)
     assert kinds[0] == 0x0A0D0D0A and kinds[1:3] == [1, 1] and kinds.count(6) == len(s)
+
+
+def test_w_dash_writes_the_file_to_standard_output(tmp_path):
+    import subprocess
+    import sys
+
+    src = DATA / "s01_tls12_http_close_notify.pcap"
+    r = subprocess.run([sys.executable, "-m", "tlstui", "fields", "-r", str(src), "-Y", "tcp.len > 0", "-w", "-"],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0 and r.stderr == b""
+    out = tmp_path / "stdout.pcapng"
+    out.write_bytes(r.stdout)
+    back = open_capture(str(out))
+    whole = open_capture(str(src))
+    want = [n for n in range(1, len(whole) + 1) if n in _payload_frames(src)]
+    assert _rows(back) == _rows(whole, want) and 0 < len(want) < len(whole)
+
+
+def _payload_frames(src) -> set[int]:
+    s = Session.open(str(src), upper_layers=False)
+    s.analyze()
+    return {n for n in range(1, len(s) + 1) if any(f.value for f in s.view(n).fields("tcp.len"))}
