@@ -34,6 +34,7 @@ PROGRAM_ENV = "TLSTUI_CAPTURE_PROGRAM"
 EXTRA_DIRS = ("/usr/sbin", "/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin")
 DEFAULT_FILES = 8
 DEFAULT_FILESIZE_KB = 64 * 1024  # 8 x 64 MiB: at most 512 MiB of disk
+KEEP_DAYS = 7  # captures of earlier runs are removed from the cache after this many days
 
 
 class LiveError(Exception):
@@ -106,6 +107,42 @@ def capture_root() -> Path:
     return Path(platformdirs.user_cache_dir("tlstui")) / "live"
 
 
+def clean_old_captures(root: Path | None = None, days: float = KEEP_DAYS, now: float | None = None) -> list[Path]:
+    """Remove the ring directories of earlier runs that ended more than ``days`` ago (the ring is
+    temporary: each run may hold up to its bound).  A run whose process still lives is kept.
+    Returns what was removed."""
+    root = capture_root() if root is None else root
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return removed
+    for d in entries:
+        m = re.fullmatch(r".+-\d{8}-\d{6}-(\d+)", d.name)
+        if not m or not d.is_dir():
+            continue
+        try:
+            newest = max([d.stat().st_mtime] + [p.stat().st_mtime for p in d.iterdir()])
+        except OSError:
+            continue
+        if now - newest < days * 86400 or _alive(int(m.group(1))):
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        removed.append(d)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
 def _safe(text: str) -> str:
     from ..safe_text import escape_text
 
@@ -143,6 +180,7 @@ class LiveCapture:
         self.kind, program = find_program()
         check_interface(self.interface)
         if self.directory is None:
+            clean_old_captures()
             stamp = time.strftime("%Y%m%d-%H%M%S")
             iface = re.sub(r"[^A-Za-z0-9_.-]", "_", self.interface)
             self.directory = capture_root() / f"{iface}-{stamp}-{os.getpid()}"
@@ -296,6 +334,12 @@ class LiveCapture:
             self._reader.join(2.0)
         if p.stderr is not None:
             p.stderr.close()
+
+    def status(self) -> str:
+        """One short line for a status bar: program, packets, rate, drops (once known)."""
+        drops = f", {self.dropped} dropped" if self.dropped is not None else ""
+        state = "" if self.running() else " (stopped)"
+        return f"{self.kind} on {_safe(self.interface)}: {self.packets} packets, {self.rate():.0f}/s{drops}{state}"
 
     def summary(self) -> str:
         """One line: what was captured and where it is kept."""

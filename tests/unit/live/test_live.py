@@ -247,3 +247,33 @@ def test_findings_follow_live_sees_a_refused_certificate(tmp_path, kind):
     alert = next(f for f in got["findings"] if f["kind"] == "tls.alert")
     assert "unknown_ca" in alert["summary"] or "bad_certificate" in alert["summary"], alert["summary"]
     assert f"with {kind} on lo, kept in {tmp_path}" in got["stderr"]
+
+
+def test_old_rings_are_removed_running_and_recent_ones_kept(tmp_path):
+    root = tmp_path / "live"
+    now = time.time()
+    old_dead = root / "eth0-20200101-000000-999999999"
+    recent_dead = root / "eth0-20260101-000000-999999998"
+    old_alive = root / f"lo-20200101-000000-{os.getpid()}"
+    other = root / "not-a-ring"
+    for d in (old_dead, recent_dead, old_alive, other):
+        d.mkdir(parents=True)
+        (d / "live_00001_20200101000000.pcapng").write_bytes(b"x")
+    for d in (old_dead, old_alive, other):
+        for p in [d, *d.iterdir()]:
+            os.utime(p, (now - 30 * 86400, now - 30 * 86400))
+    removed = live_mod.clean_old_captures(root, days=7, now=now)
+    assert removed == [old_dead]
+    assert not old_dead.exists() and recent_dead.exists() and old_alive.exists() and other.exists()
+
+
+def test_status_line(standin):
+    live = LiveCapture("lo", directory=standin / "ring")
+    live.start()
+    deadline = time.monotonic() + 30
+    while live.packets < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    line = live.status()
+    assert line.startswith("dumpcap on lo: ") and " packets, " in line and "/s" in line and "stopped" not in line
+    live.stop()
+    assert live.status().endswith(", 0 dropped (stopped)")
