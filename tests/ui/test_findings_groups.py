@@ -169,3 +169,31 @@ async def test_group_rows_and_explanations_are_escaped(fake_findings):
         assert "\x1b" not in drawn and "\x07" not in drawn and "\u202e" not in drawn
         assert "\\x1b[31mevil\\x07" in str(pane.table.get_row_at(2)[2])
         assert "why \\u202e" in str(pane.query_one("#finding-explanation").render())
+
+
+async def test_a_jump_closes_what_the_last_jump_opened_not_what_the_user_opened(fake_findings):
+    fake_findings["findings"] = fakes()
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app, pilot)
+        pane = app.findings_pane
+        # The user opens tcp.reset (the last kind row).
+        pane.table.focus()
+        await pilot.press("down", "down", "down", "enter")
+        await settle(pilot)
+        assert pane.open_kinds == {"tcp.reset"}
+        app.frame_list.focus()
+        app.frame_list.select_frame(1)  # (the table's cursor took the list to frame 18)
+        app.current_finding = None
+        await settle(pilot)
+        await pilot.press("n")  # frame 4: tls.truncated_close opens
+        await settle(pilot)
+        assert pane.open_kinds == {"tcp.reset", "tls.truncated_close"}
+        await pilot.press("n")  # frame 13: tls.reuse_after_close_notify opens, truncated_close closes
+        await settle(pilot)
+        assert pane.open_kinds == {"tcp.reset", "tls.reuse_after_close_notify"}
+        assert pane.entry_at(pane.table.cursor_row).finding is app.current_finding
+        await pilot.press("n")  # frame 18: tcp.reset, which the user opened: it stays open after
+        await pilot.press("n")  # frame 30
+        await settle(pilot)
+        assert pane.open_kinds == {"tcp.reset", "tls.encrypted_alert"}

@@ -152,6 +152,10 @@ class FindingsPane(Horizontal):
         self.open_kinds: set[str] = set()
         self.open_groups: set[tuple[str, str]] = set()
         self._quiet: list[int] = []  # rows whose next highlight the pane itself caused
+        # What jumps opened (not the user): the next jump closes it again, so that walking
+        # thousands of findings does not leave every kind open.
+        self._auto_kinds: set[str] = set()
+        self._auto_groups: set[tuple[str, str]] = set()
 
     def compose(self) -> ComposeResult:
         table = FindingsTable(id="findings-table", cursor_type="row", zebra_stripes=False)
@@ -174,6 +178,8 @@ class FindingsPane(Horizontal):
         self.groups = groups if groups is not None else group_for_pane(self.findings)
         self.open_kinds.clear()
         self.open_groups.clear()
+        self._auto_kinds.clear()
+        self._auto_groups.clear()
         self._rebuild(None, widths=True)
         if not self.findings:
             self.explain(None)
@@ -290,6 +296,10 @@ class FindingsPane(Horizontal):
         e = self.entry_at(row)
         if e is None or e.more and want is not False:
             return
+        # What the user opens or closes is theirs: a jump no longer closes it.
+        self._auto_kinds.discard(e.kind.kind)
+        if e.group is not None:
+            self._auto_groups.discard(self._gkey(e.group))
         if e.group is None:
             is_open = e.kind.kind in self.open_kinds
             if want is None:
@@ -328,9 +338,23 @@ class FindingsPane(Horizontal):
         ki, gi, mi = loc
         k = self.groups.kinds[ki]
         g = k.groups[gi]
-        self.open_kinds.add(k.kind)
-        self.open_groups.add(self._gkey(g))
+        self._auto_open(k.kind, self._gkey(g))
         return Entry(k, g, f) if mi < self.MEMBERS_MAX else Entry(k, g)
+
+    def _auto_open(self, kind: str, gkey: tuple[str, str] | None) -> None:
+        """Open ``kind`` (and a group of it) for a jump, closing what the last jump opened."""
+        for old in self._auto_kinds - {kind}:
+            self.open_kinds.discard(old)
+        for old in self._auto_groups - {gkey}:
+            self.open_groups.discard(old)
+        self._auto_kinds &= {kind}
+        self._auto_groups &= {gkey}
+        if kind not in self.open_kinds:
+            self.open_kinds.add(kind)
+            self._auto_kinds.add(kind)
+        if gkey is not None and gkey not in self.open_groups:
+            self.open_groups.add(gkey)
+            self._auto_groups.add(gkey)
 
     def show_finding(self, f) -> None:  # noqa: ANN001
         """Put the cursor on a finding (after a jump key), opening its group, without re-posting a jump."""
@@ -355,7 +379,7 @@ class FindingsPane(Horizontal):
         """Put the cursor on a group's row (its kind opened), without re-posting a jump."""
         for k in self.groups.kinds if self.groups is not None else ():
             if k.kind == group.kind and any(g is group for g in k.groups):
-                self.open_kinds.add(k.kind)
+                self._auto_open(k.kind, None)
                 e = Entry(k, group)
                 self._rebuild(e, widths=False)
                 self.explain(e)
