@@ -13,6 +13,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 
 from ..field import FRAME, Field
+from .names import SIGNATURE_SCHEMES
 from .reader import mk
 
 # Certificates from captures break RFC 5280 in small ways (a negative serial number...), and
@@ -31,11 +32,35 @@ OID_NAMES = {
     "2.5.4.5": "serialNumber", "1.2.840.113549.1.9.1": "emailAddress", "0.9.2342.19200300.100.1.25": "DC",
     "2.5.4.9": "street", "2.5.4.17": "postalCode", "2.5.4.4": "SN", "2.5.4.42": "GN",
 }
+_JUR = "1.3.6.1.4.1.311.60.2.1."
 WS_OID_NAMES = {"2.5.4.3": "id-at-commonName", "2.5.4.6": "id-at-countryName", "2.5.4.7": "id-at-localityName",
                 "2.5.4.8": "id-at-stateOrProvinceName", "2.5.4.10": "id-at-organizationName",
-                "2.5.4.11": "id-at-organizationalUnitName"}
-STRING_TAGS = {0x13: "x509sat.printableString", 0x0C: "x509sat.uTF8String", 0x16: "x509sat.ia5String",
-               0x14: "x509sat.teletexString", 0x1E: "x509sat.bmpString", 0x1C: "x509sat.universalString"}
+                "2.5.4.11": "id-at-organizationalUnitName", "2.5.4.5": "id-at-serialNumber", "2.5.4.4": "id-at-surname",
+                "2.5.4.9": "id-at-streetAddress", "2.5.4.12": "id-at-title", "2.5.4.13": "id-at-description",
+                "2.5.4.15": "id-at-businessCategory", "2.5.4.17": "id-at-postalCode", "2.5.4.18": "id-at-postOfficeBox",
+                "2.5.4.41": "id-at-name", "2.5.4.42": "id-at-givenName", "2.5.4.43": "id-at-initials",
+                "2.5.4.44": "id-at-generationQualifier", "2.5.4.46": "id-at-dnQualifier", "2.5.4.65": "id-at-pseudonym",
+                "1.2.840.113549.1.9.1": "pkcs-9-at-emailAddress", "0.9.2342.19200300.100.1.25": "dc",
+                "0.9.2342.19200300.100.1.1": "id-userid", _JUR + "1": "jurisdictionOfIncorporationLocalityName",
+                _JUR + "2": "jurisdictionOfIncorporationStateOrProvinceName",
+                _JUR + "3": "jurisdictionOfIncorporationCountryName"}
+# An attribute value as tshark 4.0's x509sat/x509af dissect it, by attribute type: (field, the string tag its
+# syntax requires); a DirectoryString (any of its five string types) is None.  A value of another string type,
+# or of a type tshark does not know, gets no value field (tshark: a BER error / "OID not implemented").
+_ATTR_SYNTAX: dict[str, tuple[str, int] | None] = {
+    **{f"2.5.4.{n}": None for n in (2, 3, 4, 7, 8, 9, 10, 11, 12, 13, 15, 17, 18, 19, 41, 42, 43, 44, 51, 65)},
+    _JUR + "1": None, _JUR + "2": None,
+    "2.5.4.6": ("x509sat.CountryName", 0x13), _JUR + "3": ("x509sat.CountryName", 0x13),
+    "2.5.4.5": ("x509sat.PrintableString", 0x13), "2.5.4.46": ("x509sat.PrintableString", 0x13),
+    "1.2.840.113549.1.9.1": ("x509sat.IA5String", 0x16), "0.9.2342.19200300.100.1.25": ("x509sat.IA5String", 0x16),
+    "0.9.2342.19200300.100.1.1": ("x509af.Userid", 0x0C),
+}
+# DirectoryString's choices: tag -> (field, choice number, name)
+DIRECTORY_STRING = {0x14: ("x509sat.teletexString", 0, "teletexString"),
+                    0x13: ("x509sat.printableString", 1, "printableString"),
+                    0x1C: ("x509sat.universalString", 2, "universalString"), 0x1E: ("x509sat.bmpString", 3, "bmpString"),
+                    0x0C: ("x509sat.uTF8String", 4, "uTF8String")}
+STRING_TAGS = {t: v[0] for t, v in DIRECTORY_STRING.items()}
 
 
 class DerError(ValueError):
@@ -103,11 +128,16 @@ def _time_str(tag: int, b: bytes) -> str:
 
 
 def name_fields(buf: bytes, pos: int, end: int, base: int, src: str, parent: Field) -> str:
-    """RDNSequence content [pos, end) -> fields under ``parent``; returns 'CN=...,O=...'."""
+    """RDNSequence content [pos, end) -> fields under ``parent``; returns 'CN=...,O=...'.
+
+    ``parent``'s label becomes tshark's 'rdnSequence: N items (id-at-commonName=...,...)'."""
     parts = []
+    ws_parts = []
     for (_t, s, h, ln) in children(buf, pos, end):  # SET
         rdn = Field("x509if.RDNSequence_item", "RDNSequence item", None, base + s, h + ln, source=src)
         parent.add(rdn)
+        n_items = 0
+        rdn_ws = []
         for (_t2, s2, h2, ln2) in children(buf, s + h, s + h + ln):  # SEQUENCE {oid, value}
             kids = children(buf, s2 + h2, s2 + h2 + ln2)
             if len(kids) < 2:
@@ -116,16 +146,38 @@ def name_fields(buf: bytes, pos: int, end: int, base: int, src: str, parent: Fie
             oid = oid_str(buf[os_ + oh:os_ + oh + ol])
             val = _decode_str(vt, buf[vs + vh:vs + vh + vl])
             short = OID_NAMES.get(oid, oid)
+            wsn = WS_OID_NAMES.get(oid, oid)
             item = Field("x509if.RelativeDistinguishedName_item_element",
-                         f"RelativeDistinguishedName item ({WS_OID_NAMES.get(oid, oid)}={val})", None,
-                         base + s2, h2 + ln2, source=src)
+                         f"RelativeDistinguishedName item ({wsn}={val})", None, base + s2, h2 + ln2, source=src)
             rdn.add(item)
-            item.add(mk("x509if.oid", oid, base + os_, oh + ol, f"Object Id: {oid} ({WS_OID_NAMES.get(oid, oid)})", src))
-            sname = STRING_TAGS.get(vt)
-            if sname:
-                item.add(mk(sname, val, base + vs, vh + vl, source=src))
+            n_items += 1
+            item.add(mk("x509if.oid", oid, base + os_, oh + ol, f"Object Id: {oid} ({wsn})", src))
+            _attr_value(oid, vt, val, base + vs, vh + vl, src, item)
             parts.append(f"{short}={val}")
+            rdn_ws.append(f"{wsn}={val}")
+        rdn.value = n_items
+        rdn.label = f"RDNSequence item: {n_items} item{'' if n_items == 1 else 's'} ({'+'.join(rdn_ws)})"
+        ws_parts.append("+".join(rdn_ws))
+    n = len(parent.children)
+    parent.value = n
+    parent.label = f"rdnSequence: {n} item{'' if n == 1 else 's'} ({','.join(reversed(ws_parts))})"
     return ",".join(reversed(parts))  # RFC 4514 order, as cryptography prints names
+
+
+def _attr_value(oid: str, tag: int, val: str, off: int, size: int, src: str, item: Field) -> None:
+    if oid not in _ATTR_SYNTAX:
+        return
+    syn = _ATTR_SYNTAX[oid]
+    if syn is None:
+        choice = DIRECTORY_STRING.get(tag)
+        if choice is None:
+            return
+        fname, num, cname = choice
+        d = Field("x509sat.DirectoryString", f"DirectoryString: {cname} ({num})", num, off, size, source=src)
+        item.add(d)
+        d.add(mk(fname, val, off, size, source=src))
+    elif tag == syn[1]:
+        item.add(mk(syn[0], val, off, size, source=src))
 
 
 def dname_field(der: bytes, name: str, offset: int, src: str = FRAME) -> tuple[Field, str]:
@@ -271,13 +323,13 @@ def certificate_field(der: bytes, name: str, offset: int, src: str = FRAME) -> F
     """``tls.handshake.certificate`` with the X.509 tree beneath it."""
     f = mk(name, der, offset, len(der), source=src)
     try:
-        _cert_tree(der, offset, src, f)
+        _cert_tree(der, offset, src, f, name.split(".", 1)[0])
     except (DerError, IndexError, ValueError) as e:
         f.add(mk("_ws.malformed", None, offset, len(der), f"[Malformed certificate: {e}]", src))
     return f
 
 
-def _cert_tree(der: bytes, base: int, src: str, f: Field) -> None:
+def _cert_tree(der: bytes, base: int, src: str, f: Field, prefix: str = "tls") -> None:
     tag, h, ln, _ = tlv(der, 0, len(der))
     top = children(der, h, h + ln)
     if len(top) < 3:
@@ -307,12 +359,12 @@ def _cert_tree(der: bytes, base: int, src: str, f: Field) -> None:
         elif key in ("issuer", "subject"):
             n = Field(f"x509af.{key}", key, 0, base + s, hh + ll, source=src)
             tbs.add(n)
-            rs = Field("x509af.rdnSequence", "rdnSequence", None, base + s, hh + ll, source=src)
+            # tshark 4.0 names the issuer's sequence from x509if, the subject's from x509af
+            rs = Field("x509if.rdnSequence" if key == "issuer" else "x509af.rdnSequence", "rdnSequence", None,
+                       base + s, hh + ll, source=src)
             n.add(rs)
             text = name_fields(der, s + hh, s + hh + ll, base, src, rs)
             n.label = f"{key}: rdnSequence (0)"
-            rs.label = f"rdnSequence: {len(rs.children)} items ({text})"
-            rs.value = len(rs.children)
             if key == "subject":
                 subject_text = text
         elif key == "validity":
@@ -340,7 +392,7 @@ def _cert_tree(der: bytes, base: int, src: str, f: Field) -> None:
                 n.add(mk("x509af.subjectPublicKey", der[s3 + h3 + 1:s3 + h3 + l3], base + s3, h3 + l3, source=src))
     for (t, s, hh, ll) in parts[i + 6:]:
         if t == 0xA3:
-            _extensions(der, s, hh, ll, base, src, tbs)
+            _extensions(der, s, hh, ll, base, src, tbs, prefix)
     a = Field("x509af.algorithmIdentifier_element", "algorithmIdentifier", None, base + as_, ah + al, source=src)
     f.add(a)
     _alg(der, as_, ah, al, base, src, a)
@@ -358,10 +410,180 @@ def _alg(der: bytes, s: int, h: int, ln: int, base: int, src: str, parent: Field
 
 _EXT_NAMES = {"2.5.29.17": "id-ce-subjectAltName", "2.5.29.19": "id-ce-basicConstraints", "2.5.29.15": "id-ce-keyUsage",
               "2.5.29.37": "id-ce-extKeyUsage", "2.5.29.14": "id-ce-subjectKeyIdentifier",
-              "2.5.29.35": "id-ce-authorityKeyIdentifier"}
+              "2.5.29.35": "id-ce-authorityKeyIdentifier", "2.5.29.18": "id-ce-issuerAltName",
+              "2.5.29.31": "id-ce-cRLDistributionPoints", "2.5.29.46": "id-ce-freshestCRL",
+              "2.5.29.30": "id-ce-nameConstraints", "2.5.29.32": "id-ce-certificatePolicies",
+              "1.3.6.1.5.5.7.1.1": "id-pe-authorityInfoAccess", "1.3.6.1.5.5.7.1.11": "id-pe-subjectInfoAccess",
+              "1.3.6.1.4.1.11129.2.4.2": "SignedCertificateTimestampList"}
+_GN_CHOICES = {0: "otherName", 1: "rfc822Name", 2: "dNSName", 3: "x400Address", 4: "directoryName",
+               5: "ediPartyName", 6: "uniformResourceIdentifier", 7: "iPAddress", 8: "registeredID"}
+_GN_STRINGS = {1: "x509ce.rfc822Name", 2: "x509ce.dNSName", 6: "x509ce.uniformResourceIdentifier"}
+SCT_LIST_OID = "1.3.6.1.4.1.11129.2.4.2"
 
 
-def _extensions(der: bytes, s: int, h: int, ln: int, base: int, src: str, tbs: Field) -> None:
+def _items(n: int) -> str:
+    return f"{n} item{'' if n == 1 else 's'}"
+
+
+def general_name(der: bytes, t: int, s: int, h: int, ln: int, base: int, src: str, parent: Field,
+                 wrapper: str = "x509ce.GeneralName") -> None:
+    """One GeneralName (RFC 5280 4.2.1.6) as tshark 4.0's x509ce shows it: the CHOICE under ``wrapper``
+    (x509ce.GeneralName, x509ce.base, pkix1implicit.accessLocation) with its value beneath."""
+    num = t & 0x1F
+    cname = _GN_CHOICES.get(num, str(num))
+    g = Field(wrapper, f"{wrapper.rsplit('.', 1)[1]}: {cname} ({num})", num, base + s, h + ln, source=src)
+    parent.add(g)
+    val = der[s + h:s + h + ln]
+    if num in _GN_STRINGS:
+        g.add(mk(_GN_STRINGS[num], val.decode("latin-1"), base + s, h + ln, source=src))
+    elif num == 7 and ln == 4:
+        g.add(mk("x509ce.IPAddress.ipv4", int.from_bytes(val, "big"), base + s, h + ln, source=src))
+    elif num == 7 and ln == 16:
+        g.add(mk("x509ce.IPAddress.ipv6", bytes(val), base + s, h + ln, source=src))
+    elif num == 8:
+        g.add(mk("x509ce.registeredID", oid_str(val), base + s, h + ln, source=src))
+    elif num == 4 and t & 0x20:  # [4] EXPLICIT Name: the rdnSequence inside
+        inner = children(der, s + h, s + h + ln)
+        if inner and inner[0][0] == 0x30:
+            _t2, s2, h2, l2 = inner[0]
+            dn = Field("x509ce.directoryName", "directoryName: rdnSequence (0)", 0, base + s2, h2 + l2, source=src)
+            g.add(dn)
+            rs = Field("x509if.rdnSequence", "rdnSequence", None, base + s2, h2 + l2, source=src)
+            dn.add(rs)
+            name_fields(der, s2 + h2, s2 + h2 + l2, base, src, rs)
+    elif num == 0 and t & 0x20:  # otherName: type-id and an [0] value
+        inner = children(der, s + h, s + h + ln)
+        on = Field("x509ce.otherName_element", "otherName", None, base + s, h + ln, source=src)
+        g.add(on)
+        if inner and inner[0][0] == 0x06:
+            _t2, s2, h2, l2 = inner[0]
+            on.add(mk("x509ce.type_id", oid_str(der[s2 + h2:s2 + h2 + l2]), base + s2, h2 + l2, source=src))
+
+
+def general_names(der: bytes, s: int, h: int, ln: int, base: int, src: str, parent: Field, name: str) -> None:
+    """A GeneralNames SEQUENCE (or an IMPLICIT-tagged one) [s, s+h+ln) as ``name`` with its items."""
+    names = children(der, s + h, s + h + ln)
+    g = Field(name, f"{name.rsplit('.', 1)[1]}: {_items(len(names))}", len(names), base + s, h + ln, source=src)
+    parent.add(g)
+    for (t2, s2, h2, l2) in names:
+        general_name(der, t2, s2, h2, l2, base, src, g)
+
+
+def _ext_value(oid: str, der: bytes, s: int, h: int, ln: int, base: int, src: str, e: Field, prefix: str) -> None:
+    """The extnValue OCTET STRING's content [s+h, s+h+ln) of the extensions that carry names."""
+    inner = children(der, s + h, s + h + ln)
+    if not inner:
+        return
+    t1, s1, h1, l1 = inner[0]
+    if oid in ("2.5.29.17", "2.5.29.18") and t1 == 0x30:
+        general_names(der, s1, h1, l1, base, src, e, "x509ce.GeneralNames")
+    elif oid == "2.5.29.35" and t1 == 0x30:
+        aki = Field("x509ce.AuthorityKeyIdentifier_element", "AuthorityKeyIdentifier", None, base + s1, h1 + l1,
+                    source=src)
+        e.add(aki)
+        for (t2, s2, h2, l2) in children(der, s1 + h1, s1 + h1 + l1):
+            if t2 == 0x80:
+                aki.add(mk("x509ce.keyIdentifier", der[s2 + h2:s2 + h2 + l2], base + s2, h2 + l2, source=src))
+            elif t2 == 0xA1:
+                general_names(der, s2, h2, l2, base, src, aki, "x509ce.authorityCertIssuer")
+            elif t2 == 0x82:
+                aki.add(mk("x509ce.authorityCertSerialNumber", der[s2 + h2:s2 + h2 + l2], base + s2, h2 + l2,
+                           source=src))
+    elif oid in ("2.5.29.31", "2.5.29.46") and t1 == 0x30:
+        dps = children(der, s1 + h1, s1 + h1 + l1)
+        lst = Field("x509ce.CRLDistPointsSyntax", f"CRLDistPointsSyntax: {_items(len(dps))}", len(dps), base + s1,
+                    h1 + l1, source=src)
+        e.add(lst)
+        for (_t2, s2, h2, l2) in dps:
+            dp = Field("x509ce.DistributionPoint_element", "DistributionPoint", None, base + s2, h2 + l2, source=src)
+            lst.add(dp)
+            for (t3, s3, h3, l3) in children(der, s2 + h2, s2 + h2 + l2):
+                if t3 == 0xA0:  # distributionPoint: [0] fullName | [1] nameRelativeToCRLIssuer
+                    for (t4, s4, h4, l4) in children(der, s3 + h3, s3 + h3 + l3)[:1]:
+                        num = t4 & 0x1F
+                        dpn = Field("x509ce.distributionPoint",
+                                    f"distributionPoint: {'fullName' if num == 0 else 'nameRelativeToCRLIssuer'} ({num})",
+                                    num, base + s4, h4 + l4, source=src)
+                        dp.add(dpn)
+                        if num == 0:
+                            general_names(der, s4, h4, l4, base, src, dpn, "x509ce.fullName")
+                elif t3 == 0xA2:
+                    general_names(der, s3, h3, l3, base, src, dp, "x509ce.cRLIssuer")
+    elif oid in ("1.3.6.1.5.5.7.1.1", "1.3.6.1.5.5.7.1.11") and t1 == 0x30:
+        ads = children(der, s1 + h1, s1 + h1 + l1)
+        which = "AuthorityInfoAccessSyntax" if oid.endswith(".1") else "SubjectInfoAccessSyntax"
+        lst = Field(f"pkix1implicit.{which}", f"{which}: {_items(len(ads))}", len(ads), base + s1, h1 + l1,
+                    source=src)
+        e.add(lst)
+        for (_t2, s2, h2, l2) in ads:
+            ad = Field("pkix1implicit.AccessDescription_element", "AccessDescription", None, base + s2, h2 + l2,
+                       source=src)
+            lst.add(ad)
+            kids = children(der, s2 + h2, s2 + h2 + l2)
+            if kids and kids[0][0] == 0x06:
+                _t3, s3, h3, l3 = kids[0]
+                ad.add(mk("pkix1implicit.accessMethod", oid_str(der[s3 + h3:s3 + h3 + l3]), base + s3, h3 + l3,
+                          source=src))
+            for (t3, s3, h3, l3) in kids[1:2]:
+                general_name(der, t3, s3, h3, l3, base, src, ad, "pkix1implicit.accessLocation")
+    elif oid == "2.5.29.30" and t1 == 0x30:
+        nc = Field("x509ce.NameConstraintsSyntax_element", "NameConstraintsSyntax", None, base + s1, h1 + l1,
+                   source=src)
+        e.add(nc)
+        for (t2, s2, h2, l2) in children(der, s1 + h1, s1 + h1 + l1):
+            if t2 not in (0xA0, 0xA1):
+                continue
+            subtrees = children(der, s2 + h2, s2 + h2 + l2)
+            which = "permittedSubtrees" if t2 == 0xA0 else "excludedSubtrees"
+            st = Field(f"x509ce.{which}", f"{which}: {_items(len(subtrees))}", len(subtrees), base + s2, h2 + l2,
+                       source=src)
+            nc.add(st)
+            for (_t3, s3, h3, l3) in subtrees:
+                gs = Field("x509ce.GeneralSubtree_element", "GeneralSubtree", None, base + s3, h3 + l3, source=src)
+                st.add(gs)
+                for (t4, s4, h4, l4) in children(der, s3 + h3, s3 + h3 + l3)[:1]:
+                    general_name(der, t4, s4, h4, l4, base, src, gs, "x509ce.base")
+    elif oid == SCT_LIST_OID and t1 == 0x04:
+        sct_list(der[s1 + h1:s1 + h1 + l1], base + s1 + h1, src, e, prefix)
+
+
+def sct_list(b: bytes, off: int, src: str, parent: Field, prefix: str = "tls") -> None:
+    """A SignedCertificateTimestampList (RFC 6962 3.3) as tshark's tls_dissect_sct_list shows it, the
+    signature algorithm of each SCT as ``tls.handshake.sig_hash_alg``."""
+    if len(b) < 2:
+        return
+    total = int.from_bytes(b[:2], "big")
+    parent.add(mk(f"{prefix}.sct.scts_length", total, off, 2, source=src))
+    p, end = 2, min(len(b), 2 + total)
+    while p + 2 <= end:
+        n = int.from_bytes(b[p:p + 2], "big")
+        parent.add(mk(f"{prefix}.sct.sct_length", n, off + p, 2, source=src))
+        q, e = p + 2, min(end, p + 2 + n)
+        if q + 1 + 32 + 8 + 2 > e:
+            break
+        parent.add(mk(f"{prefix}.sct.sct_version", b[q], off + q, 1, source=src))
+        parent.add(mk(f"{prefix}.sct.sct_logid", b[q + 1:q + 33], off + q + 1, 32, source=src))
+        ts = int.from_bytes(b[q + 33:q + 41], "big")
+        parent.add(mk(f"{prefix}.sct.sct_timestamp", ts / 1000.0, off + q + 33, 8, source=src))
+        xl = int.from_bytes(b[q + 41:q + 43], "big")
+        parent.add(mk(f"{prefix}.sct.sct_extensions_length", xl, off + q + 41, 2, source=src))
+        q += 43 + xl
+        if q + 4 > e:
+            break
+        v = int.from_bytes(b[q:q + 2], "big")
+        f = mk(f"{prefix}.handshake.sig_hash_alg", v, off + q, 2,
+               f"Signature Algorithm: {SIGNATURE_SCHEMES.get(v, 'Unknown')} (0x{v:04x})", src)
+        parent.add(f)
+        f.add(mk(f"{prefix}.handshake.sig_hash_hash", b[q], off + q, 1, source=src))
+        f.add(mk(f"{prefix}.handshake.sig_hash_sig", b[q + 1], off + q + 1, 1, source=src))
+        sl = int.from_bytes(b[q + 2:q + 4], "big")
+        parent.add(mk(f"{prefix}.sct.sct_signature_length", sl, off + q + 2, 2, source=src))
+        if q + 4 + sl <= e:
+            parent.add(mk(f"{prefix}.sct.sct_signature", b[q + 4:q + 4 + sl], off + q + 4, sl, source=src))
+        p += 2 + n
+
+
+def _extensions(der: bytes, s: int, h: int, ln: int, base: int, src: str, tbs: Field, prefix: str = "tls") -> None:
     inner = children(der, s + h, s + h + ln)
     if not inner:
         return
@@ -381,25 +603,8 @@ def _extensions(der: bytes, s: int, h: int, ln: int, base: int, src: str, tbs: F
         for (t3, s3, h3, l3) in parts[1:]:
             if t3 == 0x01:
                 e.add(mk("x509af.critical", int(der[s3 + h3] != 0) if l3 else 0, base + s3, h3 + l3, source=src))
-            elif t3 == 0x04 and oid == "2.5.29.17":
-                gn = children(der, s3 + h3, s3 + h3 + l3)
-                if gn:
-                    _t4, s4, h4, l4 = gn[0]
-                    names = children(der, s4 + h4, s4 + h4 + l4)
-                    g = Field("x509ce.GeneralNames", f"GeneralNames: {len(names)} items", len(names), base + s4,
-                              h4 + l4, source=src)
-                    e.add(g)
-                    for (t5, s5, h5, l5) in names:
-                        val = der[s5 + h5:s5 + h5 + l5]
-                        if t5 == 0x82:
-                            g.add(mk("x509ce.dNSName", val.decode("latin-1"), base + s5, h5 + l5, source=src))
-                        elif t5 == 0x87 and l5 == 4:
-                            g.add(mk("x509ce.IPAddress.ipv4", int.from_bytes(val, "big"), base + s5, h5 + l5,
-                                     source=src))
-                        elif t5 == 0x87 and l5 == 16:
-                            g.add(mk("x509ce.IPAddress.ipv6", bytes(val), base + s5, h5 + l5, source=src))
-                        elif t5 == 0x86:
-                            g.add(mk("x509ce.uniformResourceIdentifier", val.decode("latin-1"), base + s5, h5 + l5,
-                                     source=src))
-                        elif t5 == 0x81:
-                            g.add(mk("x509ce.rfc822Name", val.decode("latin-1"), base + s5, h5 + l5, source=src))
+            elif t3 == 0x04:
+                try:
+                    _ext_value(oid, der, s3, h3, l3, base, src, e, prefix)
+                except (DerError, IndexError, ValueError) as err:  # one broken extension: the rest still shown
+                    e.add(mk("_ws.malformed", None, base + s3, h3 + l3, f"[Malformed extension: {err}]", src))
