@@ -9,10 +9,11 @@ So a latency is key -> handlers -> repaint -> terminal, as a person sees it (plu
 polling).  Textual's Pilot cannot measure this while a worker thread runs: it waits for the
 process to go idle, which a busy analysis thread never lets happen.
 
-Prints: time to first rows, per-key latency (median / p95 / max) while the analysis runs and
-after it, and the time to the end of the analysis; then the same keys timed inside the app
-(key event -> end of the screen update that draws the moved list row, and the one that draws
-the new tree and bytes), which leaves out tmux and the polling.
+Prints: time to first rows, per-key latency (median / p95 / p99 / max) while the analysis runs
+(a burst of keys at its start, then one key every --key-gap seconds through the rest of the pass,
+grouped by the progress shown) and after it, and the time to the end of the analysis; then the
+same keys timed inside the app (key event -> end of the screen update that draws the moved list
+row, and the one that draws the new tree and bytes), which leaves out tmux and the polling.
 """
 from __future__ import annotations
 
@@ -141,11 +142,35 @@ def top_line() -> str:
     return "\n".join(lines[:3])
 
 
+def typed_text() -> str:
+    """What is typed in the filter bar, read with its colours (capture-pane -e): the run of text in
+    the input's own style, which stops at the cursor cell and leaves out the completion's ghost text
+    and the placeholder (a plain capture shows both, and the placeholder holds 'tcp.stream eq')."""
+    line = tmux("capture-pane", "-e", "-p", "-t", SESSION).split("\n", 1)[0]
+    i = line.find("Filter ")
+    if i < 0:
+        return ""
+    rest = re.sub(r"^(\x1b\[[0-9;]*m)+", "", line[i + len("Filter "):])
+    return rest.split("\x1b", 1)[0]
+
+
+def footer() -> str:
+    lines = tmux("capture-pane", "-p", "-t", SESSION).rstrip("\n").splitlines()
+    return lines[-1] if lines else ""
+
+
 def type_filter(text: str) -> list[float]:
     """Open the filter bar and type ``text`` a character at a time; each latency is until the
-    typed prefix is on screen.  Escape clears and leaves the bar."""
+    typed prefix is on screen.  Escape leaves the bar (the typed text is not applied)."""
     out = []
+    before = footer()
     tmux("send-keys", "-t", SESSION, "/")
+    t0 = time.perf_counter()
+    while footer() == before:  # the footer shows the bar's keys once it has the focus
+        if time.perf_counter() - t0 > 20:
+            raise TimeoutError("the filter bar never took the focus")
+        time.sleep(0.01)
+    tmux("send-keys", "-t", SESSION, "C-u")  # anything left from before
     time.sleep(0.2)
     for i, ch in enumerate(text):
         t0 = time.perf_counter()
@@ -153,9 +178,9 @@ def type_filter(text: str) -> list[float]:
         if ch == " ":  # tmux drops trailing blanks from what it shows: measured with the next character
             continue
         want = text[:i + 1]
-        while want not in top_line():
+        while typed_text() != want:
             if time.perf_counter() - t0 > 20:
-                raise TimeoutError(f"typed {want!r} never showed")
+                raise TimeoutError(f"typed {want!r} never showed; the top lines:\n{top_line()}")
             time.sleep(0.002)
         out.append((time.perf_counter() - t0) * 1000)
     tmux("send-keys", "-t", SESSION, "Escape")
@@ -184,10 +209,36 @@ def run_keys(n: int, page: int) -> dict[str, list[float]]:
     return res
 
 
+def keys_through_pass(gap: float) -> dict[str, list[float]]:
+    """j and k in turn, one every ``gap`` seconds (a person reading rows), until the pass ends:
+    the first keys above all fall in its first phase (the bulk conversation pass, shown as 0%);
+    these sample every phase, grouped by the percentage the status line showed."""
+    res: dict[str, list[float]] = {}
+    cur = frame_of(status()) or 1
+    step = 1
+    while True:
+        st = status()
+        if "analysed in" in st or "analysing" not in st:
+            return res
+        m = re.search(r"analysing\D*?(\d+)%", st)
+        pct = int(m.group(1)) if m else -1
+        phase = "0%" if pct == 0 else "1-49%" if 0 < pct < 50 else "50-100%" if pct >= 50 else "?"
+        cur += step
+        try:
+            res.setdefault(f"at {phase}", []).append(press("j" if step > 0 else "k", cur))
+        except TimeoutError:
+            return res
+        step = -step
+        time.sleep(gap)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("capture")
     ap.add_argument("--keys", type=int, default=30)
+    ap.add_argument("--through", action=argparse.BooleanOptionalAction, default=True,
+                    help="after the first keys, keep pressing keys until the pass ends (default on)")
+    ap.add_argument("--key-gap", type=float, default=0.25, help="seconds between those keys (default 0.25)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -215,6 +266,13 @@ def main() -> int:
         for k, v in during.items():
             print(summary(k, v))
         print(all_keys(during))
+        if args.through:
+            through = keys_through_pass(args.key_gap)
+            print(f"keys through the rest of the pass, one every {args.key_gap * 1000:.0f} ms "
+                  f"(by the progress the status showed at the key):")
+            for k, v in through.items():
+                print(summary(k, v))
+            print(all_keys(through))
         wait_for(lambda s: "analysed in" in s, timeout=3600, poll=0.05)
         m = re.search(r"analysed in ([\d.]+)s", status())
         print(f"analysis finished {time.perf_counter() - t0:.1f} s after start (the pass: {m.group(1) if m else '?'} s)")
