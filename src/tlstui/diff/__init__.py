@@ -81,11 +81,11 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
     ngroups = 2 * len(matches)
     ra, rb = al.ra, al.rb
 
-    def pair_clock(al):  # noqa: ANN001, ANN202
+    def pair_clock(al, drift: bool = True):  # noqa: ANN001, ANN202
         dt = rb.t[al.pb] - ra.t[al.pa]
-        return estimate(dt, 2 * ra.cid[al.pa] + ra.adir[al.pa], ngroups, ra.t[al.pa])
+        return estimate(dt, 2 * ra.cid[al.pa] + ra.adir[al.pa], ngroups, ra.t[al.pa] if drift else None)
 
-    clock = pair_clock(al)
+    clock = pair_clock(al, drift=False)  # enough to pair the uneven keys by time
     sig_a = signatures(A, ra, [x for xs, _ in odd for x in xs])
     sig_b = signatures(B, rb, [y for _, ys in odd for y in ys])
     al = settle(al, odd, clock.expect, sig_a, sig_b)

@@ -183,7 +183,10 @@ def settle(al: Alignment, odd: list[tuple[list, list]], expect, sig_a=None, sig_
     pos_a = np.concatenate([al.pa, i64(pa), i64(rpa)])
     pos_b = np.concatenate([al.pb, i64(pb), i64(rpb)])
     relaxed = np.concatenate([al.relaxed, np.zeros(len(pa), bool), np.ones(len(rpa), bool)])
-    by_frame = np.argsort(ra.row[pos_a], kind="stable")  # the pairs in A's capture order
+    # The pairs in A's capture order (each A segment pairs once: a scatter, not a sort).
+    slot = np.full(len(ra.row), -1, dtype=np.int64)
+    slot[pos_a] = np.arange(len(pos_a))
+    by_frame = slot[slot >= 0]
     pos_a, pos_b, relaxed = pos_a[by_frame], pos_b[by_frame], relaxed[by_frame]
     return Alignment(ra, rb, pos_a, pos_b, relaxed, np.sort(i64(left_a)), np.sort(i64(ub)))
 

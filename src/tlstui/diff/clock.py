@@ -84,9 +84,11 @@ def estimate(dt: np.ndarray, group: np.ndarray, ngroups: int, ta: np.ndarray | N
         # larger than the delays can flip which way a direction seems to travel: classified again.
         t_ref = int(np.median(ta))
         early = ta < t_ref
-        o1, o2 = _offset(dt, sel_ab & early, sel_ba & early), _offset(dt, sel_ab & ~early, sel_ba & ~early)
         m1, m2 = (float(np.median(ta[early])) if early.any() else 0.0), float(np.median(ta[~early]))
-        if o1 is not None and o2 is not None and m2 - m1 >= SKEW_SPAN_NS:
+        o1 = o2 = None
+        if m2 - m1 >= SKEW_SPAN_NS:
+            o1, o2 = _offset(dt, sel_ab & early, sel_ba & early), _offset(dt, sel_ab & ~early, sel_ba & ~early)
+        if o1 is not None and o2 is not None:
             s = (o2 - o1) / (m2 - m1)
             if SKEW_MIN <= abs(s) <= SKEW_MAX:
                 skew = s
