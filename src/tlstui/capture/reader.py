@@ -7,12 +7,11 @@ million frames index in about a second this way.
 """
 from __future__ import annotations
 
-import gzip
-import io
 import mmap
 import os
 import struct
 import sys
+import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator
 
@@ -165,16 +164,31 @@ def read_input(path: str) -> bytes | mmap.mmap:
 
 
 def _maybe_gunzip(raw: bytes, name: str) -> bytes:
+    """The decompressed bytes of a gzip file (every member), or ``raw`` itself if it is not gzip.
+
+    A truncated or corrupt stream keeps everything that decompressed before the cut (the indexer
+    then warns about the cut frame, as for a truncated plain capture): zlib is fed piece by piece,
+    since ``GzipFile.read`` drops the whole pending chunk when it meets the end of a cut stream."""
     if raw[:2] != b"\x1f\x8b":
         return raw
-    out = io.BytesIO()
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as g:
-            while chunk := g.read(1 << 20):
-                out.write(chunk)
-    except (OSError, EOFError):
-        pass  # a truncated gzip stream: keep what decompressed, the indexer warns about the cut
-    return out.getvalue()
+    out = bytearray()
+    view = memoryview(raw)
+    pos = 0
+    step = 1 << 16
+    while pos < len(raw) and raw[pos:pos + 2] == b"\x1f\x8b":
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        p = pos
+        try:
+            while p < len(raw) and not d.eof:
+                out += d.decompress(view[p:p + step])
+                p += step
+        except zlib.error:
+            break  # corrupt from here on: keep what came out before
+        if not d.eof:
+            out += d.flush()  # cut short: what the decompressor still holds
+            break
+        pos = min(p, len(raw)) - len(d.unused_data)  # the next member, if any
+    return bytes(out)
 
 
 def open_capture(path: str, lazy: bool = False) -> Capture:
