@@ -168,11 +168,10 @@ def _table(s, path: str) -> Side:  # noqa: ANN001 - a Session
 
 def _first(keys: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
     """Per key 0..n-1: the first row (in table order) where ``mask`` holds, -1 where none."""
-    out = np.full(n, -1, dtype=np.int64)
     rows = np.nonzero(mask)[0]
-    if len(rows):
-        k, first = np.unique(keys[rows], return_index=True)
-        out[k] = rows[first]
+    out = np.full(n, len(keys), dtype=np.int64)
+    np.minimum.at(out, keys[rows], rows)  # no sort: the least row number per key
+    out[out == len(keys)] = -1
     return out
 
 
