@@ -58,3 +58,17 @@ def test_headless_diff_does_not_import_textual():
     got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert got.returncode == 0, got.stderr
     assert "No differences" in got.stdout and "clock offset: B = A" in got.stdout
+
+
+def test_readme_shows_the_real_output(monkeypatch, capsys):
+    """The README's diff example is what `tlstui diff` prints for the namespace pair today."""
+    from tlstui.cli import main
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    cmd = '    $ tlstui diff netns_impair_a.pcap netns_impair_b.pcap; echo "exit $?"\n'
+    start = readme.index(cmd) + len(cmd)
+    block = readme[start:readme.index("    exit 3\n", start)].rstrip("\n")
+    shown = "\n".join(line[4:] for line in block.splitlines())
+    monkeypatch.chdir(DATA)
+    assert main(["diff", "netns_impair_a.pcap", "netns_impair_b.pcap"]) == 3
+    assert capsys.readouterr().out.rstrip("\n") == shown
