@@ -122,7 +122,7 @@ async def shoot(out: Path, size: tuple[int, int], theme: str) -> list[Path]:
         # The connections view: one row per TLS/DTLS connection, coloured by how it ended.
         from tlstui.ui.connections_view import ConnectionsScreen
 
-        await pilot.press("w")
+        await pilot.press("z")
         await wait_screen(app, pilot, ConnectionsScreen, lambda s: s.table is not None)
         save("connections")
         while len(app.screen_stack) > 1:  # (Escape there first leaves its filter box)

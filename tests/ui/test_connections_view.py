@@ -18,7 +18,7 @@ COL = {c.key: i for i, c in enumerate(COLUMNS)}
 
 
 async def open_view(app, pilot) -> ConnectionsScreen:
-    await pilot.press("w")
+    await pilot.press("z")
     loop = asyncio.get_running_loop()
     end = loop.time() + 20
     while loop.time() < end:
@@ -178,7 +178,7 @@ def test_help_lists_the_new_keys():
     from tlstui.ui.app import binding_sections
 
     sections = dict(binding_sections())
-    assert any(b.action == "connections" and b.key == "w" for b in sections["Everywhere"])
+    assert any(b.action == "connections" and b.key == "z" for b in sections["Everywhere"])
     assert {"next_group(1)", "next_group(-1)"} <= {b.action for b in sections["Everywhere"]}
     assert {"next_sort", "reverse_sort", "focus_filter"} <= {b.action for b in sections["Connections"]}
     assert {"expand", "collapse"} <= {b.action for b in sections["Findings"]}

@@ -84,7 +84,7 @@ async def _ladder(app, pilot) -> None:
 async def _connections(app, pilot) -> None:
     from tlstui.ui.connections_view import ConnectionsScreen
 
-    await pilot.press("w")
+    await pilot.press("z")
     await _wait_screen(app, pilot, ConnectionsScreen, filled=lambda s: s.table is not None)
 
 

@@ -94,7 +94,7 @@ class TlsTuiApp(LoadingMixin, StatusMixin, DetailsMixin, NavigationMixin, Filter
         Binding("t", "follow_stream", "Follow stream", id="app.follow_stream"),
         Binding("T", "follow_tls", "Follow TLS", show=False, id="app.follow_tls"),
         Binding("L", "ladder", "Ladder", id="app.ladder"),
-        Binding("w", "connections", "Connections", id="app.connections"),
+        Binding("z", "connections", "Connections", id="app.connections"),  # z: as tshark -z (statistics)
         Binding("i", "io_graph", "IO graph", id="app.io_graph"),
         Binding("ctrl+g,colon", "goto", "Go to frame", show=False, id="app.goto"),
         Binding("v", "compare", "Compare a resend with its original", show=False, id="app.compare"),
