@@ -7,8 +7,8 @@ coalesce).  The UI thread only reads trees through ``session.tree`` and the fram
 This module lays the app out and wires its jobs, each in its own module: ``loading`` (open,
 analyse, find, --follow), ``status`` (status line, messages), ``details`` (tree and bytes of the
 selected frame), ``navigation`` (frame links, back, go to, the findings walk), ``filtering``,
-``copying``, ``marks``, ``stream_views`` (follow, ladder, connections) and ``list_columns``
-(sorting, custom columns); the messages its workers send are in ``messages``.
+``copying``, ``marks``, ``stream_views`` (follow, ladder, connections), ``saving`` (w: pcapng) and
+``list_columns`` (sorting, custom columns); the messages its workers send are in ``messages``.
 """
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ from .messages import (AnalysisFinished, AnalysisProgressed, DecryptionSummary, 
                        FilterWaiting, FindingsFound, FollowReloaded, IndexGrew, Opened, SessionOpened,
                        decryption_summary)
 from .navigation import NavigationMixin
+from .saving import SaveMixin
 from .rows import RowView
 from .screens import HelpScreen, LadderScreen, LinesView, TitledScreen
 from .settings import FilterHistory, Settings
@@ -55,7 +56,7 @@ DEMO = "demo.pcapng"
 
 
 class TlsTuiApp(LoadingMixin, StatusMixin, DetailsMixin, NavigationMixin, FilterMixin, CopyMixin, MarksMixin,
-                StreamViewsMixin, ListColumnsMixin, App[int]):
+                StreamViewsMixin, ListColumnsMixin, SaveMixin, App[int]):
     """The app wires its jobs together: each lives in its own module (loading, status, details,
     navigation, filtering, copying, marks, stream_views, list_columns); the state they share is
     set up here, in ``__init__``."""
@@ -96,6 +97,7 @@ class TlsTuiApp(LoadingMixin, StatusMixin, DetailsMixin, NavigationMixin, Filter
         Binding("L", "ladder", "Ladder", id="app.ladder"),
         Binding("z", "connections", "Connections", id="app.connections"),  # z: as tshark -z (statistics)
         Binding("i", "io_graph", "IO graph", id="app.io_graph"),
+        Binding("w", "save", "Save frames (shown or marked) as pcapng", show=False, id="app.save"),
         Binding("ctrl+g,colon", "goto", "Go to frame", show=False, id="app.goto"),
         Binding("v", "compare", "Compare a resend with its original", show=False, id="app.compare"),
         Binding("backspace", "back", "Back (after following a frame link)", show=False, id="app.back"),
@@ -144,6 +146,7 @@ class TlsTuiApp(LoadingMixin, StatusMixin, DetailsMixin, NavigationMixin, Filter
         self._requested_theme = theme_name
         self.last_input = 0.0
         self._findings_in = False
+        self._saving = None  # the session a `w` save is writing from (saving.py)
         self._back: list[int] = []  # frames left by following a link (Backspace returns)
         self.decryption: DecryptionSummary | None = None
         self.message: tuple[str, str] | None = None  # (text, theme colour) shown in the status line
@@ -327,6 +330,7 @@ def binding_sections() -> list[tuple[str, list]]:
     from .iograph import IntervalScreen, IoGraphScreen, IoGraphView
     from .connections_view import ConnectionFilter, ConnectionsScreen, ConnectionsTable
     from .list_columns import ChooserScreen
+    from .saving import SaveScreen
     from .screens import CompareScreen, SearchInput
     from .screens import FollowScreen as _F
 
@@ -343,6 +347,7 @@ def binding_sections() -> list[tuple[str, list]]:
          + list(ConnectionFilter.BINDINGS)),
         ("IO graph", list(IoGraphScreen.BINDINGS) + list(IoGraphView.BINDINGS) + list(IntervalScreen.BINDINGS)),
         ("Sort / column chooser", list(ChooserScreen.BINDINGS)),
+        ("Save (w)", list(SaveScreen.BINDINGS)),
         ("Textual", [Binding("tab,shift+tab", "focus_next", "Next / previous pane", id="textual.focus"),
                      Binding("ctrl+p", "command_palette", "Command palette", id="textual.palette"),
                      Binding("ctrl+q", "quit", "Quit", id="textual.quit")]),

@@ -189,7 +189,8 @@ class LoadingMixin:
             fl.select_frame(len(s) if at_end else min(keep, len(s)) or 1)
             self.resort()
         self._show_findings(FindingsFound(message.findings, groups=message.groups))
-        old.close()
+        if old is not getattr(self, "_saving", None):  # a `w` save still reading it closes it when done
+            old.close()
 
     def _show_findings(self, message: FindingsFound) -> None:
         findings, groups = message.findings, message.groups
