@@ -72,7 +72,7 @@ def estimate(dt: np.ndarray, group: np.ndarray, ngroups: int, ta: np.ndarray | N
             have = counts > 0
             med[have] = dt[order][starts[have] + counts[have] // 2]
         ab = np.zeros(ngroups, dtype=bool)
-        ab[0::2] = both & (med[0::2] > med[1::2])
+        ab[0::2] = both & (med[0::2] >= med[1::2])  # a tie (no delay at all): direction 0 goes A->B
         ab[1::2] = both & (med[1::2] > med[0::2])
         gab = ab[group] if len(group) else np.zeros(0, bool)
         return med, ab, gab, two & gab, two & ~gab

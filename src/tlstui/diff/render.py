@@ -55,6 +55,10 @@ def _frames(frames: list[int], limit: int = 12) -> str:
 def render_text(r: DiffResult, width: int = 100) -> str:
     out = header_lines(r) + [""]
     fs = r.findings
+    if not fs and not r.pairs:
+        out.append("Nothing to compare: no TCP segment was captured at both points (are these captures of the "
+                   "same traffic, taken at the same time?).")
+        return "\n".join(out)
     if not fs:
         out.append("No differences: every segment seen at both points arrived as it was sent.")
         return "\n".join(out)

@@ -72,3 +72,14 @@ def test_readme_shows_the_real_output(monkeypatch, capsys):
     monkeypatch.chdir(DATA)
     assert main(["diff", "netns_impair_a.pcap", "netns_impair_b.pcap"]) == 3
     assert capsys.readouterr().out.rstrip("\n") == shown
+
+
+def test_capture_against_itself_and_unrelated_captures(capsys):
+    from tlstui.cli import main
+
+    a = str(DATA / "netns_impair_a.pcap")
+    r = diff_captures(a, a)
+    assert r.findings == [] and r.clock_offset_ns == 0 and r.separable
+    assert main(["diff", a, str(DATA / "netns_clean_b.pcap")]) == 0  # other ISNs, ports, times: nothing shared
+    out = capsys.readouterr().out
+    assert "matched connections: 0" in out and "Nothing to compare" in out
