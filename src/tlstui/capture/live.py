@@ -239,6 +239,11 @@ class LiveCapture:
             *lines, buf = re.split(rb"[\r\n]", buf)
             for raw in lines:
                 self._take_line(raw.decode("utf-8", "replace").strip())
+            # dumpcap ends its running count with a space, not a line end ('\rPackets: N '): take it
+            # now, or the count shown lags one update behind until the next one arrives
+            m = re.fullmatch(rb"Packets: (\d+) ", buf)
+            if m:
+                self.packets = int(m.group(1))
         if buf:
             self._take_line(buf.decode("utf-8", "replace").strip())
 
