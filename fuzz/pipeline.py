@@ -6,15 +6,24 @@ findings.
 """
 from __future__ import annotations
 
+import re
+
 from tlstui.capture.reader import CaptureError, index_capture
 from tlstui.session import Session
+
+# What the dissectors' safety nets write when a decoder raised something it did not mean to: a
+# Python error caught and shown as '[Malformed Packet: IndexError]' is a bug hidden from a crash.
+HIDDEN = re.compile(r"\[Malformed Packet: (IndexError|KeyError|TypeError|AttributeError|ValueError|OverflowError|"
+                    r"ZeroDivisionError|UnboundLocalError|NameError|AssertionError|RecursionError|"
+                    r"UnicodeDecodeError|UnicodeEncodeError|error|StopIteration|NotImplementedError)\b")
 
 MAX_FRAMES_DISSECTED = 400
 
 
-def run_pipeline(data: bytes, dissect_all: bool = True, strict_rules: bool = False) -> int:
+def run_pipeline(data: bytes, dissect_all: bool = True, strict_rules: bool = False, hidden_errors: bool = False) -> int:
     """Returns the number of frames read; raises only on a bug.  ``strict_rules``: a rule that
-    failed (its failure reported as a ``tlstui.rule_error`` note) is a bug too."""
+    failed (its failure reported as a ``tlstui.rule_error`` note) is a bug too.  ``hidden_errors``:
+    so is a Python error a dissector's safety net turned into a malformed-packet label (``HIDDEN``)."""
     try:
         cap = index_capture("<fuzz>", data)
     except CaptureError:
@@ -26,8 +35,10 @@ def run_pipeline(data: bytes, dissect_all: bool = True, strict_rules: bool = Fal
         tree = session.tree(number)
         for top in tree.layers:
             for f in top.walk():
-                f.label  # labels are derived lazily: make sure each one can be
-        tree.protocol, tree.info
+                label = f.label  # labels are derived lazily: make sure each one can be
+                assert not (hidden_errors and label and HIDDEN.search(label)), f"frame {number}: {label}"
+        tree.protocol
+        assert not (hidden_errors and HIDDEN.search(tree.info or "")), f"frame {number}: {tree.info}"
     from tlstui.findings import find_all
 
     for finding in find_all(session):

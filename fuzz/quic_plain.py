@@ -3,7 +3,8 @@ protected (RFC 9001 keys: Initial from the DCID, Handshake and 1-RTT from a key 
 pcapng Decryption Secrets Block), so every case reaches the frame parser, CRYPTO reassembly, the
 TLS handshake inside, the connection tracking, the tree and the QUIC findings (mutating a capture's
 protected bytes only breaks the AEAD tag).  Each case is one pcapng through fuzz/pipeline.py with
-``strict_rules`` (a finding rule's caught failure counts as a crash).
+``strict_rules`` and ``hidden_errors`` (a finding rule's caught failure, or a Python error a safety net
+shows as a malformed packet, counts as a crash).
 
     python fuzz/quic_plain.py --cases 10000 [--seed 1]
 
@@ -97,7 +98,7 @@ def main() -> int:
             gc.collect()
         data = case(rng)
         try:
-            run_pipeline(data, dissect_all=True, strict_rules=True)
+            run_pipeline(data, dissect_all=True, strict_rules=True, hidden_errors=True)
         except Exception:  # noqa: BLE001 - every escape is a finding of this run
             out = HERE / "crashes" / f"quic-{args.seed}-{k}.pcapng"
             out.parent.mkdir(exist_ok=True)

@@ -1,6 +1,7 @@
 """Long mutation-fuzzing run over the whole pipeline, seeded from the real test captures.
 
     python fuzz/run.py --cases 100000 [--seed 1] [--jobs 2] [--only NAME-PART] [--seed-dir DIR] [--strict-rules]
+                       [--hidden-errors]
 
 Each case takes a seed capture, applies 1-8 random mutations (byte flips, overwrites with
 interesting values, truncation, chunk duplication/removal, length-field corruption), and runs
@@ -61,8 +62,8 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
     return bytes(b)
 
 
-def worker(args: tuple[int, int, int, str, str, bool]) -> tuple[int, list[str]]:
-    start, count, seed, only, seed_dir, strict = args
+def worker(args: tuple[int, int, int, str, str, bool, bool]) -> tuple[int, list[str]]:
+    start, count, seed, only, seed_dir, strict, hidden = args
     rng = random.Random(seed * 1_000_003 + start)
     corpus = seeds(only=only, seed_dir=Path(seed_dir))
     crashes = []
@@ -72,7 +73,7 @@ def worker(args: tuple[int, int, int, str, str, bool]) -> tuple[int, list[str]]:
             gc.collect()
         data = mutate(rng.choice(corpus), rng)
         try:
-            run_pipeline(data, dissect_all=(k % 4 == 0), strict_rules=strict)
+            run_pipeline(data, dissect_all=(k % 4 == 0) or hidden, strict_rules=strict, hidden_errors=hidden)
         except Exception:  # noqa: BLE001 - every escape is a finding of this run
             out = HERE / "crashes" / f"crash-{seed}-{start + k}.pcap"
             out.parent.mkdir(exist_ok=True)
@@ -93,11 +94,15 @@ def main() -> int:
                          "Decryption Secrets Blocks let the pass decrypt HTTP/2 and QUIC's Handshake/1-RTT)")
     ap.add_argument("--strict-rules", action="store_true",
                     help="a finding rule that fails (a tlstui.rule_error note) counts as a crash")
+    ap.add_argument("--hidden-errors", action="store_true",
+                    help="a Python error a dissector's safety net shows as '[Malformed Packet: IndexError]' counts "
+                         "as a crash (every case then dissects every frame)")
     args = ap.parse_args()
     if not seeds(only=args.only, seed_dir=Path(args.seed_dir)):
         ap.error(f"no seed capture in {args.seed_dir} matches --only {args.only!r}")
     chunk = 500
-    tasks = [(s, min(chunk, args.cases - s), args.seed, args.only, args.seed_dir, args.strict_rules)
+    tasks = [(s, min(chunk, args.cases - s), args.seed, args.only, args.seed_dir, args.strict_rules,
+              args.hidden_errors)
              for s in range(0, args.cases, chunk)]
     t0 = time.time()
     done, crashes = 0, []
