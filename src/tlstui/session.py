@@ -397,7 +397,13 @@ class Session:
             self._trees.clear()
 
     def _finish_pass(self) -> None:
+        """The end-of-capture steps, as an overlay on the running state (issue 18): ``_unfinish``
+        takes them back before a growing capture feeds more frames (incremental.grow)."""
         reasm, tls, tcpa = self.reassembler, self.tls, self.tcp_analyzer
+        if reasm is not None and reasm.holds_data():
+            # Data still held behind holes is delivered after a gap: that changes the reassembler's
+            # and its consumers' state for good, so keep a copy of them to feed on from instead.
+            self._before_finish = self._fork_upper()
         if reasm:
             reasm.finish()
         if tcpa:
@@ -410,11 +416,33 @@ class Session:
         with self._lock:
             self._trees.clear()
 
+    def _fork_upper(self) -> tuple:
+        """A copy of the reassembly, TLS/DTLS/QUIC and clear-stream state (sharing the session)."""
+        import copy
+
+        from .tcp import reassembly
+
+        shared = (self, self.capture, reassembly._NO_RUNS_Q, reassembly._NO_RUNS_I)  # compared by identity
+        return copy.deepcopy((self.reassembler, self.tls, self.clear, self.limits, self.decryption),
+                             {id(x): x for x in shared})
+
+    def _unfinish(self) -> None:
+        """Undo ``_finish_pass``: the running state as the frame pass left it, to feed on."""
+        saved = self.__dict__.pop("_before_finish", None)
+        if saved is not None:
+            self.reassembler, self.tls, self.clear, self.limits, self.decryption = saved
+        if self.tcp_analyzer is not None:
+            self.tcp_analyzer.unfinish()
+        if self.tls is not None:
+            self.tls.unfinish()
+        self.finished = False
+
     def _guess_clients(self) -> None:
         """Streams whose hellos were not captured: which side is the client (tcp.conversations)."""
         conv = self.conv
         for (kind, number), info in self.tls.streams().items():
             if info.client_direction is not None:
+                info.guessed_client_direction = 0  # known after all (a growth brought the hello)
                 continue
             streams = conv.tcp_streams if kind == "tcp" else conv.udp_streams
             if 0 <= number < len(streams):

@@ -509,6 +509,8 @@ class Tee:
             c.on_tcp_close(*a, **kw)
 
     def __getattr__(self, name: str):
+        if name.startswith("__") or name == "consumers":  # copy.deepcopy asks before consumers is set
+            raise AttributeError(name)
         return getattr(self.consumers[0], name)
 
 

@@ -381,6 +381,8 @@ class WithLines:
         return self.inner.column(frame, frame_bytes)
 
     def __getattr__(self, name: str):
+        if name.startswith("__") or name == "inner":  # copy.deepcopy asks before inner is set
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
 

@@ -48,6 +48,7 @@ class QuicAnalyzer:
         # UDP payloads of each conversation before it became QUIC: frame numbers and payload offsets
         self._before: dict[int, array] = {}
         self._finished = False
+        self._late: list[int] = []  # frames ``finish`` added to ``datagrams`` (taken back by ``unfinish``)
         self._dsb_count = 0
         self._dsb = None
 
@@ -98,10 +99,13 @@ class QuicAnalyzer:
 
     def finish(self) -> None:
         """After the pass: earlier datagrams of a conversation that became QUIC are QUIC too
-        (tshark's second pass hands the whole conversation to QUIC), without a connection."""
-        if self._finished:
-            return
+        (tshark's second pass hands the whole conversation to QUIC), without a connection.
+
+        An overlay (issue 18): those datagrams are noted, ``unfinish`` takes them back before a
+        growing capture feeds on, and ``_before`` stays for the next ``finish``."""
+        self.unfinish()
         self._finished = True
+        late = self._late
         for stream, seen in self._before.items():
             if stream not in self._streams or self._get is None:
                 continue
@@ -119,7 +123,14 @@ class QuicAnalyzer:
                 except Exception as e:  # a dissector bug must not stop the pass
                     dg = Datagram(off, ln, None, False, malformed=True, info=f"[Malformed Packet: {e.__class__.__name__}]")
                 self.datagrams[frame] = dg
-        self._before.clear()
+                late.append(frame)
+
+    def unfinish(self) -> None:
+        """Take back the datagrams ``finish`` added (a growth feeds on from the pass's own state)."""
+        for frame in self._late:
+            self.datagrams.pop(frame, None)
+        self._late = []
+        self._finished = False
 
     # ------------------------------------------------------------------ one datagram
     def _datagram(self, stream: int, direction: int, frame: int, data: bytes, frame_offset: int,

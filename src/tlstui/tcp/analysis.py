@@ -596,30 +596,40 @@ class TcpAnalyzer:
             pos += ln
 
     def finish(self) -> None:
-        """End of capture: final per-stream values, retransmission mismatches, middlebox groups."""
+        """End of capture: final per-stream values, retransmission mismatches, middlebox groups.
+
+        An overlay on the running state (issue 18, docs/incremental.md): the streams, SYN-ACKs and
+        ip.id chains stay, so feeding more frames goes on, and the flags this adds are journaled:
+        ``unfinish`` takes them back before a growth feeds on, and ``finish`` computes them again."""
+        self.unfinish()
         total = len(self.session.capture.index)
         self._pad(total)
-        for sn, st in self._streams.items():
-            if st.first_rtt:
-                self.first_rtt[sn] = st.first_rtt
+        flags = self.flags
+        undo = self._undo = {}
+
+        def mark(i: int, bits: int) -> None:
+            if i not in undo:
+                undo[i] = flags[i]
+            flags[i] |= bits
+
+        self.first_rtt = {sn: st.first_rtt for sn, st in self._streams.items() if st.first_rtt}
         # tshark's second pass asks every SYN-ACK again whether its sequence number is the side's
         # base: a SYN-ACK that a later one with a new initial sequence number re-based is "ports
         # reused" as well.
         for number, sn, d, seq in self._synacks:
             st = self._streams.get(sn)
             if st is not None and st.flows[d].base_set and seq != st.flows[d].base_seq:
-                self.flags[number - 1] |= REUSED_PORTS | HAS_ANALYSIS
-        self._synacks = []
-        self._streams = {}
-        self._keys = set()
+                mark(number - 1, REUSED_PORTS | HAS_ANALYSIS)
         conv = self.session.conv
         reasm = getattr(self.session, "reassembler", None)
+        self.mismatches = []
+        self._mismatch_by_frame = {}
         for c in getattr(reasm, "conflicts", []) if reasm is not None else []:
             if c.frame <= 0 or c.frame > total or c.frame in self._mismatch_by_frame:
                 continue
             if not c.bytes_differ or not 0 < c.original_frame <= total:
                 continue  # an identical copy of another length: re-segmentation, not a rewrite
-            if (self.flags[c.frame - 1] | self.flags[c.original_frame - 1]) & (KEEP_ALIVE | ZERO_WINDOW_PROBE) \
+            if (flags[c.frame - 1] | flags[c.original_frame - 1]) & (KEEP_ALIVE | ZERO_WINDOW_PROBE) \
                     and min(c.length or 1, c.original_length or 1) <= 1:
                 continue  # a keep-alive's or window probe's one byte: stacks send any byte there
             got = self._overlap_diff(c.frame, c.original_frame)
@@ -630,16 +640,36 @@ class TcpAnalyzer:
                          c.length_differs, c.length, c.original_length, True, ndiff)
             self.mismatches.append(m)
             self._mismatch_by_frame[c.frame] = m
-            self.flags[c.frame - 1] |= MISMATCH
+            mark(c.frame - 1, MISMATCH)
         self.mismatches.sort(key=lambda m: m.frame)
+        self.middlebox_groups = []
+        self._middlebox_by_frame = {}
         for gi, g in enumerate(self._chains.groups()):
             g.group = gi
             self.middlebox_groups.append(g)
             for f in g.frames:
                 self._middlebox_by_frame[f] = gi
-                self.flags[f - 1] |= MIDDLEBOX
-        self._chains = _IpIdChains()
+                mark(f - 1, MIDDLEBOX)
         self.finished = True
+
+    def unfinish(self) -> None:
+        """Take back what ``finish`` added (before more frames are fed: a growing capture)."""
+        undo = self.__dict__.get("_undo")
+        if undo:
+            flags = self.flags
+            for i, v in undo.items():
+                flags[i] = v
+        self._undo = {}
+        self._times = None  # the index's arrays may be new ones after a growth
+        self.finished = False
+
+    def release(self) -> None:
+        """Forget the running state once the capture can no longer grow (memory)."""
+        self._synacks = []
+        self._streams = {}
+        self._keys = set()
+        self._chains = _IpIdChains()
+        self._undo = {}
 
     def _captured_payload(self, number: int):
         """(Transport, captured payload bytes) of a TCP frame, or None."""

@@ -265,6 +265,10 @@ class Reassembler:
         while d.pend:
             self._skip_hole(d, stream, direction, frame)
 
+    def holds_data(self) -> bool:
+        """True when ``finish`` has something to do: data held behind a hole, or a FIN behind one."""
+        return any(d.pend or (d.fin_at >= 0 and not d.closed) for d in self.dirs.values())
+
     def finish(self) -> None:
         """End of capture: whatever still waits behind a hole is delivered after an explicit gap."""
         for (stream, direction), d in self.dirs.items():

@@ -3,8 +3,8 @@ points, the rest appended in chunks, the grown session compared with the whole f
 
 What is incremental today (the frame index and the conversation pass) is compared on every
 capture: the conversation arrays, the L2-L4 fields frame by frame, and filters over the columns.
-The whole pass (TCP analysis, reassembly, TLS) is not incremental yet: its test is a strict xfail,
-so that it fails loudly the day it starts passing and the mark must go.
+The whole pass (TCP analysis, reassembly, TLS/DTLS/QUIC, clear protocols) is compared on every
+capture too: every frame's tree, Protocol and Info, the column fields, and the findings.
 """
 from __future__ import annotations
 
@@ -91,19 +91,58 @@ def test_conversations_and_lower_fields_grow_as_the_whole_file(tmp_path, name, m
         assert _selected(s) == want_sel, f"cut at byte {cut}"
 
 
-@pytest.mark.xfail(strict=True, reason="the TCP analysis, reassembly and TLS state end with the pass "
-                                       "(Session._finish_pass): a full session is opened again; docs/incremental.md")
-def test_the_whole_pass_grows_as_the_whole_file(tmp_path):
-    name = "s07_close_notify_keepalive_reuse_rst.pcap"
-    raw = (DATA / name).read_bytes()
+def _tree_rows(session):
+    """Every frame's whole tree (name, label, value, offset, length, source), Protocol and Info."""
+    out = []
+    for n in range(1, len(session) + 1):
+        t = session.tree(n)
+        rows = [(f.name, f.label, str(f.value), f.offset, f.length, f.source) for top in t.layers for f in top.walk()]
+        out.append((t.protocol, t.info, rows))
+    return out
+
+
+def _view_fields(session):
+    return [[[str(x.value) for x in session.view(n).fields(f)] for f in UPPER] for n in range(1, len(session) + 1)]
+
+
+def _findings(session):
+    from tlstui.findings import find_all
+
+    return [(f.kind, f.severity, f.summary, f.explanation, list(f.frames), f.stream) for f in find_all(session)]
+
+
+UPPER = ["_ws.col.Protocol", "_ws.col.Info", "tcp.analysis.flags", "tcp.analysis.retransmission",
+         "tcp.analysis.ack_rtt", "tcp.reassembled_in", "tls.record.content_type", "tls.handshake.type",
+         "dtls.record.content_type", "quic.packet_number", "http.request.method", "dns.qry.name"]
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_the_whole_pass_grows_as_the_whole_file(tmp_path, name, monkeypatch):
+    """The full pass (TCP analysis, reassembly, TLS/DTLS/QUIC, clear protocols, the end-of-capture
+    overlay) grown from a cut in chunks equals the whole file's: every tree, the column fields, findings."""
+    monkeypatch.delenv("SSLKEYLOGFILE", raising=False)
     whole = Session.open(str(DATA / name))
     whole.analyze()
-    cut = whole.capture.index.offset[len(whole) // 2] - 11
-    path, s = _grown(tmp_path, raw, cut, upper=True)
-    with open(path, "ab") as fh:
-        fh.write(raw[cut:])
-    assert grow(s) == len(whole) - len(s) > 0
-    fields = ["tcp.analysis.flags", "tls.record.content_type", "_ws.col.Info"]
-    for n in range(1, len(whole) + 1):
-        for f in fields:
-            assert [str(x.value) for x in s.view(n).fields(f)] == [str(x.value) for x in whole.view(n).fields(f)]
+    if len(whole) < 4:
+        pytest.skip("too few frames to cut")
+    raw = (DATA / name).read_bytes()
+    want_trees, want_view, want_findings = _tree_rows(whole), _view_fields(whole), _findings(whole)
+    for cut in _cuts(whole):
+        path, s = _grown(tmp_path, raw, cut, upper=True)
+        assert can_grow(s)
+        n0 = len(s)
+        _findings(s)  # caches built on the cut: growing must not leave them stale
+        _selected(s)
+        chunk = (len(raw) - cut) // 3 + 7
+        added = 0
+        with open(path, "ab") as fh:
+            for pos in range(cut, len(raw), chunk):
+                fh.write(raw[pos:pos + chunk])
+                fh.flush()
+                got = grow(s)
+                assert got is not None, f"cut at byte {cut}: cannot grow"
+                added += got
+        assert n0 + added == len(s) == len(whole)
+        assert _view_fields(s) == want_view, f"cut at byte {cut}"
+        assert _tree_rows(s) == want_trees, f"cut at byte {cut}"
+        assert _findings(s) == want_findings, f"cut at byte {cut}"
