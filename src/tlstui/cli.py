@@ -451,7 +451,7 @@ def _live_tui(args) -> int:
     try:
         from .ui.app import run_app
 
-        rc = run_app(first, args.keylog, theme=args.theme, follow=True)
+        rc = run_app(first, args.keylog, theme=args.theme, follow=True, live=live)
     except KeyboardInterrupt:
         rc = 0
     finally:

@@ -7,7 +7,7 @@ coalesce).  The UI thread only reads trees through ``session.tree`` and the fram
 This module lays the app out and wires its jobs, each in its own module: ``loading`` (open,
 analyse, find, --follow), ``status`` (status line, messages), ``details`` (tree and bytes of the
 selected frame), ``navigation`` (frame links, back, go to, the findings walk), ``filtering``,
-``copying``, ``marks``, ``stream_views`` (follow, ladder, connections), ``saving`` (w: pcapng) and
+``copying``, ``marks``, ``stream_views`` (follow, ladder, connections), ``saving`` (w: pcapng), ``live_view`` (-i) and
 ``list_columns`` (sorting, custom columns); the messages its workers send are in ``messages``.
 """
 from __future__ import annotations
@@ -37,6 +37,7 @@ from .findings_pane import FindingsPane, FindingsTable, load_findings
 from .frame_list import FrameList, FrameListHeader
 from .hex_view import HexPane, HexView, hex_width
 from .list_columns import ListColumnsMixin
+from .live_view import LiveMixin
 from .loading import LoadingMixin
 from .marks import MarksMixin
 from .messages import (AnalysisFinished, AnalysisProgressed, DecryptionSummary, FilterMatched,  # noqa: F401
@@ -56,7 +57,7 @@ DEMO = "demo.pcapng"
 
 
 class TlsTuiApp(LoadingMixin, StatusMixin, DetailsMixin, NavigationMixin, FilterMixin, CopyMixin, MarksMixin,
-                StreamViewsMixin, ListColumnsMixin, SaveMixin, App[int]):
+                StreamViewsMixin, ListColumnsMixin, SaveMixin, LiveMixin, App[int]):
     """The app wires its jobs together: each lives in its own module (loading, status, details,
     navigation, filtering, copying, marks, stream_views, list_columns); the state they share is
     set up here, in ``__init__``."""
@@ -105,6 +106,10 @@ class TlsTuiApp(LoadingMixin, StatusMixin, DetailsMixin, NavigationMixin, Filter
         Binding("M", "next_mark", "Next marked", show=False, id="app.next_mark"),
         Binding("f", "toggle_findings", "Findings", id="app.toggle_findings"),
         Binding("ctrl+t", "next_theme", "Next theme", show=False, id="app.next_theme"),
+        Binding("F", "toggle_follow_end", "Follow the end / stop following (-i, --follow)", show=False,
+                id="app.follow_end"),
+        Binding("ctrl+c", "live_quit", "Quit a live capture (-i: then offers to save it)", show=False,
+                priority=True, id="app.live_quit"),
         Binding("K", "decryption_status", "Decryption status", show=False, id="app.decryption"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -113,7 +118,7 @@ class TlsTuiApp(LoadingMixin, StatusMixin, DetailsMixin, NavigationMixin, Filter
     def __init__(self, path: str | None = None, keylog: str | None = None, *, session=None,
                  display_name: str | None = None, theme_name: str | None = None,
                  settings: Settings | None = None, history: FilterHistory | None = None,
-                 follow: bool = False) -> None:
+                 follow: bool = False, live=None) -> None:  # noqa: ANN001 - capture.live.LiveCapture
         self.settings = settings or Settings.load()
         self._themes, self._theme_problems = load_themes()
         super().__init__()
@@ -158,6 +163,14 @@ class TlsTuiApp(LoadingMixin, StatusMixin, DetailsMixin, NavigationMixin, Filter
         self._followed_size = os.path.getsize(path) if self.follow else 0
         self._follow_busy = False
         self._follow_next = 0.0  # monotonic time before which no reload starts (adaptive)
+        self._session_path = path  # the file the shown session was read from
+        # -i: the running capture (live_view.py): its status line, the ring file followed.
+        self.live = live
+        self.live_status = ""
+        self.live_file = 1
+        # Follow the end as the capture grows: True (-i; F toggles), False (F stopped it),
+        # None (--follow FILE until F: the cursor stays on the end only if it was there).
+        self.follow_end: bool | None = True if (live is not None and self.follow) else None
         # A shorter switch interval: the UI thread waits at most 1 ms for the interpreter.
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(0.001)
@@ -216,6 +229,7 @@ class TlsTuiApp(LoadingMixin, StatusMixin, DetailsMixin, NavigationMixin, Filter
             self._set_status(Text(f"Opening {escape_text(self.display_name)} …"))
             self.run_worker(self._open_worker, thread=True, group="open", name="open", exit_on_error=False)
         self.frame_list.focus()
+        self._start_live_polling()
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width, event.size.height)
@@ -311,7 +325,7 @@ class TlsTuiApp(LoadingMixin, StatusMixin, DetailsMixin, NavigationMixin, Filter
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's commands and every tlstui action, each once (the help says its key)."""
         seen: set[str] = set()
-        ours = [b for b in self.BINDINGS if isinstance(b, Binding) and b.action not in ("quit", "help")]
+        ours = [b for b in self.BINDINGS if isinstance(b, Binding) and b.action not in ("quit", "help", "live_quit")]
         titles = {b.description for b in ours}
         for c in super().get_system_commands(screen):
             if c.title not in titles and c.title not in seen:
@@ -377,8 +391,10 @@ def _reattach_tty() -> bool:
     return True
 
 
-def run_app(path: str | None, keylog: str | None = None, theme: str | None = None, follow: bool = False) -> int:
-    """`tlstui [FILE]`: open the UI; no FILE opens the bundled demo; '-' reads stdin."""
+def run_app(path: str | None, keylog: str | None = None, theme: str | None = None, follow: bool = False,
+            live=None) -> int:  # noqa: ANN001
+    """`tlstui [FILE]`: open the UI; no FILE opens the bundled demo; '-' reads stdin.  ``live``: the
+    running LiveCapture of `tlstui -i` (its status in the status line, its ring's newest file followed)."""
     from ..capture.reader import CaptureError
 
     session = None
@@ -404,7 +420,7 @@ def run_app(path: str | None, keylog: str | None = None, theme: str | None = Non
         print(f"tlstui: {escape_text(path)}: no such file", file=sys.stderr)
         return 2
     app = TlsTuiApp(path, keylog, session=session, display_name=name,
-                    theme_name=theme or os.environ.get("TLSTUI_THEME") or None, follow=follow)
+                    theme_name=theme or os.environ.get("TLSTUI_THEME") or None, follow=follow, live=live)
     result = app.run()
     if app.return_code:
         return app.return_code

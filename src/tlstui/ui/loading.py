@@ -139,25 +139,27 @@ class LoadingMixin:
     def _poll_growth(self) -> None:
         if self._follow_busy or time.monotonic() < self._follow_next:
             return
+        path = self.path
         try:
-            size = os.path.getsize(self.path)
+            size = os.path.getsize(path)
         except OSError:
             return
         if size == self._followed_size:
             return
         self._follow_busy = True
-        self.run_worker(partial(self._follow_worker, size), thread=True, group="follow", name="follow",
+        self.run_worker(partial(self._follow_worker, size, path), thread=True, group="follow", name="follow",
                         exit_on_error=False)
 
-    def _follow_worker(self, size: int) -> None:
+    def _follow_worker(self, size: int, path: str | None = None) -> None:
         """Open and analyse the grown file from the start, off screen; the old session stays shown
         until this one is ready.  (The pass is not incremental: reassembly, TLS and findings are
         all recomputed, which keeps them exact.)"""
         from ..session import Session
 
+        path = path or self.path
         t0 = time.perf_counter()
         try:
-            s = Session.open(self.path, self.keylog)
+            s = Session.open(path, self.keylog)
             s.analyze(progress=lambda done, total: self.yield_to_user())
             found = tuple(self._load_findings(s, self.yield_to_user))
             groups = group_for_pane(found, s)
@@ -165,15 +167,23 @@ class LoadingMixin:
             self._follow_busy = False
             self.post_message(FindingsFound(tuple(self.findings), f"--follow: re-reading failed: {e}"))
             return
-        self.post_message(FollowReloaded(s, found, time.perf_counter() - t0, size, groups))
+        self.post_message(FollowReloaded(s, found, time.perf_counter() - t0, size, groups, path))
 
     def on_follow_reloaded(self, message: FollowReloaded) -> None:
         old, s = self.session, message.session
         fl = self.frame_list
         at_end = fl.selected == len(old) or len(fl.view) == 0
+        if self.follow_end is not None:  # F (or -i): follow the end, or stay where the cursor is
+            at_end = self.follow_end
         keep = fl.selected
+        switched = message.path is not None and message.path != self._session_path
+        if message.path is not None:
+            self._session_path = message.path
         self.session = s
-        self._followed_size = message.size
+        # The ring moved on to a newer file while this one was read: read that one at the next poll.
+        self._followed_size = message.size if message.path in (None, self.path) else -1
+        if switched:
+            fl.marked.clear()  # frame numbers of another file
         self._follow_busy = False
         # Reading the file again costs about as much as the last time it took: wait that long twice.
         self._follow_next = time.monotonic() + 2 * message.seconds
@@ -185,6 +195,8 @@ class LoadingMixin:
         self._forget_session_columns()
         if self.applied_filter:
             self._apply_filter(self.applied_filter)
+            if at_end and self.follow_end:
+                self._filter_keep = len(s)  # the last frame shown once the filter is done
         elif len(s):
             fl.select_frame(len(s) if at_end else min(keep, len(s)) or 1)
             self.resort()

@@ -97,10 +97,12 @@ class FindingsFound(Message):
 class FollowReloaded(Message):
     """--follow: the grown file, opened and analysed again from the start."""
 
-    def __init__(self, session, findings: tuple, seconds: float, size: int, groups=None) -> None:  # noqa: ANN001
+    def __init__(self, session, findings: tuple, seconds: float, size: int, groups=None,  # noqa: ANN001
+                 path: str | None = None) -> None:
         super().__init__()
         self.session, self.findings, self.seconds, self.size = session, findings, seconds, size
         self.groups = groups
+        self.path = path  # the file read (-i: the ring may have moved on to a newer one meanwhile)
 
 
 class FilterMatched(Message):

@@ -97,7 +97,10 @@ class StatusMixin:
         t.append(name, "bold")
         t.append(f"  {len(s):,} frames")
         if self.follow:
-            t.append("  following" + (" (re-reading…)" if self._follow_busy else ""), theme_style(self, "accent"))
+            state = {None: "following", True: "following the end", False: "not following the end (F)"}[self.follow_end]
+            t.append(f"  {state}" + (" (re-reading…)" if self._follow_busy else ""), theme_style(self, "accent"))
+            if self.live is not None and self.live_status:
+                t.append("  ● " + escape_text(self.live_status_text()), theme_style(self, "warning"))
         shown = len(self.frame_list.view)
         if self.applied_filter:
             t.append(f"  shown {shown:,}", theme_style(self, "accent"))

@@ -59,8 +59,8 @@ def test_tui_follows_the_growing_capture_then_saves_it(standin, monkeypatch, cap
     seen: list[int] = []
     calls = {}
 
-    def fake_run_app(path, keylog=None, theme=None, follow=False):
-        calls.update(path=path, follow=follow)
+    def fake_run_app(path, keylog=None, theme=None, follow=False, live=None):
+        calls.update(path=path, follow=follow, live=live)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             n = _frames(path)
@@ -77,6 +77,7 @@ def test_tui_follows_the_growing_capture_then_saves_it(standin, monkeypatch, cap
     assert main(["-i", "lo", "-w", str(out)]) == 0
     cache = standin / "cache" / "tlstui" / "live"
     assert calls["follow"] is True and Path(calls["path"]).parent.parent == cache
+    assert isinstance(calls["live"], LiveCapture)  # handed to the TUI for its status line and ring
     assert seen[-1] == total and any(0 <= n < total for n in seen)  # it was followed while it grew
     err = capsys.readouterr().err
     assert f"captured {total} packets" in err and "kept in" in err and f"saved {total} frames" in err

@@ -1,0 +1,83 @@
+"""`tlstui -i IFACE` in the TUI: the capture's rate and drops in the status line, the frame list
+following the end (F stops and restarts following), Ctrl-C quitting (the CLI then stops the
+capture and offers to save it), and the ring buffer's rotation: when the capture program starts a
+new file, the view moves on to it (the earlier files stay in the ring's directory, which the
+status line names).
+
+The capture itself (capture/live.py's LiveCapture) is started and stopped by the CLI; the app only
+reads its ``status()`` and ``files()`` once a second on the UI thread (both cost a ``poll()`` and a
+directory listing of at most a ring's worth of files).
+"""
+from __future__ import annotations
+
+import os
+
+from ..safe_text import escape_text
+
+
+class LiveMixin:
+    """TlsTuiApp's live-capture status, follow-the-end toggle and Ctrl-C (state in its __init__)."""
+
+    LIVE_POLL = 1.0  # seconds between two looks at the capture's counters and ring files
+
+    def _start_live_polling(self) -> None:
+        if self.live is not None:
+            self._poll_live()
+            self.set_interval(self.LIVE_POLL, self._poll_live, name="live")
+
+    def _poll_live(self) -> None:
+        live = self.live
+        try:
+            self.live_status = live.status()
+            files = live.files()
+        except Exception as e:  # the ring's directory removed under us: say it, keep the view
+            self.live_status = f"capture: {type(e).__name__}: {e}"
+            files = []
+        if files and self.path not in files[-1:]:
+            newest = files[-1]
+            if self.path in files or not os.path.exists(self.path or ""):
+                self._move_to_ring_file(newest)
+        self._update_status()
+
+    def _move_to_ring_file(self, newest: str) -> None:
+        """The capture program started a new file: follow it (the next poll of --follow reads it)."""
+        self.path = newest
+        self.live_file += 1
+        self.display_name = os.path.basename(newest)
+        self._followed_size = -1  # never the size of a file: the next growth poll reads it
+        self.notify(escape_text(f"The capture moved on to {os.path.basename(newest)} (file {self.live_file} of the "
+                                f"ring); the earlier frames are in {os.path.dirname(newest)}."),
+                    markup=False, timeout=6)
+
+    def live_status_text(self) -> str:
+        """The status line's live part: the capture's counters, and where the earlier files are."""
+        text = self.live_status
+        if self.live_file > 1:
+            text += f"; ring file {self.live_file}, earlier ones in {os.path.dirname(self.path or '')}"
+        return text
+
+    def action_toggle_follow_end(self) -> None:
+        if not self.follow:
+            self.notify("Not following a capture (tlstui -i IFACE, or --follow FILE).", markup=False)
+            return
+        self.follow_end = not self.follow_end
+        if self.follow_end:
+            fl = self.frame_list
+            view = fl.view
+            if len(view):
+                fl.select_frame(max(view.number_at(i) for i in (0, len(view) - 1)))
+        self.notify("Following the end of the capture." if self.follow_end else
+                    "Not following the end: F follows it again.", markup=False, timeout=3)
+        self._update_status()
+
+    def action_live_quit(self) -> None:
+        """Ctrl-C.  In -i: quit (the CLI stops the capture, says where it is and offers to save).
+        Otherwise what Textual does with it: copy in a text box, else say which key quits."""
+        if self.live is not None:
+            self.exit(None)
+            return
+        copy = getattr(self.focused, "action_copy", None)
+        if copy is not None:
+            copy()
+        else:
+            self.action_help_quit()
