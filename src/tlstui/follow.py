@@ -1,8 +1,9 @@
 """`tlstui findings --follow FILE|-i IFACE`: print each finding as it is decided, for headless triage.
 
 The capture (a file still being written, or the ring of a live capture, capture/live.py) is
-analysed again whenever it grows (the pass is not incremental yet: docs/incremental.md), waiting
-between two analyses about twice as long as the last one took.  Each finding is printed once,
+kept open and grown whenever the file grows (``incremental.grow``: the pass goes on with the new
+frames, never from the start; opened again only when it cannot grow), waiting between two
+analyses about twice as long as the last one took.  Each finding is printed once,
 the first time it is decided, as one line of text or one JSON object per line (``--json``, the
 objects of the ``findings --json`` contract).  Identity: kind, stream and first evidence frame.
 
@@ -143,14 +144,23 @@ def follow_file(path: str, follower: Follower, keylog: str | None = None, stop: 
     more with every pending finding decided.  ``next_file()``: the ring's next file once there is
     one (this one is then complete: analysed a last time, and following moves on to the next)."""
     from .capture.reader import CaptureError
+    from .incremental import grow
     from .session import Session
 
     stop = stop or threading.Event()
     size = -1
     wait_until = 0.0
+    session = None  # kept between analyses: a growth continues its pass (incremental.grow)
+
+    def drop() -> None:
+        nonlocal session
+        if session is not None:
+            session.close()
+            session.capture.close()
+            session = None
 
     def analyse(final: bool = False) -> None:
-        nonlocal size
+        nonlocal size, session
         try:
             grown = os.path.getsize(path)
         except OSError:
@@ -159,16 +169,17 @@ def follow_file(path: str, follower: Follower, keylog: str | None = None, stop: 
             return
         t0 = time.monotonic()
         try:
-            s = Session.open(path, keylog)
-            s.ca_file = ca_file
-            s.analyze()
+            if session is not None and grown < size:
+                drop()  # recycled by the ring, or rewritten: start again
+            if session is None or grow(session) is None:
+                drop()
+                session = Session.open(path, keylog)
+                session.ca_file = ca_file
+                session.analyze()
         except (CaptureError, OSError, ValueError):
+            drop()
             return  # not a capture yet (no header), or recycled by the ring: try again later
-        try:
-            follower.take(s, final=final)
-        finally:
-            s.close()
-            s.capture.close()
+        follower.take(session, final=final)
         size = grown
         nonlocal wait_until
         wait_until = time.monotonic() + 2 * (time.monotonic() - t0)
@@ -183,6 +194,7 @@ def follow_file(path: str, follower: Follower, keylog: str | None = None, stop: 
                 follower.part += 1
                 follower.frames_done += follower.frames
                 follower.frames = 0
+                drop()
                 path, size = nxt, -1
                 continue
             stop.wait(poll)
@@ -192,6 +204,8 @@ def follow_file(path: str, follower: Follower, keylog: str | None = None, stop: 
         analyse(final=True)
     except KeyboardInterrupt:
         pass
+    finally:
+        drop()
 
 
 def _stop_on_ctrl_c(stop: threading.Event) -> Callable[[], None]:

@@ -186,3 +186,49 @@ def test_cli_follow_live_across_the_ring_files(tmp_path):
     assert len(ring) >= 3
     assert f"followed lo: {total} frames in {len(ring)} files" in err, err
     assert p.returncode in (0, 1, 3) and out.count("\n") == len(set(out.splitlines()))
+
+
+def test_follow_grows_one_session_instead_of_opening_again(tmp_path, monkeypatch):
+    """The file is opened once: each growth continues the pass (incremental.grow), and everything the
+    whole file finds is printed (findings decided on a part may be printed too, once)."""
+    frames = factory.real_frames(S07)
+    path = tmp_path / "growing.pcap"
+    opened, grown = [], []
+    real_open = Session.open.__func__
+
+    def counting_open(cls, *a, **kw):
+        s = real_open(cls, *a, **kw)
+        opened.append(s)
+        return s
+
+    import tlstui.incremental as incremental
+
+    real_grow = incremental.grow
+
+    def counting_grow(session):
+        got = real_grow(session)
+        grown.append(got)
+        return got
+
+    monkeypatch.setattr(Session, "open", classmethod(counting_open))
+    monkeypatch.setattr(incremental, "grow", counting_grow)
+    done, stop = threading.Event(), threading.Event()
+    follower = Follower(io.StringIO())
+    writer = threading.Thread(target=_grow, args=(path, frames, 0.05, done))
+    writer.start()
+    t = threading.Thread(target=follow_file, args=(str(path), follower), kwargs={"stop": stop, "poll": 0.02})
+    t.start()
+    done.wait(60)
+    deadline = time.monotonic() + 30
+    while follower.frames < len(frames) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    t.join(30)
+    writer.join()
+    assert follower.frames == len(frames)
+    assert len(opened) == 1, len(opened)  # never opened again
+    assert sum(1 for g in grown if g) >= 3  # it grew several times
+    monkeypatch.undo()
+    printed = [_key(f) for f in follower.printed]
+    assert len(printed) == len(set(printed))
+    assert {_key(f) for f in _whole(path)} <= set(printed)
