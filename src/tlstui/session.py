@@ -435,7 +435,8 @@ class Session:
             self.tcp_analyzer.unfinish()
         if self.tls is not None:
             self.tls.unfinish()
-        self.finished = False
+        # ``finished`` stays: the frames the session had keep their answers while it grows (what a
+        # reader sees of them meanwhile is the running state's; the new frames are not shown yet).
 
     def _guess_clients(self) -> None:
         """Streams whose hellos were not captured: which side is the client (tcp.conversations)."""
