@@ -42,6 +42,7 @@ async def test_follow_reads_what_the_capture_gains_and_keeps_up_with_its_end(tmp
     async with app.run_test(size=(160, 48)) as pilot:
         await ready(app, pilot)
         assert len(app.session) == 6
+        first = app.session  # grown in place (incremental.grow), never opened again
         assert "tls.reuse_after_close_notify" not in {f.kind for f in app.findings}
         app.frame_list.select_frame(6)  # on the last frame: the cursor follows the end
         await settle(pilot)
@@ -58,6 +59,7 @@ async def test_follow_reads_what_the_capture_gains_and_keeps_up_with_its_end(tmp
             f.write(recs[-1][20:])
         await _wait(pilot, lambda: len(app.session) == len(recs))
         assert app.frame_list.selected == len(recs)
+        assert app.session is first
         assert "following" in str(app.query_one("#status").render())
 
 

@@ -147,20 +147,25 @@ class LoadingMixin:
         if size == self._followed_size:
             return
         self._follow_busy = True
+        self._follow_shown = len(self.session)  # the frames shown: the worker may grow this session
         self.run_worker(partial(self._follow_worker, size, path), thread=True, group="follow", name="follow",
                         exit_on_error=False)
 
     def _follow_worker(self, size: int, path: str | None = None) -> None:
-        """Open and analyse the grown file from the start, off screen; the old session stays shown
-        until this one is ready.  (The pass is not incremental: reassembly, TLS and findings are
-        all recomputed, which keeps them exact.)"""
+        """Grow the shown session with what was appended (incremental.grow: the pass goes on, never
+        from the start; the frame list shows the new frames once this is done); a file that cannot
+        grow (another ring file, a shrunk or rewritten one, new pcapng secrets) is opened and
+        analysed again off screen, the old session shown until this one is ready."""
+        from ..incremental import grow
         from ..session import Session
 
         path = path or self.path
         t0 = time.perf_counter()
         try:
-            s = Session.open(path, self.keylog)
-            s.analyze(progress=lambda done, total: self.yield_to_user())
+            s = self.session
+            if path != self._session_path or size < self._followed_size or grow(s) is None:
+                s = Session.open(path, self.keylog)
+                s.analyze(progress=lambda done, total: self.yield_to_user())
             found = tuple(self._load_findings(s, self.yield_to_user))
             groups = group_for_pane(found, s)
         except Exception as e:  # the file may be mid-rewrite: try again at the next poll
@@ -172,7 +177,8 @@ class LoadingMixin:
     def on_follow_reloaded(self, message: FollowReloaded) -> None:
         old, s = self.session, message.session
         fl = self.frame_list
-        at_end = fl.selected == len(old) or len(fl.view) == 0
+        shown = self._follow_shown if old is s else len(old)  # a grown session is the old one, longer
+        at_end = fl.selected == shown or len(fl.view) == 0
         if self.follow_end is not None:  # F (or -i): follow the end, or stay where the cursor is
             at_end = self.follow_end
         keep = fl.selected
@@ -201,7 +207,7 @@ class LoadingMixin:
             fl.select_frame(len(s) if at_end else min(keep, len(s)) or 1)
             self.resort()
         self._show_findings(FindingsFound(message.findings, groups=message.groups))
-        if old is not getattr(self, "_saving", None):  # a `w` save still reading it closes it when done
+        if old is not s and old is not getattr(self, "_saving", None):  # a `w` save still reading it closes it when done
             old.close()
 
     def _show_findings(self, message: FindingsFound) -> None:
