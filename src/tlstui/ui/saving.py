@@ -57,7 +57,8 @@ class SaveScreen(ModalScreen[None]):
     SaveScreen { align: center middle; }
     SaveScreen > Vertical { width: 80%; max-width: 100; height: auto; border: round $primary;
                             background: $panel; padding: 0 1; }
-    SaveScreen RadioSet { width: 100%; border: none; background: $panel; }
+    SaveScreen RadioSet { width: 1fr; height: auto; border: none; background: $panel; padding: 0; }
+    SaveScreen Input { width: 1fr; }
     SaveScreen #save-hint { color: $foreground 70%; }
     """
 
@@ -174,7 +175,7 @@ class SaveMixin:
         out = [(what, "filtered" if self.applied_filter else "all", shown)]
         marked = sorted(n for n in self.frame_list.marked if 1 <= n <= len(self.session))
         if marked:
-            out.insert(0, (f"the {len(marked):,} marked frames", "marked", marked))
+            out.insert(0, (f"the {len(marked):,} marked frame{'s' if len(marked) != 1 else ''}", "marked", marked))
         return out
 
     def action_save(self) -> None:
