@@ -71,6 +71,18 @@ class RecordDecryptor:
             elif suite.aead == "POLY1305":
                 self._aead = ChaCha20Poly1305(key)
 
+    def __deepcopy__(self, memo: dict) -> "RecordDecryptor":
+        """A copy with its own counters and chained IV, sharing the AEAD context: that is fixed by
+        the key, and cryptography's AEAD objects cannot be copied (the session forks the TLS state
+        before the end-of-capture steps, issue 18)."""
+        import copy
+
+        new = self.__class__.__new__(self.__class__)
+        memo[id(self)] = new
+        for k, v in self.__dict__.items():
+            setattr(new, k, v if k == "_aead" else copy.deepcopy(v, memo))
+        return new
+
     # ------------------------------------------------------------------------------------
     def decrypt(self, content_type: int, version: int, payload: bytes, seq: int | None = None) -> tuple[int, bytes]:
         """(inner content type, plaintext) of one record; raises DecryptError.
