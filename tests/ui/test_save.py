@@ -234,3 +234,17 @@ def test_no_key_is_bound_twice():
         assert not clash, (pane, clash)
     by_key = {k: b.action for b in sections["Everywhere"] for k in b.key.split(",")}
     assert by_key["w"] == "save" and by_key["z"] == "connections"
+
+
+async def test_w_refuses_when_the_ring_moved_to_another_file(tmp_path, fake_findings):
+    """-i: the frame numbers chosen belong to the file shown when w was pressed."""
+    app = TlsTuiApp(S07)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(app, pilot)
+        screen = await open_save(app, pilot)
+        app._session_path = str(tmp_path / "live_00002.pcapng")  # what _move_to_ring_file leads to
+        await type_path(pilot, str(tmp_path / "x.pcapng"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen and "moved on to another file" in hint(screen)
+        assert not (tmp_path / "x.pcapng").exists() and app._saving is None

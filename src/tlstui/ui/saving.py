@@ -191,11 +191,18 @@ class SaveMixin:
             secrets = bool(session_secrets(self.session))
         except Exception:
             secrets = False
-        self.push_screen(SaveScreen(self.save_choices(), self.path, secrets))
+        screen = SaveScreen(self.save_choices(), self.path, secrets)
+        screen.source = self._session_path  # -i: the file the frame numbers belong to
+        self.push_screen(screen)
 
     def start_save(self, screen: SaveScreen, path: str, frames: list[int]) -> None:
         from functools import partial
 
+        if getattr(screen, "source", self._session_path) != self._session_path:
+            # -i: the ring moved on to another file while the dialog was open (a --follow re-read of
+            # the same file is fine: the grown session holds the same frames under the same numbers)
+            screen.failed("the capture moved on to another file meanwhile: Escape, then w again")
+            return
         self._saving = self.session
         self.run_worker(partial(self._save_worker, screen, self.session, path, frames), thread=True,
                         group="save", name="save", exit_on_error=False)
