@@ -35,9 +35,17 @@ def tlstui_cmd() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "tlstui"]
 
 
+# The preferences the truth files are made with (shared/tools/truth.sh): with tshark's default
+# (no out-of-order reassembly) a segment that arrives before the one it follows is decoded at once,
+# mid-record, and the TLS records after it read as garbage ("Ignored Unknown Record", alerts that
+# are not there) until the stream happens to resynchronise.
+TSHARK_PREFS = ["-o", "tcp.relative_sequence_numbers:TRUE", "-o", "tcp.analyze_sequence_numbers:TRUE",
+                "-o", "tcp.reassemble_out_of_order:TRUE"]
+
+
 def tshark_cmd() -> list[str] | None:
     exe = shutil.which("tshark")
-    return [exe] if exe else None
+    return [exe, *TSHARK_PREFS] if exe else None
 
 
 def report(rows: list[tuple[str, float, int, float, int]], frames: int) -> None:
