@@ -90,7 +90,9 @@ def main() -> int:
     args = ap.parse_args()
     shark = None if args.no_tshark else tshark_cmd()
     tmp = tempfile.mkdtemp(prefix="tlstui-filter-bench-")
-    cmd = (f"env XDG_CONFIG_HOME={tmp}/c XDG_DATA_HOME={tmp}/d {shlex.quote(sys.executable)} -m tlstui "
+    # tmux's server may be older than this process: what it runs gets this environment explicitly.
+    path = f"PYTHONPATH={shlex.quote(os.environ['PYTHONPATH'])} " if os.environ.get("PYTHONPATH") else ""
+    cmd = (f"env {path}XDG_CONFIG_HOME={tmp}/c XDG_DATA_HOME={tmp}/d {shlex.quote(sys.executable)} -m tlstui "
            f"{shlex.quote(args.capture)}")
     ui.tmux("kill-session", "-t", ui.SESSION)
     ui.tmux("new-session", "-d", "-s", ui.SESSION, "-x", "160", "-y", "48", cmd)
