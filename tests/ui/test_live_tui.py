@@ -57,6 +57,7 @@ async def test_live_status_follow_the_end_toggle_and_ctrl_c(standin, fake_findin
             await wait_for(pilot, lambda: "dumpcap on lo: " in status(app), "no capture status")
             line = status(app)
             assert " packets, " in line and "/s" in line and "following the end" in line
+            assert "dropped ?" in line  # the capture programs report drops when they stop
             # The list follows the end while the capture grows.
             await wait_for(pilot, lambda: app.session is not None and len(app.session) >= 4
                            and app.frame_list.selected == len(app.session), "the list did not follow the end")
@@ -79,6 +80,13 @@ async def test_live_status_follow_the_end_toggle_and_ctrl_c(standin, fake_findin
             await wait_for(pilot, lambda: len(app.session) == TOTAL and app.frame_list.selected == TOTAL,
                            "the whole capture did not arrive")
             await wait_for(pilot, lambda: f"{TOTAL} packets" in status(app), "the counters did not follow")
+            # 80 columns: the short form, the frame number still in sight.
+            await pilot.resize_terminal(80, 24)
+            await wait_for(pilot, lambda: f"{TOTAL} pkts" in status(app), "no short live status")
+            assert status(app).rstrip().endswith(f"frame {TOTAL}") and "⇣end" in status(app)
+            await pilot.resize_terminal(200, 40)
+            live.stop()  # the program's last words: the drops
+            await wait_for(pilot, lambda: "dropped 0 (stopped)" in status(app), "no drops after the stop")
             # Ctrl-C quits (Textual would only say 'press ctrl+q'); the CLI then stops and offers to save.
             await pilot.press("ctrl+c")
             await wait_for(pilot, lambda: not app.is_running, "ctrl+c did not quit", timeout=5)

@@ -168,6 +168,7 @@ class TlsTuiApp(LoadingMixin, StatusMixin, DetailsMixin, NavigationMixin, Filter
         self.live = live
         self.live_status = ""
         self.live_file = 1
+        self._live_samples: list[tuple[float, int]] = []  # (monotonic time, packets) of the last polls
         # Follow the end as the capture grows: True (-i; F toggles), False (F stopped it),
         # None (--follow FILE until F: the cursor stays on the end only if it was there).
         self.follow_end: bool | None = True if (live is not None and self.follow) else None

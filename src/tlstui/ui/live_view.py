@@ -26,6 +26,8 @@ class LiveMixin:
             self.set_interval(self.LIVE_POLL, self._poll_live, name="live")
 
     def _poll_live(self) -> None:
+        import time
+
         live = self.live
         try:
             self.live_status = live.status()
@@ -33,11 +35,24 @@ class LiveMixin:
         except Exception as e:  # the ring's directory removed under us: say it, keep the view
             self.live_status = f"capture: {type(e).__name__}: {e}"
             files = []
+        # The rate shown is the recent one (the last 5 s of the program's count), not the average
+        # since the start, which a long quiet capture would keep near zero after a burst.
+        now = time.monotonic()
+        samples = self._live_samples
+        samples.append((now, getattr(live, "packets", 0)))
+        while len(samples) > 2 and now - samples[0][0] > 5.0:
+            samples.pop(0)
         if files and self.path not in files[-1:]:
             newest = files[-1]
             if self.path in files or not os.path.exists(self.path or ""):
                 self._move_to_ring_file(newest)
         self._update_status()
+
+    def live_rate(self) -> float:
+        s = self._live_samples
+        if len(s) < 2 or s[-1][0] <= s[0][0]:
+            return 0.0
+        return (s[-1][1] - s[0][1]) / (s[-1][0] - s[0][0])
 
     def _move_to_ring_file(self, newest: str) -> None:
         """The capture program started a new file: follow it (the next poll of --follow reads it)."""
@@ -49,11 +64,24 @@ class LiveMixin:
                                 f"ring); the earlier frames are in {os.path.dirname(newest)}."),
                     markup=False, timeout=6)
 
-    def live_status_text(self) -> str:
-        """The status line's live part: the capture's counters, and where the earlier files are."""
-        text = self.live_status
+    def live_status_text(self, narrow: bool = False) -> str:
+        """The status line's live part: the capture's packets, recent rate and drops (dumpcap and
+        tcpdump report drops when they stop: '?' until then), and where the earlier ring files are."""
+        live = self.live
+        packets = getattr(live, "packets", None)
+        if packets is None:  # not a LiveCapture: its own line
+            return self.live_status
+        dropped = getattr(live, "dropped", None)
+        drops = "?" if dropped is None else f"{dropped:,}"
+        stopped = "" if live.running() else " stopped"
+        if narrow:
+            text = f"{packets:,} pkts {self.live_rate():.0f}/s drop {drops}{stopped}"
+        else:
+            text = (f"{live.kind} on {escape_text(str(live.interface))}: {packets:,} packets, "
+                    f"{self.live_rate():.0f}/s, dropped {drops}{' (stopped)' if stopped else ''}")
         if self.live_file > 1:
-            text += f"; ring file {self.live_file}, earlier ones in {os.path.dirname(self.path or '')}"
+            where = os.path.dirname(self.path or "")
+            text += f"; file {self.live_file}" if narrow else f"; ring file {self.live_file}, earlier ones in {where}"
         return text
 
     def action_toggle_follow_end(self) -> None:

@@ -98,9 +98,12 @@ class StatusMixin:
         t.append(f"  {len(s):,} frames")
         if self.follow:
             state = {None: "following", True: "following the end", False: "not following the end (F)"}[self.follow_end]
-            t.append(f"  {state}" + (" (re-reading…)" if self._follow_busy else ""), theme_style(self, "accent"))
+            if narrow and self.follow_end is not None:
+                state = "⇣end" if self.follow_end else "⇣off (F)"
+            t.append(f"  {state}" + (" (re-reading…)" if self._follow_busy and not narrow else ""),
+                     theme_style(self, "accent"))
             if self.live is not None and self.live_status:
-                t.append("  ● " + escape_text(self.live_status_text()), theme_style(self, "warning"))
+                t.append("  ● " + escape_text(self.live_status_text(narrow)), theme_style(self, "warning"))
         shown = len(self.frame_list.view)
         if self.applied_filter:
             t.append(f"  shown {shown:,}", theme_style(self, "accent"))
