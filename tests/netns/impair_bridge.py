@@ -6,7 +6,10 @@ forwards every frame as it is.  ``--mode impair`` does what the issue's middlebo
 clamps the MSS of the client's SYN to 1360, strips SACK-permitted from the server's SYN-ACK
 (replaced by NOPs), sets the TTL of every server packet to 16, drops the second application-data
 segment the server sends and, when the server retransmits it, rewrites byte 20 of the copy it
-lets through (the Android case of ../shared/cases/000).  Checksums are recomputed.  Every action
+lets through (the Android case of ../shared/cases/000).  ``--mode nat`` translates the client
+(10.77.0.1:P seen as 10.77.0.99:P+10000 at the server), shifts the client's sequence numbers by
+0x10000000 (the server's ACKs back), and forges a RST in the client's name towards the server after
+the server's sixth application-data segment.  Checksums are recomputed.  Every action
 is logged as a JSON line (``--log``).
 """
 from __future__ import annotations
@@ -104,11 +107,71 @@ class Impair:
         return frame
 
 
+PUBLIC = bytes([10, 77, 0, 99])
+PRIVATE = bytes([10, 77, 0, 1])
+SHIFT = 0x10000000
+
+
+class Nat:
+    """Source NAT of the client, a sequence-randomising firewall, and a forged RST."""
+
+    def __init__(self, server_port: int, log) -> None:  # noqa: ANN001
+        self.server_port = server_port
+        self.log = log
+        self.next_seq = None  # the client's next sequence number, as the server sees it
+        self.app = 0
+        self.forge = None  # a RST to send towards the server
+
+    def note(self, what: str, **kw) -> None:
+        self.log.write(json.dumps({"action": what, **kw}) + "\n")
+        self.log.flush()
+
+    def __call__(self, frame: bytearray) -> bytearray | None:
+        if len(frame) < 54 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+            return frame
+        ihl = (frame[14] & 15) * 4
+        t = 14 + ihl
+        sport, dport, seq, ack = struct.unpack_from("!HHII", frame, t)
+        flags = frame[t + 13]
+        thl = (frame[t + 12] >> 4) * 4
+        total = struct.unpack_from("!H", frame, 16)[0]
+        plen = 14 + total - t - thl
+        if bytes(frame[26:30]) == PRIVATE and dport == self.server_port:  # client -> server
+            frame[26:30] = PUBLIC
+            struct.pack_into("!H", frame, t, sport + 10000)
+            struct.pack_into("!I", frame, t + 4, (seq + SHIFT) & 0xFFFFFFFF)
+            self.next_seq = (seq + SHIFT + plen + (1 if flags & 0x03 else 0)) & 0xFFFFFFFF
+            self.ports = (sport + 10000, dport)
+        elif bytes(frame[30:34]) == PUBLIC and sport == self.server_port:  # server -> client
+            frame[30:34] = PRIVATE
+            struct.pack_into("!H", frame, t + 2, dport - 10000)
+            if flags & 0x10:
+                struct.pack_into("!I", frame, t + 8, (ack - SHIFT) & 0xFFFFFFFF)
+            if plen and frame[t + thl] == 0x17:
+                self.app += 1
+                if self.app == 6 and self.next_seq is not None:
+                    rst = bytearray(frame[:t + 20])
+                    rst[0:6], rst[6:12] = frame[6:12], frame[0:6]
+                    struct.pack_into("!H", rst, 16, ihl + 20)
+                    rst[22] = 99
+                    rst[26:30], rst[30:34] = PUBLIC, frame[26:30]
+                    struct.pack_into("!HHII", rst, t, self.ports[0], self.ports[1], self.next_seq, seq + plen)
+                    rst[t + 12], rst[t + 13] = 0x50, 0x14
+                    struct.pack_into("!H", rst, t + 14, 0)
+                    fix(rst)
+                    self.forge = bytes(rst)
+                    self.note("forged_rst", seq=self.next_seq)
+        else:
+            return frame
+        fix(frame)
+        return frame
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("left")
     ap.add_argument("right")
-    ap.add_argument("--mode", choices=("clean", "impair"), default="clean")
+    ap.add_argument("--mode", choices=("clean", "impair", "nat"), default="clean")
     ap.add_argument("--server-port", type=int, default=8443)
     ap.add_argument("--log", default="/dev/null")
     ap.add_argument("--delay-ms", type=float, default=0.0, help="hold every frame this long (no netem here)")
@@ -120,7 +183,8 @@ def main() -> None:
         socks[name] = s
     other = {args.left: socks[args.right], args.right: socks[args.left]}
     log = open(args.log, "w")
-    impair = Impair(args.server_port, log) if args.mode == "impair" else None
+    impair = Impair(args.server_port, log) if args.mode == "impair" else \
+        Nat(args.server_port, log) if args.mode == "nat" else None
     by_fd = {s.fileno(): n for n, s in socks.items()}
     held: list = []  # (due, order, socket, frame): the path's delay
     order = 0
@@ -138,6 +202,11 @@ def main() -> None:
             if out is not None:
                 order += 1
                 heapq.heappush(held, (time.monotonic() + delay, order, other[by_fd[s.fileno()]], bytes(out)))
+            forged = getattr(impair, "forge", None)
+            if forged is not None:  # towards the server: the side the frame came from
+                impair.forge = None
+                order += 1
+                heapq.heappush(held, (time.monotonic() + delay, order, s, forged))
         now = time.monotonic()
         while held and held[0][0] <= now:
             _, _, sock, frame = heapq.heappop(held)

@@ -8,7 +8,7 @@ Offloads are turned off on every veth (ethtool's ioctl, from Python) so that the
 segments as they are on the wire.  The client (Python ssl, TLS 1.2) sends one request; the server
 answers with six 1000-byte application-data records and closes with close_notify.
 
-    python tests/netns/make_pair.py clean|impair [--out tests/data/diff]
+    python tests/netns/make_pair.py clean|impair|nat [--out tests/data/diff]
 """
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.v
 s = socket.create_connection(("10.77.0.2", %d))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 t = ctx.wrap_socket(s, server_hostname="localhost")
+t.settimeout(5)
 t.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
 got = 0
 try:
@@ -128,6 +129,10 @@ def run(mode: str, out: Path) -> None:
     a, b = out / f"netns_{mode}_a.pcap", out / f"netns_{mode}_b.pcap"
     log = out / f"netns_{mode}.impair.log"
     setup()
+    if mode == "nat":  # the server answers the client's public address: the client's MAC, statically
+        mac = subprocess.run(nsx("dcli", "cat", "/sys/class/net/c0/address"), capture_output=True,
+                             text=True).stdout.strip()
+        sh(*nsx("dsrv", "ip", "neigh", "add", "10.77.0.99", "lladdr", mac, "dev", "s0", "nud", "permanent"))
     procs = []
     try:
         procs.append(subprocess.Popen(nsx("dmid", sys.executable, str(HERE / "impair_bridge.py"), "m0", "m1",
@@ -156,7 +161,7 @@ def run(mode: str, out: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=("clean", "impair"))
+    ap.add_argument("mode", choices=("clean", "impair", "nat"))
     ap.add_argument("--out", type=Path, default=HERE.parent / "data" / "diff")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

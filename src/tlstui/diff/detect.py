@@ -292,12 +292,12 @@ def translation(ctx: Context) -> list[DiffFinding]:
             out.append(ctx.finding(
                 K.HEADER_REWRITTEN, "note", cid,
                 f"{ctx.streams(cid)}: addresses translated (NAT): {'; '.join(changed)}",
-                f"Seen: the connection was matched by {m.method} ({'same ISNs' if m.method == 'ISN' else m.method}), "
+                f"Seen: the connection was matched by {'its ISNs' if m.method == 'ISN' else m.method}, "
                 f"with different addresses or ports at the two points: {'; '.join(changed)}. Inferred: a NAT or "
                 f"load balancer between the points; findings on this connection use A's addresses.", fa, fb))
         shifted = [d for d in (0, 1) if m.delta[d]]
         if shifted:
-            parts = [f"{endpoint(ea[d])}'s by {m.delta[d]}" for d in shifted]
+            parts = [f"{endpoint(ea[d])}'s by {m.delta[d]} (0x{m.delta[d]:08x})" for d in shifted]
             out.append(ctx.finding(
                 K.HEADER_REWRITTEN, "note", cid, f"{ctx.streams(cid)}: sequence numbers shifted ({'; '.join(parts)})",
                 f"Seen: the same bytes carry sequence numbers that differ by a constant between the points "

@@ -83,3 +83,20 @@ def test_capture_against_itself_and_unrelated_captures(capsys):
     assert main(["diff", a, str(DATA / "netns_clean_b.pcap")]) == 0  # other ISNs, ports, times: nothing shared
     out = capsys.readouterr().out
     assert "matched connections: 0" in out and "Nothing to compare" in out
+
+
+def test_nat_hop_with_sequence_shift_and_forged_rst():
+    """netns_nat_*: the hop translates the client's address and port, shifts its sequence numbers by
+    0x10000000 and forges a RST towards the server after the server's sixth application-data record."""
+    log = [json.loads(line) for line in (DATA / "netns_nat.impair.log").read_text().splitlines()]
+    assert [e["action"] for e in log] == ["forged_rst"]
+    r = pair("nat")
+    assert r.matched == {"TCP timestamps": 1}
+    kinds = sorted((f.kind, f.severity) for f in r.findings)
+    assert kinds == [("diff.header_rewritten", "note"), ("diff.header_rewritten", "note"), ("diff.injected", "error")]
+    rst, = [f for f in r.findings if f.kind == "diff.injected"]
+    assert rst.frames == [] and len(rst.frames_b) == 1 and "RST" in rst.summary and "TTL 99" in rst.explanation
+    nat = [f for f in r.findings if "addresses translated (NAT)" in f.summary]
+    assert nat and "at A is 10.77.0.99:" in nat[0].summary and nat[0].summary.endswith("at B")
+    shift = [f for f in r.findings if "sequence numbers shifted" in f.summary]
+    assert shift and "(0x10000000)" in shift[0].summary
