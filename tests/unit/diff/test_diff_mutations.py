@@ -341,3 +341,37 @@ def test_tls_view_without_the_handshake(tmp_path):
     assert r.matched == {"4-tuple": 1}
     t, = [f for f in r.findings if f.kind == "diff.tls_records"]
     assert fa["resp2"] in t.frames and fb["resp2"] in t.frames_b
+
+
+def test_impairments_together(tmp_path):
+    """Several rewrites on one connection, each still found with its own frames."""
+    clamp = struct.pack(">BBH", 2, 4, 1460), struct.pack(">BBH", 2, 4, 1200)
+
+    def alter(p):
+        if p.tag == "syn":
+            return [replace(p, opts=p.opts.replace(*clamp))]
+        if p.tag == "resp1":
+            return []
+        if p.tag == "retrans":
+            return flip_byte(5, p)
+        if p.tag == "request":
+            q = replace(p, ip_id=p.ip_id + 1)
+            return [q]
+        return [p]
+    rst = Pkt(False, 0, 0, RST, t=1_700_000_000 * 10**9 + 45_000_000, src=SERVER, dst=CLIENT, sport=443,
+              dport=40000, ttl=200, ip_id=4, tag="forged")
+    pkts, _c, _s = conversation(retransmit=True)
+    rst.seq = next(p.seq for p in pkts if p.tag == "fin_s")
+    r, fa, fb, _ = run(tmp_path, Hop(alter=alter, inject_at_a=[rst]), retransmit=True)
+    by = {}
+    for f in r.findings:
+        by.setdefault(f.kind, []).append(f)
+    assert any("MSS clamped (MSS 1460 -> 1200)" in f.summary and f.frames == [fa["syn"]] and f.frames_b == [fb["syn"]]
+               for f in by["diff.header_rewritten"])
+    assert any("ip.id rewritten" in f.summary and f.frames == [fa["request"]] for f in by["diff.header_rewritten"])
+    drop, = by["diff.dropped"]
+    assert drop.frames_b == [fb["resp1"]] and drop.frames == []
+    rw, = by["diff.rewritten"]
+    assert rw.frames == [fa["retrans"]] and rw.frames_b == [fb["retrans"]] and "offset 5" in rw.explanation
+    inj, = by["diff.injected"]
+    assert inj.frames == [fa["forged"]] and inj.frames_b == [] and "TTL 200" in inj.explanation
