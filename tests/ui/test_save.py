@@ -248,3 +248,18 @@ async def test_w_refuses_when_the_ring_moved_to_another_file(tmp_path, fake_find
         await settle(pilot)
         assert app.screen is screen and "moved on to another file" in hint(screen)
         assert not (tmp_path / "x.pcapng").exists() and app._saving is None
+
+
+async def test_w_on_the_bundled_demo_defaults_to_the_working_directory(tmp_path, fake_findings, monkeypatch):
+    from tlstui.ui.app import demo_paths
+
+    monkeypatch.chdir(tmp_path)
+    path, keys = demo_paths()
+    app = TlsTuiApp(path, keys, display_name="demo.pcapng (bundled demo)")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(app, pilot)
+        screen = await open_save(app, pilot)
+        assert screen.query_one("#save-path").value == str(tmp_path / "demo-all.pcapng")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SaveScreen), "the dialog stayed")
+        assert len(open_capture(str(tmp_path / "demo-all.pcapng"))) == len(app.session)

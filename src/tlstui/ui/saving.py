@@ -63,11 +63,13 @@ class SaveScreen(ModalScreen[None]):
     """
 
     def __init__(self, choices: list[tuple[str, str, list[int]]], capture_path: str | None,
-                 secrets: bool) -> None:
-        """``choices``: (label, path suffix, frame numbers), the default first."""
+                 secrets: bool, default_base: str | None = None) -> None:
+        """``choices``: (label, path suffix, frame numbers), the default first; ``default_base``:
+        the name the default path is made from (else the capture's)."""
         super().__init__()
         self.choices = choices
         self.capture_path = capture_path
+        self.default_base = default_base or capture_path
         self.secrets = secrets
         self.choice = 0
         self._confirm: str | None = None  # an existing file Enter was pressed on once
@@ -93,7 +95,7 @@ class SaveScreen(ModalScreen[None]):
         return self.choices[self.choice][2]
 
     def default_path(self, k: int) -> str:
-        return default_save_path(self.capture_path, self.choices[k][1])
+        return default_save_path(self.default_base, self.choices[k][1])
 
     def _hint(self) -> Text:
         keys = "the key log's secrets are kept (DSB): the file decrypts alone" if self.secrets else \
@@ -191,7 +193,10 @@ class SaveMixin:
             secrets = bool(session_secrets(self.session))
         except Exception:
             secrets = False
-        screen = SaveScreen(self.save_choices(), self.path, secrets)
+        # The bundled demo lives in the package: its default goes to the working directory.
+        demo = self.display_name.endswith("(bundled demo)")
+        screen = SaveScreen(self.save_choices(), self.path, secrets,
+                            os.path.join(os.getcwd(), "demo.pcapng") if demo else None)
         screen.source = self._session_path  # -i: the file the frame numbers belong to
         self.push_screen(screen)
 
