@@ -39,9 +39,14 @@ async def _wait_screen(app, pilot, cls, timeout: float = 20.0, filled=lambda s: 
     raise AssertionError(f"{cls.__name__} did not open")
 
 
+@pytest.fixture(autouse=True)
+def _fixed_analysis_time(monkeypatch):
+    """The status line's "analysed in X s", the one clock of these views, pinned (status.py)."""
+    monkeypatch.setenv("TLSTUI_FIXED_ANALYSIS_SECONDS", "0.0")
+
+
 async def _steady(app, pilot) -> None:
-    """What varies from run to run, made still: the analysis time, toasts, cursor blink."""
-    app.analysis_seconds = 0.0
+    """What varies from run to run, made still: toasts, cursor blink (the analysis time: the fixture)."""
     app._update_status()
     for screen in app.screen_stack:
         for w in screen.query(Input):

@@ -17,10 +17,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from ..safe_text import escape_text
 from .colors import theme_style
+from .footer import FittedFooter
 
 # Theme colour of each outcome (connections.OUTCOMES); rows that did not end well are coloured whole.
 OUTCOME_STYLE = {"alert": "error", "reset": "warning", "incomplete": "warning", "open": "accent", "ok": "success"}
@@ -86,6 +87,54 @@ def cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
 
 
+# Which columns stay when the width does not hold them all (the detail lines show every value).
+PRIORITY = ("stream", "outcome", "server", "sni", "version", "cipher", "alpn", "client", "handshake",
+            "cert", "expires")
+FULL = {"stream", "outcome"}  # never cut (up to their ``wide`` limit): how the connection ended
+SQUEEZE = {"server", "sni"}  # cut to the room left rather than left out
+PADDING = 2  # DataTable's cell padding, one column each side
+SCROLLBAR = 2  # the vertical scrollbar, when the rows do not fit
+
+
+def fit_columns(cells: list[tuple[str, ...]], width: int, sorted_by: str = "", scrollbar: bool = False,
+                ) -> dict[str, int]:
+    """The columns shown at ``width`` and their widths.
+
+    Each column is as wide as its longest cell (and its title, with the sort mark on the sorted
+    one), up to its ``wide`` limit.  When they do not all fit: in ``PRIORITY`` order a column gets
+    its full width (``FULL``) or up to its ``narrow`` limit, a ``SQUEEZE`` column the room left,
+    the others are left out when they do not fit; the room left then widens the kept ones towards
+    their longest cell, again in priority order.  Never wider than ``width``: no horizontal scroll."""
+    room = max(20, width - (SCROLLBAR if scrollbar else 0))
+    natural = {}
+    for i, col in enumerate(COLUMNS):
+        longest = max((len(r[i]) for r in cells), default=1)
+        title = len(col.title) + (2 if col.sort == sorted_by else 0)
+        natural[col.key] = max(title, min(longest, col.wide))
+    if sum(w + PADDING for w in natural.values()) <= room:
+        return natural
+    out: dict[str, int] = {}
+    used = 0
+    for key in PRIORITY:
+        col = COLUMN_BY_KEY[key]
+        title = len(col.title) + (2 if col.sort == sorted_by else 0)
+        w = natural[key] if key in FULL else max(title, min(natural[key], col.narrow))
+        if used + w + PADDING > room and key in SQUEEZE:
+            w = room - used - PADDING
+            if w < 8:
+                continue
+        if used + w + PADDING <= room:
+            out[key] = w
+            used += w + PADDING
+    for key in PRIORITY:
+        if key in out and used < room:
+            more = min(natural[key] - out[key], room - used)
+            if more > 0:
+                out[key] += more
+                used += more
+    return out
+
+
 def row_cells(c) -> tuple[str, ...]:  # noqa: ANN001
     """Every column's text of one connection, escaped (packet text never reaches the terminal raw)."""
     return tuple(escape_text(str(col.cell(c))) for col in COLUMNS)
@@ -143,14 +192,17 @@ class ConnectionsScreen(Screen):
         Binding("o", "next_sort", "Sort by next column", id="connections.sort"),
         Binding("O", "reverse_sort", "Reverse sort", id="connections.reverse"),
     ]
+    # The footer's keys by importance (FittedFooter): what does not fit the width is left to ?.
+    FOOTER_ORDER: ClassVar[tuple[str, ...]] = ("connections.back", "connections.filter", "connections.sort",
+                                               "connections.reverse")
     DEFAULT_CSS = """
     ConnectionsScreen > #conn-title { height: 1; background: $panel; color: $foreground; padding: 0 1; }
     ConnectionsScreen > #conn-filter-row { height: 1; background: $panel; }
     ConnectionsScreen #conn-filter-label { width: auto; background: $panel; text-style: bold; padding: 0 0 0 1; }
     ConnectionsScreen ConnectionFilter { width: 1fr; }
     ConnectionsScreen > ConnectionsTable { height: 1fr; background: $surface; }
-    ConnectionsScreen > #conn-detail { height: 4; background: $panel; color: $foreground; padding: 0 1;
-                                       text-wrap: nowrap; text-overflow: ellipsis; }
+    ConnectionsScreen > #conn-detail { height: auto; min-height: 4; max-height: 10; background: $panel;
+                                       color: $foreground; padding: 0 1; }
     """
 
     POLL = 0.2  # seconds between two looks at the analysis while it runs
@@ -172,7 +224,8 @@ class ConnectionsScreen(Screen):
         self._poll = None
         self._building = False
         self._texts: dict = {}  # Connection.key -> its row's Text cells (for _texts_for)
-        self._texts_for: tuple = ()  # (narrow?, theme) the cached cells were made for
+        self._texts_for: tuple = ()  # (column widths, theme) the cached cells were made for
+        self._width = 0  # the width the columns were fitted to
         self._filter_timer = None
 
     def compose(self) -> ComposeResult:
@@ -187,7 +240,12 @@ class ConnectionsScreen(Screen):
         table = ConnectionsTable(id="conn-table", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static(Text("analysing…", style="dim"), id="conn-detail")
-        yield Footer()
+        yield FittedFooter()
+
+    def on_resize(self, event) -> None:  # noqa: ANN001
+        if event.size.width != self._width:
+            self._width = event.size.width
+            self.refill()
 
     def on_mount(self) -> None:
         self.query_one(ConnectionsTable).focus()
@@ -238,9 +296,12 @@ class ConnectionsScreen(Screen):
         self.query_one("#conn-detail", Static).update(text)
 
     # --- the rows -----------------------------------------------------------------------------
-    def _widths(self) -> dict[str, int]:
-        narrow = self.app.size.width < 120
-        return {c.key: c.narrow if narrow else c.wide for c in COLUMNS}
+    def _widths(self, rows) -> dict[str, int]:  # noqa: ANN001
+        """Each shown column's width, from the screen's width (see ``fit_columns``)."""
+        cells = [self.cells.get(c.key) or row_cells(c) for c in rows]
+        size = self.size if self.size.width else self.app.size
+        # The rows the table shows: the screen less the title, filter, header, detail and footer.
+        return fit_columns(cells, size.width, self.sort_key, scrollbar=len(rows) > size.height - 9)
 
     def _title(self, col: Column) -> Text:
         mark = ""
@@ -264,14 +325,15 @@ class ConnectionsScreen(Screen):
         # the filter work on all of them).
         rows = rows[:self.ROWS_MAX]
         self.shown = rows
-        widths = self._widths()
-        tag = (self.app.size.width < 120, self.app.theme)
+        widths = self._widths(rows)
+        tag = (tuple(sorted(widths.items())), self.app.theme)
         if tag != self._texts_for:
             self._texts, self._texts_for = {}, tag
         styles = {o: theme_style(self.app, name) for o, name in OUTCOME_STYLE.items()}
         dt.clear(columns=True)
         for col in COLUMNS:
-            dt.add_column(self._title(col), key=col.key, width=None)
+            if col.key in widths:
+                dt.add_column(self._title(col), key=col.key, width=widths[col.key])
         texts = self._texts
         for i, c in enumerate(rows):
             cells = texts.get(c.key)
@@ -302,6 +364,8 @@ class ConnectionsScreen(Screen):
         style = styles.get(c.outcome) or theme_style(self.app, "foreground")
         out = []
         for col, text in zip(COLUMNS, cells):
+            if col.key not in widths:
+                continue
             t = Text(cut(text, widths[col.key]), justify="right" if col.right else "left")
             if c.outcome in WHOLE_ROW or col.key in ("outcome", "stream"):
                 t.stylize(style)
@@ -321,7 +385,7 @@ class ConnectionsScreen(Screen):
     def _explain(self, c) -> None:  # noqa: ANN001
         if c is None:
             return
-        t = Text(detail_text(c), no_wrap=True, overflow="ellipsis")
+        t = Text(detail_text(c), overflow="fold")  # wrapped: every value in full
         self.query_one("#conn-detail", Static).update(t)
 
     @on(DataTable.RowHighlighted, "#conn-table")

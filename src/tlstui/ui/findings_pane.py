@@ -148,6 +148,9 @@ class FindingsPane(Horizontal):
         super().__init__(**kwargs)
         self.findings: list = []  # most severe first, as the app keeps them
         self.groups = None  # grouping.FindingGroups
+        self._laid_out_width = 0  # the pane's width the Summary column was fitted to
+        self.show_kind = True  # the Kind column (left out when the table is narrow)
+        self._summary_w = self.SUMMARY_MAX + 4  # the Summary column's width
         self.rows: list[Entry] = []
         self.open_kinds: set[str] = set()
         self.open_groups: set[tuple[str, str]] = set()
@@ -165,6 +168,16 @@ class FindingsPane(Horizontal):
         with VerticalScroll(id="finding-explanation-scroll"):
             yield Static(Text("Findings appear when the analysis is done.", style="dim"),
                          id="finding-explanation")
+
+    def on_resize(self, event) -> None:  # noqa: ANN001
+        """A new width: the Summary column fitted to it again (rows and cursor kept)."""
+        if self.groups is not None and event.size.width != self._laid_out_width:
+            self._laid_out_width = event.size.width
+            self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if self.groups is not None:
+            self._rebuild(self.entry_at(self.table.cursor_row), widths=True)
 
     @property
     def table(self) -> FindingsTable:
@@ -223,7 +236,28 @@ class FindingsPane(Horizontal):
                 widest = max(widest, len(self._label(Entry(k, g))))
                 for f in g.findings[:self.MEMBERS_MAX]:
                     widest = max(widest, 4 + min(len(f.summary), self.SUMMARY_MAX))
-        return min(widest, self.SUMMARY_MAX + 4)
+        widest = min(widest, self.SUMMARY_MAX + 4)
+        # No wider than the table leaves it beside Severity, Frame and Kind (no horizontal scroll
+        # under a few rows); a summary cut here is in full in the explanation beside.
+        room = self._summary_room(self.show_kind)
+        return max(20, min(widest, room)) if room else widest
+
+    def _summary_room(self, kind_column: bool) -> int:
+        """Columns the Summary may take in the table as laid out now (0: not laid out yet)."""
+        width = self.table.size.width
+        if width <= 0 or self.groups is None:
+            return 0
+        frames = max((len(str(f.frames[0])) for f in self.findings if f.frames), default=1)
+        others = len("Severity") + max(len("Frame"), frames)
+        if kind_column:
+            others += max(len("Kind"), max((len(k.kind) for k in self.groups.kinds), default=4)) + 2
+        return width - others - 3 * 2 - 2  # 2 cells of padding per column, the vertical scrollbar
+
+    KIND_COLUMN_MIN_SUMMARY = 48  # below this room for summaries, the Kind column goes (rows name it)
+
+    def _wants_kind(self) -> bool:
+        room = self._summary_room(True)
+        return room == 0 or room >= self.KIND_COLUMN_MIN_SUMMARY
 
     def _label(self, e: Entry) -> str:
         if e.more:
@@ -244,11 +278,16 @@ class FindingsPane(Horizontal):
         table = self.table
         self.rows = self._entries() if self.groups is not None else []
         if widths:
+            # Narrow: no Kind column (each kind's row and the explanation name it), the summaries
+            # get its room.
+            self.show_kind = self._wants_kind()
             table.clear(columns=True)
             table.add_column("Severity")
             table.add_column("Frame")
-            table.add_column("Summary", width=self._summary_width())
-            table.add_column("Kind")
+            self._summary_w = self._summary_width()
+            table.add_column("Summary", width=self._summary_w)
+            if self.show_kind:
+                table.add_column("Kind")
         else:
             table.clear()
         for i, e in enumerate(self.rows):
@@ -256,8 +295,14 @@ class FindingsPane(Horizontal):
             mark = Text("" if e.more else SEVERITY_MARK.get(sev, sev), style=severity_style(self.app, sev))
             first = e.first
             frame = "" if e.more or first is None or not first.frames else str(first.frames[0])
-            label = Text(escape_text(self._label(e)), style="bold" if e.level == 0 else "")
-            table.add_row(mark, frame, label, escape_text(e.kind.kind), key=str(i))
+            label = escape_text(self._label(e))
+            if len(label) > self._summary_w:  # cut where it shows: '…', the explanation has it all
+                label = label[:self._summary_w - 1] + "…"
+            label = Text(label, style="bold" if e.level == 0 else "")
+            if self.show_kind:
+                table.add_row(mark, frame, label, escape_text(e.kind.kind), key=str(i))
+            else:
+                table.add_row(mark, frame, label, key=str(i))
         target = self._row_of(keep) if keep is not None else 0
         if self.rows:
             # Filling highlights row 0, moving the cursor highlights the target: neither is the

@@ -28,12 +28,13 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from ..safe_text import escape_text
 from ..stats import io_stat, parse_interval
 from ..stats.common import columns as index_columns
 from .colors import theme_style
+from .footer import FittedFooter
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 RETRANS_MARK = "▲"
@@ -351,6 +352,9 @@ class IoGraphScreen(Screen):
         Binding("f", "toggle_filter", "Filter / all", id="io.toggle_filter"),
         Binding("enter", "go_to_frame", "Go to frame", id="io.goto"),
     ]
+    # The footer's keys by importance (FittedFooter): what does not fit the width is left to ?.
+    FOOTER_ORDER: ClassVar[tuple[str, ...]] = ("io.back", "io.goto", "io.longer", "io.shorter",
+                                               "io.toggle_filter", "io.type_interval")
     DEFAULT_CSS = """
     IoGraphScreen > #io-title { height: 1; background: $panel; color: $foreground; padding: 0 1; }
     IoGraphScreen > #io-info { height: 1; background: $panel; color: $foreground; padding: 0 1; }
@@ -376,7 +380,7 @@ class IoGraphScreen(Screen):
         yield Static("", id="io-title")
         yield IoGraphView(id="io-graph")
         yield Static("", id="io-info")
-        yield Footer()
+        yield FittedFooter()
 
     @property
     def graph(self) -> IoGraphView:

@@ -16,10 +16,11 @@ from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from ..safe_text import escape_text
 from .colors import theme_style
+from .footer import FittedFooter
 from .streams import Chunk, Conversation, LadderStep
 
 _PRINTABLE = {b for b in range(0x20, 0x7F)}
@@ -163,6 +164,8 @@ class TitledScreen(Screen):
         Binding("n", "find(1)", "Next match", id="screen.next_match"),
         Binding("N", "find(-1)", "Previous match", show=False, id="screen.prev_match"),
     ]
+    # The footer's keys by importance (FittedFooter): what does not fit the width is left to ?.
+    FOOTER_ORDER: ClassVar[tuple[str, ...]] = ("screen.back", "screen.search", "screen.next_match")
     DEFAULT_CSS = """
     TitledScreen > #title { height: auto; background: $panel; color: $foreground; padding: 0 1; }
     TitledScreen > LinesView { height: 1fr; }
@@ -190,7 +193,7 @@ class TitledScreen(Screen):
             yield SearchInput(placeholder="text to find (Enter finds, n/N next/previous, Esc closes)",
                               compact=True, id="search-input")
         yield Static("", id="search-status")
-        yield Footer()
+        yield FittedFooter()
 
     def on_mount(self) -> None:
         lines = self.query_one(LinesView)
@@ -291,6 +294,8 @@ class FollowScreen(TitledScreen):
         Binding("x", "toggle_hex", "ASCII / hex", id="follow.toggle_hex"),
         Binding("f", "filter_stream", "Filter on stream", id="follow.filter"),
     ]
+    FOOTER_ORDER: ClassVar[tuple[str, ...]] = ("screen.back", "follow.toggle_hex", "follow.filter",
+                                               "screen.search", "screen.next_match")
     MAX_BYTES = 4 << 20
 
     def __init__(self, conv: Conversation, chunks: list[Chunk], app_style) -> None:
@@ -382,6 +387,7 @@ class LadderScreen(TitledScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_frame", "Select this frame", id="ladder.select"),
     ]
+    FOOTER_ORDER: ClassVar[tuple[str, ...]] = ("screen.back", "ladder.select", "screen.search", "screen.next_match")
     HEAD_LINES = 2  # the client/server heading and the lanes' top
 
     def __init__(self, conv: Conversation, steps: list[LadderStep], flagged: dict[int, str], app_style) -> None:
@@ -543,6 +549,8 @@ class CompareScreen(TitledScreen):
         Binding("o", "open_frame('original')", "Go to the original", id="compare.original"),
         Binding("r", "open_frame('resent')", "Go to the resend", id="compare.resent"),
     ]
+    FOOTER_ORDER: ClassVar[tuple[str, ...]] = ("screen.back", "compare.original", "compare.resent",
+                                               "screen.search", "screen.next_match")
 
     def __init__(self, cmp, app_style) -> None:
         self.cmp = cmp

@@ -2,6 +2,8 @@
 toast over the panes (a screen on top shows one toast at a time)."""
 from __future__ import annotations
 
+import os
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -9,8 +11,22 @@ from ..safe_text import escape_text
 from .colors import severity_style, theme_style
 
 
+FIXED_ANALYSIS_ENV = "TLSTUI_FIXED_ANALYSIS_SECONDS"
+
+
 class StatusMixin:
     """TlsTuiApp's status line and notifications."""
+
+    def shown_analysis_seconds(self) -> float:
+        """The status line's "analysed in X s": the measured time, or $TLSTUI_FIXED_ANALYSIS_SECONDS
+        when set (snapshot tests pin the one clock of the main screen with it)."""
+        fixed = os.environ.get(FIXED_ANALYSIS_ENV, "")
+        if fixed:
+            try:
+                return float(fixed)
+            except ValueError:
+                pass
+        return self.analysis_seconds or 0.0
 
     def _on_main_screen(self) -> bool:
         try:
@@ -74,7 +90,11 @@ class StatusMixin:
     def _set_status(self, text: Text) -> None:
         text.no_wrap = True
         text.overflow = "ellipsis"
-        self.query_one("#status", Static).update(text, layout=False)
+        status = self.query_one("#status", Static)
+        # One line, never wrapped out of sight: a long message ends in '…' (Static wraps words).
+        status.styles.text_wrap = "nowrap"
+        status.styles.text_overflow = "ellipsis"
+        status.update(text, layout=False)
 
     def _update_status(self) -> None:
         s = self.session
@@ -117,7 +137,7 @@ class StatusMixin:
             t.append("  indexing…", theme_style(self, "warning"))
         elif self.analysis_seconds is not None:
             if not narrow:
-                t.append(f"  analysed in {self.analysis_seconds:.1f}s", "dim")
+                t.append(f"  analysed in {self.shown_analysis_seconds():.1f}s", "dim")
         elif total:
             pct = 100 * done // total
             bar = "█" * (pct // 10) + "░" * (10 - pct // 10)
@@ -138,7 +158,12 @@ class StatusMixin:
                 t.append("  no findings", "dim")
         n = self.frame_list.selected
         if n:
-            t.append(f"  frame {n}", "bold")
+            tail = Text(f"  frame {n}", "bold")
             if n in self.frame_list.marked:
-                t.append(" ◆marked")
+                tail.append(" ◆marked")
+            # 'frame N' stays in sight: what does not fit before it is cut ('…'), not it.
+            room = self.size.width - 2 - tail.cell_len
+            if t.cell_len > room > 1:
+                t.truncate(room, overflow="ellipsis")
+            t.append_text(tail)
         self._set_status(t)
