@@ -185,6 +185,7 @@ class Session:
     """An opened capture and everything learned about it."""
 
     TREE_CACHE = 256
+    TARGETED_OVERLAY = True  # False: the end-of-capture overlay copies all upper state (as with decryption)
 
     def __init__(self, capture: Capture, keylog: str | None = None, upper_layers: bool = True,
                  tcp_analysis: bool = True) -> None:
@@ -400,12 +401,15 @@ class Session:
         """The end-of-capture steps, as an overlay on the running state (issue 18): ``_unfinish``
         takes them back before a growing capture feeds more frames (incremental.grow)."""
         reasm, tls, tcpa = self.reassembler, self.tls, self.tcp_analyzer
-        if reasm is not None and reasm.holds_data():
-            # Data still held behind holes is delivered after a gap: that changes the reassembler's
-            # and its consumers' state for good, so keep a copy of them to feed on from instead.
-            self._before_finish = self._fork_upper()
+        held = reasm.held() if reasm is not None else []
+        if held:
+            # Data still held behind holes is delivered after a gap: note what that changes in the
+            # reassembler and its consumers, to feed on from the state before it.
+            self._overlay_begin(held)
         if reasm:
             reasm.finish()
+        if held and self.tls is not None:
+            self.tls.overlay_end()
         if tcpa:
             tcpa.finish()
         if tls and hasattr(tls, "finish"):
@@ -416,21 +420,52 @@ class Session:
         with self._lock:
             self._trees.clear()
 
-    def _fork_upper(self) -> tuple:
-        """A copy of the reassembly, TLS/DTLS/QUIC and clear-stream state (sharing the session)."""
+    def _shared(self) -> dict:
+        """A deepcopy memo that shares (never copies) the session, the capture and the clear streams
+        (those are put back in place, see ``_unfinish``: closures point at them)."""
+        return {id(x): x for x in (self, self.capture, self.clear, self.limits) if x is not None}
+
+    def _overlay_begin(self, held: list[tuple[int, int]]) -> None:
         import copy
 
-        from .tcp import reassembly
+        clear = copy.deepcopy(self.clear, {id(x): x for x in (self, self.capture, self.limits)}) \
+            if self.clear is not None else None
+        limits = (len(self.limits.hits), dict(self.limits.counts))
+        if self.tls is not None and self.tls.decrypt is None and self.TARGETED_OVERLAY:
+            # Without decryption the held streams' own state is all that changes (and journaled writes).
+            self.reassembler.overlay_begin(held, self._shared())
+            self.tls.overlay_begin(sorted({sn for sn, _d in held}), self._shared())
+            self._before_finish = (None, clear, limits)
+        else:  # decryption state is shared between streams: a copy of it all
+            from .tcp import reassembly
 
-        shared = (self, self.capture, reassembly._NO_RUNS_Q, reassembly._NO_RUNS_I)  # compared by identity
-        return copy.deepcopy((self.reassembler, self.tls, self.clear, self.limits, self.decryption),
-                             {id(x): x for x in shared})
+            memo = self._shared()
+            memo.update({id(reassembly._NO_RUNS_Q): reassembly._NO_RUNS_Q, id(reassembly._NO_RUNS_I): reassembly._NO_RUNS_I})
+            self._before_finish = (copy.deepcopy((self.reassembler, self.tls, self.decryption), memo), clear, limits)
+            if self.tls is not None:
+                self.tls._journal = None
 
     def _unfinish(self) -> None:
         """Undo ``_finish_pass``: the running state as the frame pass left it, to feed on."""
+        from .tls.analyzer import _restore_into
+
         saved = self.__dict__.pop("_before_finish", None)
         if saved is not None:
-            self.reassembler, self.tls, self.clear, self.limits, self.decryption = saved
+            whole, clear, (nhits, counts) = saved
+            if whole is not None:
+                self.reassembler, self.tls, self.decryption = whole
+            else:
+                self.reassembler.overlay_undo()
+                self.tls.overlay_undo()
+            if clear is not None:  # in place: its closures point at these objects
+                if "inner" in clear.__dict__:  # starttls.WithLines: ClearStreams and LineStreams
+                    _restore_into(self.clear.inner, clear.inner)
+                    _restore_into(self.clear.lines, clear.lines)
+                else:
+                    _restore_into(self.clear, clear)
+            del self.limits.hits[nhits:]
+            self.limits.counts.clear()
+            self.limits.counts.update(counts)
         if self.tcp_analyzer is not None:
             self.tcp_analyzer.unfinish()
         if self.tls is not None:

@@ -265,9 +265,22 @@ class Reassembler:
         while d.pend:
             self._skip_hole(d, stream, direction, frame)
 
-    def holds_data(self) -> bool:
-        """True when ``finish`` has something to do: data held behind a hole, or a FIN behind one."""
-        return any(d.pend or (d.fin_at >= 0 and not d.closed) for d in self.dirs.values())
+    def held(self) -> list[tuple[int, int]]:
+        """The directions ``finish`` has something to do for: data held behind a hole, or a FIN behind one."""
+        return [k for k, d in self.dirs.items() if d.pend or (d.fin_at >= 0 and not d.closed)]
+
+    def overlay_begin(self, keys, memo: dict) -> None:  # noqa: ANN001 - (stream, direction) keys
+        """Keep a copy of these directions before ``finish`` (issue 18: ``overlay_undo`` puts them back)."""
+        import copy
+
+        memo.update({id(_NO_RUNS_Q): _NO_RUNS_Q, id(_NO_RUNS_I): _NO_RUNS_I})  # compared by identity
+        self._overlay = ({k: copy.deepcopy(self.dirs[k], memo) for k in keys}, self._cur)
+
+    def overlay_undo(self) -> None:
+        overlay = self.__dict__.pop("_overlay", None)
+        if overlay is not None:
+            saved, self._cur = overlay
+            self.dirs.update(saved)
 
     def finish(self) -> None:
         """End of capture: whatever still waits behind a hole is delivered after an explicit gap."""

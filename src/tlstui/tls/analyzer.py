@@ -106,6 +106,7 @@ class TlsAnalyzer:
         self._ch_len = array("I")
         self._partial = bytearray()  # 1 at frames whose bytes start a record completed later
         self._cont: dict[int, tuple[tuple[str, int], Chunk]] = {}  # frames with bytes we could not read as records
+        self._journal: list | None = None  # while an end-of-capture overlay runs: what it changed (overlay_begin)
         from ..quic.analyzer import QuicAnalyzer  # here: quic imports tls.names, which loads this module
 
         self.quic = QuicAnalyzer(get_frame_bytes, decrypt, self.limits)  # UDP payloads go to QUIC first
@@ -254,6 +255,8 @@ class TlsAnalyzer:
 
     def _set_partial(self, frame: int) -> None:
         p = self._partial
+        if self._journal is not None and frame < len(p):
+            self._journal.append((0, frame, p[frame]))
         if frame >= len(p):
             p.extend(bytes(max(frame + 1 - len(p), 65536)))
         p[frame] = 1
@@ -272,7 +275,7 @@ class TlsAnalyzer:
             self._store(frame, _Rec(s, chunks, 5 + ln, st.ctx[direction], None, False, None))
         else:
             if self._cont:
-                self._cont.pop(frame, None)
+                self._pop_cont(frame)
             cf.append(frame)
             self._c_stream.append(st.info.stream)
             self._c_dir.append(direction)
@@ -354,7 +357,72 @@ class TlsAnalyzer:
 
     def _continuation(self, key: tuple[str, int], frame: int, off: int, length: int, src: int | None = None) -> None:
         if not self._has_records(frame) and frame not in self._cont and (src is None or src == frame):
+            if self._journal is not None:
+                self._journal.append((2, frame, _MISSING))
             self._cont[frame] = (key, (frame, off, length))
+
+    def _pop_cont(self, frame: int) -> None:
+        old = self._cont.pop(frame, _MISSING)
+        if self._journal is not None and old is not _MISSING:
+            self._journal.append((2, frame, old))
+
+    # ------------------------------------------------------------------ overlays (issue 18)
+    def overlay_begin(self, streams, memo: dict) -> None:  # noqa: ANN001 - TCP stream numbers
+        """Before the end of the capture feeds held TCP data of ``streams`` (Reassembler.finish): note
+        what it changes, so that ``overlay_undo`` puts the running state back for a growth."""
+        import copy
+
+        keys = [("tcp", sn) for sn in streams]
+        saved = {k: copy.deepcopy(self._streams[k], memo) if k in self._streams else None for k in keys}
+        lengths = tuple(len(a) for a in (self._c_frame, self._c_stream, self._c_dir, self._c_ver, self._c_len,
+                                         self._c_id, self._c_ch, self._ch_frame, self._ch_off, self._ch_len))
+        self._overlay = (saved, lengths, self._nrec, len(self._partial))
+        self._journal = []
+
+    def overlay_end(self) -> None:
+        self._journal_done, self._journal = self._journal, None
+
+    def overlay_undo(self) -> None:
+        """Put back what was noted at ``overlay_begin`` (the streams' state restored in place: the
+        records stored before point at their handshake contexts)."""
+        overlay = self.__dict__.pop("_overlay", None)
+        if overlay is None:
+            return
+        saved, lengths, nrec, partial_len = overlay
+        journal = self.__dict__.pop("_journal_done", None) or self._journal or []
+        self._journal = None
+        p, by_frame, cont = self._partial, self._by_frame, self._cont
+        for kind, frame, old in reversed(journal):
+            if kind == 0:
+                p[frame] = old
+            elif kind == 1:
+                if old is None:
+                    del by_frame[frame]
+                else:
+                    del by_frame[frame][old:]
+            elif old is _MISSING:
+                cont.pop(frame, None)
+            else:
+                cont[frame] = old
+        del p[partial_len:]
+        for a, n in zip((self._c_frame, self._c_stream, self._c_dir, self._c_ver, self._c_len, self._c_id,
+                         self._c_ch, self._ch_frame, self._ch_off, self._ch_len), lengths):
+            del a[n:]
+        self._nrec = nrec
+        for k, copy_ in saved.items():
+            st = self._streams.get(k)
+            if copy_ is None:
+                self._streams.pop(k, None)
+            elif st is None:
+                self._streams[k] = copy_
+            else:
+                for o, c in zip(st.dirs, copy_.dirs):
+                    _restore_into(o, c)
+                for o, c in zip(st.ctx, copy_.ctx):
+                    _restore_into(o, c)
+                _restore_into(st.info, copy_.info)
+                for slot in ("version_from_records", "sslv2_cmk", "dtls_frags", "dtls_done", "dtls_covered"):
+                    setattr(st, slot, getattr(copy_, slot))
 
     # ------------------------------------------------------------------ records
     def _emit_tls(self, st: _Stream, d: _Dir, direction: int, frame: int, rec: bytes, declared: int,
@@ -392,9 +460,13 @@ class TlsAnalyzer:
         self._nrec += 1
         lst = self._by_frame.get(frame)
         if lst is None:
+            if self._journal is not None:
+                self._journal.append((1, frame, None))
             self._by_frame[frame] = [rec]
-            self._cont.pop(frame, None)
+            self._pop_cont(frame)
         else:
+            if self._journal is not None:
+                self._journal.append((1, frame, len(lst)))
             lst.append(rec)
 
     def _learn(self, st: _Stream, direction: int, frame: int, s: RecordSummary, dec, rec: bytes, ver: int,
@@ -891,6 +963,24 @@ def _application_data_fields() -> frozenset[str]:
 
 
 APP_DATA_FIELDS = _application_data_fields()
+
+
+_MISSING = object()
+
+
+def _restore_into(obj, saved) -> None:  # noqa: ANN001 - two objects of one class
+    """Give ``obj`` the attributes of ``saved`` (its earlier copy), keeping ``obj`` itself."""
+    if hasattr(obj, "__dict__"):
+        obj.__dict__.clear()
+        obj.__dict__.update(saved.__dict__)
+    for klass in type(obj).__mro__:
+        for slot in getattr(klass, "__slots__", ()):
+            if slot in ("__dict__", "__weakref__"):
+                continue
+            if hasattr(saved, slot):
+                setattr(obj, slot, getattr(saved, slot))
+            elif hasattr(obj, slot):
+                delattr(obj, slot)
 
 
 def _info_text(dec) -> str:

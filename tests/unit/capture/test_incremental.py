@@ -146,3 +146,11 @@ def test_the_whole_pass_grows_as_the_whole_file(tmp_path, name, monkeypatch):
         assert _view_fields(s) == want_view, f"cut at byte {cut}"
         assert _tree_rows(s) == want_trees, f"cut at byte {cut}"
         assert _findings(s) == want_findings, f"cut at byte {cut}"
+
+
+@pytest.mark.parametrize("name", ["rb_tls_gaps.pcap", "s08a_lossy_transfers.pcap", "tcp_edge_cases.pcap"])
+def test_the_whole_pass_grows_with_the_copied_overlay(tmp_path, name, monkeypatch):
+    """Captures whose cuts leave data held behind holes, with the overlay that copies all upper
+    state (what a session that decrypts uses: its key state is shared between streams)."""
+    monkeypatch.setattr(Session, "TARGETED_OVERLAY", False)
+    test_the_whole_pass_grows_as_the_whole_file(tmp_path, name, monkeypatch)
