@@ -33,6 +33,7 @@ class DiffResult:
     delay: dict  # detect.delay_stats
     findings: list[DiffFinding] = field(default_factory=list)
     timings: dict = field(default_factory=dict)  # seconds per stage (bench/bench_diff.py --stages)
+    links: object = None  # links.Links: frame <-> frame (the side-by-side view, ui/diff_view.py)
 
 
 def _read_both(path_a: str, path_b: str):
@@ -116,9 +117,12 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
     found += tls_view(ctx, groups)
     lap("TLS view")
     found.sort(key=sort_key)
+    from .links import Links
+
+    links = Links.build(A, B, al)
     matched: dict[str, int] = {}
     for m in matches:
         matched[m.method] = matched.get(m.method, 0) + 1
     return DiffResult(path_a, path_b, (A.frames_total, B.frames_total), (len(A.conns), len(B.conns)), matched,
                       (len(only_a), len(only_b)), len(al.pa), clock.offset_ns, clock.separable, clock.skew, clock.t_ref_ns, stats, found,
-                      timings)
+                      timings, links)
