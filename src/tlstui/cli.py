@@ -399,6 +399,8 @@ def cmd_tui(argv: list[str]) -> int:
                                         "tlstui connections FILE | tlstui stats conv|phs|io FILE | "
                                         "tlstui serve FILE [--port N] [--host 127.0.0.1] (the TUI in a browser)")
     ap.add_argument("file", nargs="?", help="capture (pcap/pcapng, .gz, '-' for stdin); none: the demo")
+    ap.add_argument("file_b", nargs="?", metavar="FILE_B",
+                    help="a second capture of the same traffic: both side by side, linked by `tlstui diff`")
     ap.add_argument("--keylog", help="SSLKEYLOGFILE for decryption")
     ap.add_argument("--theme", help="colour theme (tlstui-dark, tlstui-light, or a Textual theme name)")
     ap.add_argument("--follow", action="store_true",
@@ -417,7 +419,7 @@ def cmd_tui(argv: list[str]) -> int:
         return _fail(problem)
     if args.interface is None and (args.capture_filter or args.ring or args.write):
         return _fail("-f, -b and -w go with -i IFACE (live capture)")
-    if args.interface is not None and args.file:
+    if args.interface is not None and (args.file or args.file_b):
         return _fail("give a capture file or -i IFACE, not both")
     if args.ca_file:
         from .findings.trust import set_default_ca_file
@@ -425,6 +427,12 @@ def cmd_tui(argv: list[str]) -> int:
         set_default_ca_file(args.ca_file)  # every session the app opens checks chains against it
     if args.interface is not None:
         return _live_tui(args)
+    if args.file_b is not None:
+        if args.follow:
+            return _fail("--follow takes one capture (two are shown side by side as they are)")
+        from .ui.diff_view import run_diff
+
+        return run_diff(args.file, args.file_b, args.keylog, theme=args.theme)
     from .ui.app import run_app
 
     return run_app(args.file, args.keylog, theme=args.theme, follow=args.follow)

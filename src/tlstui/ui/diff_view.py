@@ -1,0 +1,397 @@
+"""`tlstui A B`: two captures of the same traffic side by side, linked by the diff (tlstui.diff).
+
+Capture A on the left, B on the right (stacked below 120 columns), each a FrameList with its title
+and a status line that names the selected frame's counterpart on the other side, or says why it has
+none (the diff's verdict: dropped before the other point, injected, in flight at a capture's edge).
+Moving the cursor on one side moves the other side's cursor to the counterpart.  The diff findings
+are listed at the bottom; Enter, or n / N from anywhere, selects a finding's A frame and B frame.
+
+Threads: one worker opens both captures (the lists work as soon as they are indexed), runs
+``diff_captures`` ("diffing…" in the header meanwhile), then the analysis pass of both sessions
+(row colours and Info columns); each step reaches the UI as a message holding finished objects.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static
+
+from ..safe_text import escape_text
+from .frame_list import FrameList, FrameListHeader
+from .themes import VARIABLE_DEFAULTS, load_themes
+
+STACK_BELOW = 120  # columns: below this the two sides are stacked
+SIDES = ("A", "B")
+KIND_WORDS = {"diff.dropped": "dropped", "diff.injected": "injected", "diff.rewritten": "payload rewritten",
+              "diff.header_rewritten": "header rewritten", "diff.delay": "delay", "diff.reordered": "reordered",
+              "diff.tls_records": "TLS record differs", "diff.tls_alert": "TLS alert on one side"}
+SEV_MARK = {"error": "✖", "warning": "▲", "note": "•"}
+_ENDS = re.compile(r"^\S+ -> \S+ \(([AB]->[AB])\): ")  # narrow: the direction, not the addresses
+_STREAMS = re.compile(r"^A tcp\.stream \d+ / B tcp\.stream \d+ ")  # the Streams column says it
+
+
+class SidesOpened(Message):
+    def __init__(self, sessions: tuple) -> None:
+        super().__init__()
+        self.sessions = sessions
+
+
+class DiffDone(Message):
+    def __init__(self, result, error: str | None = None) -> None:  # noqa: ANN001 - diff.DiffResult
+        super().__init__()
+        self.result = result
+        self.error = error
+
+
+class SidesAnalysed(Message):
+    pass
+
+
+def _frames_text(frames: list[int], width: int = 16) -> str:
+    """'2,5,6,…(+8)' in at most ``width`` characters (the first frame always shown)."""
+    if not frames:
+        return "-"
+    text = str(frames[0])
+    for i, n in enumerate(frames[1:], 1):
+        more = f",…(+{len(frames) - i})"
+        if len(text) + len(f",{n}") + (len(more) if i < len(frames) - 1 else 0) > width:
+            return text + more
+        text += f",{n}"
+    return text
+
+
+def clock_text(r) -> str:  # noqa: ANN001 - diff.DiffResult
+    """The header's clock offset: 'clock B = A + 0.000765 s (25 segments)'."""
+    if not r.pairs:
+        return "clock offset unknown (no segment seen at both points)"
+    off = r.clock_offset_ns / 1e9
+    text = f"clock B = A {'+' if off >= 0 else '-'} {abs(off):.6f} s"
+    if r.skew:
+        text += f", drift {r.skew * 1e6:+.1f} ppm"
+    return text + f" ({r.pairs} segments{'' if r.separable else ', one direction: includes the delay'})"
+
+
+class DiffApp(App[int]):
+    """Two captures side by side, linked frame to frame by the diff."""
+
+    TITLE = "tlstui diff"
+    CSS = """
+    Screen { layout: vertical; background: $background; }
+    #diff-header { height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    #sides { height: 1fr; layout: horizontal; }
+    #sides.-stacked { layout: vertical; }
+    .side { width: 1fr; height: 1fr; min-height: 4; }
+    #side-a { border-right: solid $primary 40%; }
+    #sides.-stacked #side-a { border-right: none; border-bottom: solid $primary 40%; }
+    .side-title { height: 1; background: $boost; color: $foreground; text-style: bold; padding: 0 1; }
+    .side FrameList { height: 1fr; }
+    .side-status { height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    #diff-findings { height: 9; border-top: solid $primary 40%; }
+    #diff-findings.-short { height: 6; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "next_finding(1)", "Next finding", id="diff.next_finding"),
+        Binding("N", "next_finding(-1)", "Prev finding", id="diff.prev_finding"),
+        Binding("a", "focus_side(0)", "Focus A", show=False, id="diff.focus_a"),
+        Binding("b", "focus_side(1)", "Focus B", show=False, id="diff.focus_b"),
+        Binding("f", "focus_findings", "Findings", id="diff.focus_findings"),
+        Binding("q", "quit", "Quit", id="diff.quit"),
+    ]
+
+    def __init__(self, path_a: str, path_b: str, keylog: str | None = None, theme_name: str | None = None) -> None:
+        self._themes, self._theme_problems = load_themes()
+        super().__init__()
+        self.paths = (path_a, path_b)
+        self.keylog = keylog
+        self._requested_theme = theme_name
+        self.sessions: tuple = (None, None)
+        self.result = None  # diff.DiffResult once the diff is done
+        self.error: str | None = None
+        self.findings: list = []
+        self.finding_index = -1
+        self._driven: tuple[set, set] = (set(), set())  # frames a side was moved to by the other side
+        self._kinds: tuple[dict, dict] = ({}, {})  # side -> frame -> [finding kinds]
+        self._summary_width: tuple = ()
+        for t in self._themes:
+            self.register_theme(t)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return {**super().get_theme_variable_defaults(), **VARIABLE_DEFAULTS}
+
+    # --- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(Text("diffing…"), id="diff-header")
+        with Container(id="sides"):
+            for i, name in enumerate(SIDES):
+                low = name.lower()
+                with Vertical(id=f"side-{low}", classes="side"):
+                    yield Static(Text(self._title(i)), id=f"title-{low}", classes="side-title")
+                    yield FrameListHeader(id=f"header-{low}")
+                    yield FrameList(id=f"frames-{low}")
+                    yield Static(Text("opening…"), id=f"status-{low}", classes="side-status")
+        table = DataTable(id="diff-findings", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self._requested_theme in self.available_themes:
+            self.theme = self._requested_theme
+        elif self._themes:
+            self.theme = self._themes[0].name
+        self._layout_for(self.size.width, self.size.height)
+        self.frame_list(0).focus()
+        self.run_worker(self._work, thread=True, group="diff", name="diff", exit_on_error=False)
+
+    def on_resize(self, event) -> None:  # noqa: ANN001
+        self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        self.query_one("#sides").set_class(width < STACK_BELOW, "-stacked")
+        self.query_one("#diff-findings").set_class(height < 32, "-short")
+        want = self._widths(width)
+        if want != self._summary_width:
+            self._summary_width = want
+            self._fill_findings()
+
+    def _widths(self, width: int) -> tuple[int, int, bool]:
+        """(summary, frames) column widths and whether kinds are shown without 'diff.'."""
+        narrow = width < STACK_BELOW
+        frames = 10 if narrow else 16
+        kind = 16 if narrow else 21
+        # Each cell has one column of padding either side; the table keeps two for its scrollbar.
+        return max(12, width - 3 - (kind + 2) - 9 - 2 * (frames + 2) - 2 - 2), frames, narrow
+
+    def frame_list(self, side: int) -> FrameList:
+        return self.query_one(f"#frames-{SIDES[side].lower()}", FrameList)
+
+    def _title(self, side: int) -> str:
+        name = escape_text(os.path.basename(self.paths[side]))
+        s = self.sessions[side]
+        frames = f" · {len(s)} frames" if s is not None else ""
+        return f"{SIDES[side]}: {name}{frames}"
+
+    # --- the worker -------------------------------------------------------------------------
+    def _work(self) -> None:
+        from ..capture.reader import CaptureError
+        from ..session import Session
+
+        sessions = []
+        for p in self.paths:
+            try:
+                sessions.append(Session.open(p, self.keylog))
+            except (CaptureError, OSError) as e:
+                for s in sessions:
+                    s.close()
+                self.call_from_thread(self._fail, f"tlstui: {escape_text(str(e))}")
+                return
+        self.post_message(SidesOpened(tuple(sessions)))
+        from ..diff import diff_captures
+
+        try:
+            result = diff_captures(*self.paths)
+        except Exception as e:  # noqa: BLE001 - shown in the header, the lists stay usable
+            self.post_message(DiffDone(None, f"{type(e).__name__}: {e}"))
+        else:
+            self.post_message(DiffDone(result))
+        for s in sessions:
+            s.analyze()
+        self.post_message(SidesAnalysed())
+
+    def _fail(self, message: str) -> None:
+        self.exit(None, 2, message)
+
+    def on_sides_opened(self, message: SidesOpened) -> None:
+        self.sessions = message.sessions
+        for i, s in enumerate(self.sessions):
+            low = SIDES[i].lower()
+            self.query_one(f"#header-{low}", FrameListHeader).last_number = len(s)
+            self.frame_list(i).attach(s)
+            self.query_one(f"#title-{low}", Static).update(Text(self._title(i)))
+            self._show_status(i)
+
+    def on_diff_done(self, message: DiffDone) -> None:
+        self.result, self.error = message.result, message.error
+        header = self.query_one("#diff-header", Static)
+        if self.result is None:
+            header.update(Text(f"diff failed: {escape_text(self.error or '')}", style="bold red"))
+            for i in (0, 1):
+                self._show_status(i)
+            return
+        r = self.result
+        self.findings = list(r.findings)
+        for f in self.findings:
+            for side, frames in ((0, f.frames), (1, f.frames_b)):
+                for n in frames:
+                    self._kinds[side].setdefault(n, []).append(f.kind)
+        rank = {"error": 0, "warning": 1, "note": 2}
+        for side, frames_of in ((0, "frames"), (1, "frames_b")):
+            flags: dict[int, str] = {}
+            for f in self.findings:
+                for n in getattr(f, frames_of):
+                    if n not in flags or rank[f.severity] < rank[flags[n]]:
+                        flags[n] = f.severity
+            fl = self.frame_list(side)
+            fl.flags = flags
+            fl.invalidate(rows=False)
+        matched = sum(r.matched.values())
+        nf = len(self.findings)
+        header.update(Text(f"{matched} connection{'s' if matched != 1 else ''} matched · {clock_text(r)} · "
+                           f"{nf or 'no'} finding{'s' if nf != 1 else ''}"))
+        self._fill_findings()
+        for i in (0, 1):
+            self._show_status(i)
+
+    def on_sides_analysed(self, message: SidesAnalysed) -> None:
+        for i in (0, 1):
+            self.frame_list(i).invalidate()
+
+    def on_unmount(self) -> None:
+        for s in self.sessions:
+            if s is not None:
+                try:
+                    s.close()
+                except Exception:  # noqa: BLE001
+                    pass
+
+    # --- findings ---------------------------------------------------------------------------
+    def _fill_findings(self) -> None:
+        try:
+            table = self.query_one("#diff-findings", DataTable)
+        except Exception:  # noqa: BLE001 - before compose
+            return
+        keep = table.cursor_row
+        table.clear(columns=True)  # the columns fit the new content (a wider table before a resize)
+        table.add_columns("", "Kind", "Streams", "Summary", "A frames", "B frames")
+        width, fw, short_kind = self._summary_width or self._widths(self.size.width)
+        if self.result is not None and not self.findings:
+            table.add_row(Text(""), Text("no differences"), Text(""), Text("every segment seen at both points arrived as sent"),
+                          Text("-"), Text("-"), key="none")
+            return
+        for i, f in enumerate(self.findings):
+            summary = _STREAMS.sub("", escape_text(" ".join(f.summary.split())))
+            if short_kind:
+                summary = _ENDS.sub(r"\1: ", summary)
+            streams = f"{'-' if f.stream is None else f.stream}/{'-' if f.stream_b is None else f.stream_b}"
+            if len(summary) > width:
+                summary = summary[:width - 1] + "…"
+            table.add_row(Text(SEV_MARK.get(f.severity, " "), style={"error": "bold red", "warning": "bold yellow"}
+                               .get(f.severity, "")),
+                          Text(f.kind.removeprefix("diff.") if short_kind else f.kind), Text(streams), Text(summary),
+                          Text(_frames_text(f.frames, fw)), Text(_frames_text(f.frames_b, fw)),
+                          key=str(i))
+        if self.findings and 0 <= keep < len(self.findings):
+            table.move_cursor(row=keep)
+
+    @on(DataTable.RowSelected, "#diff-findings")
+    def _finding_chosen(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is None or not event.row_key.value.isdigit():
+            return
+        self.jump_to(int(event.row_key.value))
+
+    def action_next_finding(self, step: int) -> None:
+        if not self.findings:
+            self.notify("no diff findings" if self.result is not None else "diffing…", timeout=2)
+            return
+        n = len(self.findings)
+        i = (self.finding_index + step) % n if self.finding_index >= 0 else (0 if step > 0 else n - 1)
+        self.query_one("#diff-findings", DataTable).move_cursor(row=i)
+        self.jump_to(i)
+
+    def jump_to(self, i: int) -> None:
+        """Select finding ``i``'s first A frame and first B frame (a side it has none of: the counterpart)."""
+        self.finding_index = i
+        f = self.findings[i]
+        for side, frames in ((0, f.frames), (1, f.frames_b)):
+            if frames:
+                self._move(side, frames[0])
+        for side, frames in ((0, f.frames), (1, f.frames_b)):
+            if not frames:  # only the other side saw it: go to its counterpart, if any
+                other = (f.frames_b if side == 0 else f.frames)
+                c = self._counterpart(1 - side, other[0]) if other else None
+                if c is not None:
+                    self._move(side, c)
+        for side in (0, 1):
+            self._show_status(side)
+
+    def action_focus_side(self, side: int) -> None:
+        self.frame_list(side).focus()
+
+    def action_focus_findings(self) -> None:
+        self.query_one("#diff-findings", DataTable).focus()
+
+    # --- linking ---------------------------------------------------------------------------
+    def _counterpart(self, side: int, number: int) -> int | None:
+        links = getattr(self.result, "links", None)
+        return None if links is None or not number else links.counterpart(side, number)
+
+    def _move(self, side: int, number: int) -> None:
+        fl = self.frame_list(side)
+        if fl.selected != number and fl.select_frame(number):
+            self._driven[side].add(number)
+
+    @on(FrameList.CursorMoved)
+    def _cursor_moved(self, event: FrameList.CursorMoved) -> None:
+        side = 0 if event.frame_list.id == "frames-a" else 1
+        if event.number in self._driven[side]:
+            self._driven[side].discard(event.number)  # moved here by the other side or a finding: not passed on
+        else:
+            c = self._counterpart(side, event.number)
+            if c is not None:
+                self._move(1 - side, c)
+        for s in (0, 1):
+            self._show_status(s)
+
+    def verdict(self, side: int, number: int) -> str:
+        """What the selected frame of one side is on the other side."""
+        me, other = SIDES[side], SIDES[1 - side]
+        if not number:
+            return "no frame"
+        if self.result is None:
+            return f"frame {number} · " + ("diff failed" if self.error else "diffing…")
+        kinds = self._kinds[side].get(number, [])
+        words = ", ".join(dict.fromkeys(KIND_WORDS.get(k, k) for k in kinds))
+        c = self._counterpart(side, number)
+        if c is not None:
+            return f"frame {number} ↔ {other} frame {c}" + (f" ({words})" if words else "")
+        links = self.result.links
+        if links is not None and links.alone(side, number):
+            if "diff.dropped" in kinds:
+                return f"frame {number}: no counterpart in {other}: dropped before {other}"
+            if "diff.injected" in kinds:
+                return f"frame {number}: only in {me}: injected?"
+            return f"frame {number}: no counterpart in {other}: in flight at a capture's start or end"
+        if words:
+            return f"frame {number}: no counterpart in {other} ({words})"
+        return f"frame {number}: no counterpart in {other}: not a TCP segment of a matched connection"
+
+    def _show_status(self, side: int) -> None:
+        fl = self.frame_list(side)
+        text = self.verdict(side, fl.selected) if fl.session is not None else "opening…"
+        self.query_one(f"#status-{SIDES[side].lower()}", Static).update(Text(text))
+
+
+def run_diff(path_a: str, path_b: str, keylog: str | None = None, theme: str | None = None) -> int:
+    """`tlstui A B`: the side-by-side view."""
+    import sys
+
+    for p in (path_a, path_b):
+        if p == "-":
+            print("tlstui: two captures side by side are read from files (not standard input)", file=sys.stderr)
+            return 2
+        if not os.path.exists(p):
+            print(f"tlstui: {escape_text(p)}: no such file", file=sys.stderr)
+            return 2
+    app = DiffApp(path_a, path_b, keylog, theme_name=theme or os.environ.get("TLSTUI_THEME") or None)
+    result = app.run()
+    if app.return_code:
+        return app.return_code
+    return 0 if result is None else int(result)
