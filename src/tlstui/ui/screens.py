@@ -101,6 +101,12 @@ class LinesView(ScrollView, can_focus=True):
     def rebuild(self) -> None:
         width = self.scrollable_content_region.width or self.app.size.width
         self.lines = self.build(width)
+        height = self.scrollable_content_region.height or self.app.size.height
+        if len(self.lines) > height and width >= self.size.width > 0:
+            # The lines will not fit: the vertical scrollbar is coming and takes its columns;
+            # built for the width left, they never scroll sideways.
+            width = max(20, width - self.styles.scrollbar_size_vertical)
+            self.lines = self.build(width)
         self._built_for = width
         self._cache.clear()
         widest = max((l.cell_len for l in self.lines[:5000]), default=0)
@@ -252,12 +258,12 @@ def _printable_lines(data: bytes, wrap: int) -> list[str]:
     return out
 
 
-def _hexdump_lines(data: bytes, base: int) -> list[str]:
+def _hexdump_lines(data: bytes, base: int, per: int = 16) -> list[str]:
     out = []
-    for i in range(0, len(data), 16):
-        chunk = data[i:i + 16]
+    for i in range(0, len(data), per):
+        chunk = data[i:i + per]
         hexpart = " ".join(f"{b:02x}" for b in chunk)
-        out.append(f"{base + i:08x}  {hexpart:<47}  " + "".join(chr(b) if b in _PRINTABLE else "." for b in chunk))
+        out.append(f"{base + i:08x}  {hexpart:<{per * 3 - 1}}  " + "".join(chr(b) if b in _PRINTABLE else "." for b in chunk))
     return out
 
 
@@ -281,7 +287,8 @@ def plain_lines(data: bytes, wrap: int) -> list[str]:
         if len(out) > PLAIN_MAX_LINES:
             out = out[:PLAIN_MAX_LINES] + [f"[… {len(out) - PLAIN_MAX_LINES} more lines]"]
         return out
-    out = _hexdump_lines(data[:16 * HEX_MAX_LINES], 0)
+    # 16 bytes a line take 75 columns; narrower, 8 (never cut by the screen's edge).
+    out = _hexdump_lines(data[:16 * HEX_MAX_LINES], 0, 16 if wrap >= 75 else 8)
     if len(data) > 16 * HEX_MAX_LINES:
         out.append(f"[… {len(data) - 16 * HEX_MAX_LINES} more bytes (binary; the frame's hex pane has them all)]")
     return out
@@ -328,7 +335,8 @@ class FollowScreen(TitledScreen):
                 continue
             total += len(c.data)
             if self.hex_mode:
-                body = _hexdump_lines(c.data, offsets[c.direction])
+                # 16 bytes a line and the server's indent take 79 columns; narrower, 8.
+                body = _hexdump_lines(c.data, offsets[c.direction], 16 if width >= 79 else 8)
                 indent = "    " if c.direction else ""
                 lines.extend(Text(indent + l, style=st) for l in body)
             else:
@@ -380,6 +388,14 @@ class TlsStreamScreen(TitledScreen):
         return lines
 
 
+def cut_middle(text: str, width: int) -> str:
+    """``text`` in ``width`` cells, its middle cut ('…') when longer: both ends of an address stay."""
+    if cell_len(text) <= width or width < 5:
+        return text
+    keep = width - 1
+    return text[:keep - keep // 2] + "…" + text[len(text) - keep // 2:]
+
+
 class LadderScreen(TitledScreen):
     """The handshake ladder: client and server columns, one line per message; Enter selects
     the message's frame in the main view."""
@@ -427,11 +443,21 @@ class LadderScreen(TitledScreen):
         lane = max(30, width - left - 1)
         client, server = escape_text(self.conv.client), escape_text(self.conv.server)
         head = Text(f"{'frame':>7} {'t+ (s)':>10} ", style="dim")
-        head.append(f"client {client}", cs + Style(bold=True))
-        pad = lane - cell_len(f"client {client}") - cell_len(f"server {server}")
-        head.append(" " * max(1, pad))
-        head.append(f"server {server}", ss + Style(bold=True))
-        lines = [head, Text(" " * left + "│" + " " * (lane - 2) + "│", style="dim")]
+        cname, sname = f"client {client}", f"server {server}"
+        pad = lane - cell_len(cname) - cell_len(sname)
+        if pad >= 1:  # both names on the heading line
+            head.append(cname, cs + Style(bold=True))
+            head.append(" " * pad)
+            head.append(sname, ss + Style(bold=True))
+            top = Text(" " * left + "│" + " " * (lane - 2) + "│", style="dim")
+        else:  # long (IPv6) names: the server's goes on the lanes' top line, right-aligned
+            head.append(cut_middle(cname, lane), cs + Style(bold=True))
+            sname = cut_middle(sname, lane - 4)
+            top = Text(" " * left + "│", style="dim")
+            top.append(" " * max(1, lane - 3 - cell_len(sname)))
+            top.append(sname, ss + Style(bold=True))
+            top.append(" │", "dim")
+        lines = [head, top]
         for s in self.steps:
             msg = escape_text(", ".join(s.messages))
             if s.bad:
