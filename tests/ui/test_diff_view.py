@@ -72,11 +72,11 @@ async def test_impair_findings_listed_and_enter_selects_both_sides():
         await pilot.press("enter")
         await settle(pilot)
         assert selected(app) == (22, 12)
-        # The dropped segment: B#12 only; A stays on its frame (the dropped segment has none).
+        # The dropped segment: B#12 only; A goes where it stood then (A#11 is B#11, the pair before).
         table.move_cursor(row=kinds.index("diff.dropped"))
         await pilot.press("enter")
         await settle(pilot)
-        assert selected(app)[1] == 12
+        assert selected(app) == (11, 12)
         assert status(app, "b") == "frame 12: no counterpart in A: dropped before A"
 
 
@@ -157,6 +157,13 @@ async def test_nat_pair_the_forged_rst_is_only_in_b():
         await settle(pilot)
         assert app.frame_list(1).selected == 17
         assert status(app, "b") == "frame 17: only in B: injected?"
+        links = app.result.links
+        assert links.counterpart(1, 16) is not None
+        assert app.frame_list(0).selected == links.counterpart(1, 16) == links.nearest(1, 17)
+        # The Streams column carries 'A tcp.stream 0 / B tcp.stream 0': the summaries do not repeat it.
+        rows = table_rows(app)
+        assert all(r[2] == "0/0" and not r[3].startswith("A tcp.stream") for r in rows)
+        assert rows[1][3].startswith("addresses translated (NAT)")
 
 
 async def test_clean_pair_shows_no_findings():

@@ -42,3 +42,12 @@ class Links:
     def alone(self, side: int, number: int) -> bool:
         """True for a segment of a matched connection that the other capture does not have."""
         return self._find(self.alone_b if side else self.alone_a, number) is not None
+
+    def nearest(self, side: int, number: int) -> int | None:
+        """The other capture's frame for the last paired frame at or before ``number`` (or the first
+        after it): where the other side stands for a segment it does not have."""
+        keys, other = (self.b_frames, self.b_to_a) if side else (self.a_frames, self.a_to_b)
+        if not len(keys):
+            return None
+        i = int(np.searchsorted(keys, number, side="right")) - 1
+        return int(other[max(i, 0)])

@@ -35,7 +35,7 @@ KIND_WORDS = {"diff.dropped": "dropped", "diff.injected": "injected", "diff.rewr
               "diff.tls_records": "TLS record differs", "diff.tls_alert": "TLS alert on one side"}
 SEV_MARK = {"error": "✖", "warning": "▲", "note": "•"}
 _ENDS = re.compile(r"^\S+ -> \S+ \(([AB]->[AB])\): ")  # narrow: the direction, not the addresses
-_STREAMS = re.compile(r"^A tcp\.stream \d+ / B tcp\.stream \d+ ")  # the Streams column says it
+_STREAMS = re.compile(r"^A tcp\.stream \d+ / B tcp\.stream \d+:? ")  # the Streams column says it
 
 
 class SidesOpened(Message):
@@ -307,16 +307,18 @@ class DiffApp(App[int]):
         self.jump_to(i)
 
     def jump_to(self, i: int) -> None:
-        """Select finding ``i``'s first A frame and first B frame (a side it has none of: the counterpart)."""
+        """Select finding ``i``'s first A frame and first B frame (a side it has none of: the counterpart
+        of the nearest paired frame before the other side's)."""
         self.finding_index = i
         f = self.findings[i]
         for side, frames in ((0, f.frames), (1, f.frames_b)):
             if frames:
                 self._move(side, frames[0])
         for side, frames in ((0, f.frames), (1, f.frames_b)):
-            if not frames:  # only the other side saw it: go to its counterpart, if any
+            if not frames:  # only the other side saw it: where this side stands then (the nearest pair)
                 other = (f.frames_b if side == 0 else f.frames)
-                c = self._counterpart(1 - side, other[0]) if other else None
+                links = getattr(self.result, "links", None)
+                c = links.nearest(1 - side, other[0]) if other and links is not None else None
                 if c is not None:
                     self._move(side, c)
         for side in (0, 1):
