@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import threading
+import time
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
@@ -49,6 +52,12 @@ class DiffDone(Message):
         super().__init__()
         self.result = result
         self.error = error
+
+
+class SidesIndexed(Message):
+    def __init__(self, counts: tuple) -> None:
+        super().__init__()
+        self.counts = counts
 
 
 class SidesAnalysed(Message):
@@ -121,6 +130,11 @@ class DiffApp(App[int]):
         self._driven: tuple[set, set] = (set(), set())  # frames a side was moved to by the other side
         self._kinds: tuple[dict, dict] = ({}, {})  # side -> frame -> [finding kinds]
         self._summary_width: tuple = ()
+        self.cancel = threading.Event()  # set on exit: the worker stops between steps
+        self.last_input = 0.0  # monotonic time of the last key or mouse input (the worker pauses after it)
+        # A shorter switch interval (as the main app): the UI thread waits at most 1 ms for the interpreter.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.001)
         for t in self._themes:
             self.register_theme(t)
 
@@ -180,6 +194,20 @@ class DiffApp(App[int]):
         return f"{SIDES[side]}: {name}{frames}"
 
     # --- the worker -------------------------------------------------------------------------
+    INPUT_GRACE = 0.25  # seconds after an input during which the worker's passes pause
+
+    async def on_event(self, event) -> None:  # noqa: ANN001
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+    def yield_to_user(self, *_args) -> None:
+        """Between two batches of the worker: while keys arrive, pause so the UI thread has the interpreter."""
+        waited = 0.0
+        while time.monotonic() - self.last_input < self.INPUT_GRACE and waited < 2.0 and not self.cancel.is_set():
+            time.sleep(0.01)
+            waited += 0.01
+
     def _work(self) -> None:
         from ..capture.reader import CaptureError
         from ..session import Session
@@ -187,13 +215,23 @@ class DiffApp(App[int]):
         sessions = []
         for p in self.paths:
             try:
-                sessions.append(Session.open(p, self.keylog))
+                sessions.append(Session.open(p, self.keylog, lazy=True))  # the first batch: lists show now
             except (CaptureError, OSError) as e:
                 for s in sessions:
                     s.close()
                 self.call_from_thread(self._fail, f"tlstui: {escape_text(str(e))}")
                 return
         self.post_message(SidesOpened(tuple(sessions)))
+        last = time.monotonic()
+        for s in sessions:
+            while s.capture.index_more():
+                if self.cancel.is_set():
+                    return
+                self.yield_to_user()
+                if time.monotonic() - last > 0.25:
+                    last = time.monotonic()
+                    self.post_message(SidesIndexed(tuple(len(x) for x in sessions)))
+        self.post_message(SidesIndexed(tuple(len(x) for x in sessions)))
         from ..diff import diff_captures
 
         try:
@@ -203,7 +241,9 @@ class DiffApp(App[int]):
         else:
             self.post_message(DiffDone(result))
         for s in sessions:
-            s.analyze()
+            if self.cancel.is_set():
+                return
+            s.analyze(progress=self.yield_to_user, cancel=self.cancel, batch=256)
         self.post_message(SidesAnalysed())
 
     def _fail(self, message: str) -> None:
@@ -217,6 +257,18 @@ class DiffApp(App[int]):
             self.frame_list(i).attach(s)
             self.query_one(f"#title-{low}", Static).update(Text(self._title(i)))
             self._show_status(i)
+
+    def on_sides_indexed(self, message: SidesIndexed) -> None:
+        for i, n in enumerate(message.counts):
+            low = SIDES[i].lower()
+            header = self.query_one(f"#header-{low}", FrameListHeader)
+            header.last_number = n
+            header.refresh()
+            fl = self.frame_list(i)
+            if fl.view.frames is None and fl.view.total != n:
+                fl.view.total = n
+                fl.grow()
+            self.query_one(f"#title-{low}", Static).update(Text(self._title(i)))
 
     def on_diff_done(self, message: DiffDone) -> None:
         self.result, self.error = message.result, message.error
@@ -255,9 +307,12 @@ class DiffApp(App[int]):
             self.frame_list(i).invalidate()
 
     def on_unmount(self) -> None:
+        self.cancel.set()
+        sys.setswitchinterval(self._switch_interval)
         for s in self.sessions:
             if s is not None:
                 try:
+                    s.stop_helpers()
                     s.close()
                 except Exception:  # noqa: BLE001
                     pass
