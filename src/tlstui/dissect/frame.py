@@ -6,7 +6,7 @@ import struct
 import time
 from typing import Protocol
 
-from ..field import FRAME, Field
+from ..field import FRAME, PROTOCOL_AGAIN, Field
 from ..registry import FieldType as T, register
 from . import fast
 from .ip import bogus_length_info, dissect_ipv4, dissect_ipv6, ipv4_text, payload_end
@@ -249,7 +249,7 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True, columns_onl
         layers.extend(above)
         sources.update(extra)
         for f in above:
-            if f.name and f.name not in protos and "." not in f.name:
+            if f.name and "." not in f.name and (f.name not in protos or f.hidden and f.label is PROTOCOL_AGAIN):
                 protos.append(f.name)
     col = src.upper_column(number) if upper else None
     if col:

@@ -18,7 +18,7 @@ from bisect import bisect_left, bisect_right
 from typing import Callable
 
 from .. import limits
-from ..field import FRAME, Field
+from ..field import FRAME, PROTOCOL_AGAIN, Field
 from ..quic import fields as _quic_fields  # noqa: F401 - the quic.* names, known before any capture is read
 from . import handshake as hs
 from . import x509
@@ -935,10 +935,19 @@ class TlsAnalyzer:
                 label = "Datagram Transport Layer Security" if proto == "dtls" else "Transport Layer Security"
                 cur_group = Field(proto, label, None, base, len(data), source=src)
                 cur_group.add(rec_field)
-                layers.append(cur_group)
+                if any(f.name == proto for f in layers):
+                    # a second call of tshark's dissector in this frame (the records after a reassembled one):
+                    # frame.protocols names it again
+                    layers.append(cur_group)
+                    layers.append(Field(proto, PROTOCOL_AGAIN, None, 0, 0, hidden=True))
+                else:
+                    layers.append(cur_group)
                 if not single:
                     cur_group = None
             cur_end = base + len(data) if single else -1
+            if data[:1] == b"\x16" or r.plain is not None:  # handshake: certificates add their protocols
+                for p in x509.certificate_protocols([rec_field]):
+                    layers.append(Field(p, PROTOCOL_AGAIN, None, 0, 0, hidden=True))
         if self.decrypt is not None:
             http, hsrc = self.decrypt.frame_layers(frame)
             layers += http

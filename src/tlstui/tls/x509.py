@@ -543,6 +543,32 @@ def _ext_value(oid: str, der: bytes, s: int, h: int, ln: int, base: int, src: st
                 st.add(gs)
                 for (t4, s4, h4, l4) in children(der, s3 + h3, s3 + h3 + l3)[:1]:
                     general_name(der, t4, s4, h4, l4, base, src, gs, "x509ce.base")
+    elif oid == "2.5.29.32" and t1 == 0x30:
+        pols = children(der, s1 + h1, s1 + h1 + l1)
+        lst = Field("x509ce.CertificatePoliciesSyntax", f"CertificatePoliciesSyntax: {_items(len(pols))}", len(pols),
+                    base + s1, h1 + l1, source=src)
+        e.add(lst)
+        for (_t2, s2, h2, l2) in pols:
+            pi = Field("x509ce.PolicyInformation_element", "PolicyInformation", None, base + s2, h2 + l2, source=src)
+            lst.add(pi)
+            kids = children(der, s2 + h2, s2 + h2 + l2)
+            if kids and kids[0][0] == 0x06:
+                _t3, s3, h3, l3 = kids[0]
+                pi.add(mk("x509ce.policyIdentifier", oid_str(der[s3 + h3:s3 + h3 + l3]), base + s3, h3 + l3,
+                          source=src))
+            for (t3, s3, h3, l3) in kids[1:2]:
+                quals = children(der, s3 + h3, s3 + h3 + l3)
+                ql = Field("x509ce.policyQualifiers", f"policyQualifiers: {_items(len(quals))}", len(quals),
+                           base + s3, h3 + l3, source=src)
+                pi.add(ql)
+                for (_t4, s4, h4, l4) in quals:
+                    qi = Field("x509ce.PolicyQualifierInfo_element", "PolicyQualifierInfo", None, base + s4, h4 + l4,
+                               source=src)
+                    ql.add(qi)
+                    qk = children(der, s4 + h4, s4 + h4 + l4)
+                    if qk and qk[0][0] == 0x06:
+                        _t5, s5, h5, l5 = qk[0]
+                        qi.add(mk("x509ce.id", oid_str(der[s5 + h5:s5 + h5 + l5]), base + s5, h5 + l5, source=src))
     elif oid == SCT_LIST_OID and t1 == 0x04:
         sct_list(der[s1 + h1:s1 + h1 + l1], base + s1 + h1, src, e, prefix)
 
@@ -608,3 +634,37 @@ def _extensions(der: bytes, s: int, h: int, ln: int, base: int, src: str, tbs: F
                     _ext_value(oid, der, s3, h3, l3, base, src, e, prefix)
                 except (DerError, IndexError, ValueError) as err:  # one broken extension: the rest still shown
                     e.add(mk("_ws.malformed", None, base + s3, h3 + l3, f"[Malformed extension: {err}]", src))
+
+
+# The protocols tshark 4.0 names in frame.protocols as it dissects a certificate: one per call of a
+# sub-dissector registered for an OID (an attribute type, a key's parameters, an extension, a policy
+# qualifier), in tree order; 'tls' again for an SCT list (its dissector is TLS's).
+_ATTR_PROTO = {**{oid: "x509sat" for oid in _ATTR_SYNTAX}, "0.9.2342.19200300.100.1.1": "x509af",
+               "2.5.4.16": "x509sat", "2.5.4.20": "x509sat", "2.5.4.27": "x509sat"}
+_ALG_PROTO = {"1.2.840.10045.2.1": "pkcs-1", "1.2.840.113549.1.1.10": "pkcs-1"}
+_EXT_PROTO = {**{f"2.5.29.{n}": "x509ce" for n in (9, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24, 27, 28, 29, 30, 31,
+                                                   32, 33, 35, 36, 37, 46, 54, 56)},
+              "1.3.6.1.4.1.311.21.1": "x509ce", "1.3.6.1.4.1.311.21.7": "x509ce", "1.3.6.1.4.1.311.21.10": "x509ce",
+              "1.3.6.1.4.1.311.20.2": "x509ce", "1.3.6.1.5.5.7.1.1": "pkix1implicit",
+              "1.3.6.1.5.5.7.1.11": "pkix1implicit", SCT_LIST_OID: "tls"}
+_QUALIFIER_PROTO = {"1.3.6.1.5.5.7.2.1": "pkix1explicit", "1.3.6.1.5.5.7.2.2": "pkix1implicit"}
+_PROTO_OF = {"x509if.oid": _ATTR_PROTO, "x509af.algorithm.id": _ALG_PROTO, "x509af.extension.id": _EXT_PROTO,
+             "x509ce.id": _QUALIFIER_PROTO}
+
+
+def certificate_protocols(fields) -> list[str]:
+    """The protocols the certificates among ``fields`` (and beneath them) add to frame.protocols, in order."""
+    out: list[str] = []
+    for top in fields:
+        for f in top.walk():
+            if f.name == "x509if.oid" and f.value in _ATTR_SYNTAX and _ATTR_SYNTAX[f.value] is None:
+                continue  # a DirectoryString: named with its value (below), not when its string type is refused
+            if f.name == "x509sat.DirectoryString":
+                out.append("x509sat")
+                continue
+            table = _PROTO_OF.get(f.name)
+            if table is not None:
+                p = table.get(f.value)
+                if p:
+                    out.append(p)
+    return out

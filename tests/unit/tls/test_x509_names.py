@@ -99,3 +99,31 @@ def _walk(f):
     yield f
     for c in f.children or ():
         yield from _walk(c)
+
+
+def test_frame_protocols_name_each_certificate_sub_dissector(capsys):
+    """frame.protocols as tshark: x509sat/x509af per attribute, pkcs-1 for EC key parameters, x509ce /
+    pkix1implicit per extension, pkix1explicit per CPS qualifier, tls for the SCT list, and tls again
+    for the second TLS call in the frame (the ServerHelloDone record after the reassembled one)."""
+    header, rows = truth.fields_truth(CAPTURE)
+    i = header.index("frame.protocols")
+    assert main(["fields", "-r", str(CAPTURE), "-2", "-e", "frame.number", "-e", "frame.protocols"]) == 0
+    got = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
+    assert {n: got[str(n)] for n in rows} == {n: cells[i] for n, cells in rows.items()}
+    protos = got[str(CERT_FRAME)].split(":")
+    assert protos[:5] == ["eth", "ethertype", "ip", "tcp", "tls"] and protos[-1] == "tls"
+    assert protos.count("pkcs-1") == 3 and protos.count("pkix1explicit") == 1 and protos.count("x509af") == 2
+
+
+def test_protocols_of_a_certificate_follow_its_tree():
+    from tlstui.tls import x509
+
+    s = Session.open(str(CAPTURE))
+    s.analyze()
+    certs = list(s.tree(CERT_FRAME).fields("tls.handshake.certificate"))
+    assert len(certs) == 3
+    leaf = x509.certificate_protocols(certs[:1])
+    # issuer (9 attributes) and subject (2), the EC key, then the leaf's seven extensions in order
+    assert leaf[:12] == ["x509sat"] * 11 + ["pkcs-1"]
+    assert [p for p in leaf[12:] if p != "x509sat"] == ["x509ce", "x509ce", "x509ce", "pkix1implicit", "x509ce",
+                                                       "x509ce", "pkix1explicit", "tls"]
