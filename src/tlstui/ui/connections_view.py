@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Input, Static
 from ..safe_text import escape_text
 from .colors import theme_style
 from .footer import FittedFooter
+from .screens import cut_middle
 
 # Theme colour of each outcome (connections.OUTCOMES); rows that did not end well are coloured whole.
 OUTCOME_STYLE = {"alert": "error", "reset": "warning", "incomplete": "warning", "open": "accent", "ok": "success"}
@@ -366,7 +367,9 @@ class ConnectionsScreen(Screen):
         for col, text in zip(COLUMNS, cells):
             if col.key not in widths:
                 continue
-            t = Text(cut(text, widths[col.key]), justify="right" if col.right else "left")
+            # Addresses are cut in the middle: the port and the address's two ends stay.
+            shown = cut_middle(text, widths[col.key]) if col.key in ("server", "client") else cut(text, widths[col.key])
+            t = Text(shown, justify="right" if col.right else "left")
             if c.outcome in WHOLE_ROW or col.key in ("outcome", "stream"):
                 t.stylize(style)
             if col.key == "outcome":
