@@ -72,6 +72,16 @@ async def test_impair_findings_listed_and_enter_selects_both_sides():
         await pilot.press("enter")
         await settle(pilot)
         assert selected(app) == (22, 12)
+        # Enter again on the TTL rewrite (eleven segments): its next frames on both sides, said in the title.
+        ttl = next(i for i, f in enumerate(app.findings) if "TTL" in f.summary)
+        table.move_cursor(row=ttl)
+        got = []
+        for _ in range(3):
+            await pilot.press("enter")
+            await settle(pilot)
+            got.append(selected(app))
+        assert got == [(2, 2), (5, 5), (6, 6)]
+        assert str(table.border_title) == f"finding {ttl + 1} of 6 · frames 3 of 11 (Enter: next)"
         # The dropped segment: B#12 only; A goes where it stood then (A#11 is B#11, the pair before).
         table.move_cursor(row=kinds.index("diff.dropped"))
         await pilot.press("enter")

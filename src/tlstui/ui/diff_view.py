@@ -103,7 +103,7 @@ class DiffApp(App[int]):
     .side-title { height: 1; background: $boost; color: $foreground; text-style: bold; padding: 0 1; }
     .side FrameList { height: 1fr; }
     .side-status { height: 1; background: $panel; color: $foreground; padding: 0 1; }
-    #diff-findings { height: 9; border-top: solid $primary 40%; }
+    #diff-findings { height: 9; border-top: solid $primary 40%; border-title-color: $foreground; }
     #diff-findings.-short { height: 6; }
     """
 
@@ -127,6 +127,7 @@ class DiffApp(App[int]):
         self.error: str | None = None
         self.findings: list = []
         self.finding_index = -1
+        self.finding_step = 0  # which of the finding's frames Enter selected last
         self._driven: tuple[set, set] = (set(), set())  # frames a side was moved to by the other side
         self._kinds: tuple[dict, dict] = ({}, {})  # side -> frame -> [finding kinds]
         self._summary_width: tuple = ()
@@ -299,6 +300,7 @@ class DiffApp(App[int]):
         header.update(Text(f"{matched} connection{'s' if matched != 1 else ''} matched · {clock_text(r)} · "
                            f"{nf or 'no'} finding{'s' if nf != 1 else ''}"))
         self._fill_findings()
+        self._table_note(f"diff findings: {nf}" + (" · Enter or n/N: go to one" if nf else ""))
         for i in (0, 1):
             self._show_status(i)
 
@@ -350,32 +352,42 @@ class DiffApp(App[int]):
     def _finding_chosen(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is None or not event.row_key.value.isdigit():
             return
-        self.jump_to(int(event.row_key.value))
+        i = int(event.row_key.value)
+        # Enter again on the same finding: its next evidence frames (a TTL rewrite lists eleven).
+        self.jump_to(i, self.finding_step + 1 if i == self.finding_index else 0)
 
     def action_next_finding(self, step: int) -> None:
         if not self.findings:
-            self.notify("no diff findings" if self.result is not None else "diffing…", timeout=2)
+            self._table_note("no diff findings" if self.result is not None else "diffing…")
             return
         n = len(self.findings)
         i = (self.finding_index + step) % n if self.finding_index >= 0 else (0 if step > 0 else n - 1)
         self.query_one("#diff-findings", DataTable).move_cursor(row=i)
         self.jump_to(i)
 
-    def jump_to(self, i: int) -> None:
-        """Select finding ``i``'s first A frame and first B frame (a side it has none of: the counterpart
-        of the nearest paired frame before the other side's)."""
+    def _table_note(self, text: str) -> None:
+        self.query_one("#diff-findings", DataTable).border_title = Text(text)
+
+    def jump_to(self, i: int, step: int = 0) -> None:
+        """Select finding ``i``'s A frame and B frame number ``step`` (the first ones, then the next at each
+        Enter); a side it has none of goes to the counterpart of the nearest paired frame before the other's."""
         self.finding_index = i
         f = self.findings[i]
-        for side, frames in ((0, f.frames), (1, f.frames_b)):
-            if frames:
-                self._move(side, frames[0])
-        for side, frames in ((0, f.frames), (1, f.frames_b)):
-            if not frames:  # only the other side saw it: where this side stands then (the nearest pair)
-                other = (f.frames_b if side == 0 else f.frames)
-                links = getattr(self.result, "links", None)
-                c = links.nearest(1 - side, other[0]) if other and links is not None else None
+        many = max(len(f.frames), len(f.frames_b), 1)
+        self.finding_step = step % many
+        picked = [frames[min(self.finding_step, len(frames) - 1)] if frames else None
+                  for frames in (f.frames, f.frames_b)]
+        for side in (0, 1):
+            if picked[side] is not None:
+                self._move(side, picked[side])
+        links = getattr(self.result, "links", None)
+        for side in (0, 1):
+            if picked[side] is None and picked[1 - side] is not None and links is not None:
+                c = links.nearest(1 - side, picked[1 - side])  # only the other side saw it: where this side stood
                 if c is not None:
                     self._move(side, c)
+        where = f" · frames {self.finding_step + 1} of {many} (Enter: next)" if many > 1 else ""
+        self._table_note(f"finding {i + 1} of {len(self.findings)}{where}")
         for side in (0, 1):
             self._show_status(side)
 
