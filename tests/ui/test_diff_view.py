@@ -299,3 +299,29 @@ def test_cli_two_files_open_the_diff_view(monkeypatch):
     assert cli.main([a, b, "--theme", "tlstui-light"]) == 0
     assert got == {"a": a, "b": b, "keylog": None, "theme": "tlstui-light"}
     assert cli.main([a, b, "--follow"]) == 2
+
+
+async def test_a_failed_diff_says_so_and_the_lists_stay(monkeypatch):
+    import tlstui.diff as diff_mod
+
+    def boom(a, b):
+        raise ValueError("boom \x1b[2J")
+
+    monkeypatch.setattr(diff_mod, "diff_captures", boom)
+    app = DiffApp(*pair("impair"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await diffed(app, pilot)
+        header = str(app.query_one("#diff-header", Static).render())
+        assert header.startswith("diff failed: ValueError: boom") and "\x1b" not in header
+        app.frame_list(0).focus()
+        await pilot.press("down")
+        await settle(pilot)
+        assert app.frame_list(0).selected == 2
+        assert status(app, "a") == "frame 2 · diff failed"
+
+
+def test_cli_two_files_one_missing_exits_2(capsys):
+    from tlstui import cli
+
+    assert cli.main([pair("clean")[0], "/nonexistent/b.pcap"]) == 2
+    assert "no such file" in capsys.readouterr().err
