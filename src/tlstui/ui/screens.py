@@ -161,6 +161,27 @@ class SearchInput(Input):
         self.screen.close_search()
 
 
+def lay_out_title(parts: list, width: int, sep: str = "   ") -> Text:
+    """``parts`` (Text, or None for a line break) joined by ``sep``, a line broken between two
+    parts where the next would pass ``width``."""
+    out = Text()
+    line = 0
+    for part in parts:
+        if part is None:
+            out.append("\n")
+            line = 0
+            continue
+        if line and line + len(sep) + part.cell_len > width:
+            out.append("\n")
+            line = 0
+        elif line:
+            out.append(sep)
+            line += len(sep)
+        out.append_text(part)
+        line += part.cell_len
+    return out
+
+
 class TitledScreen(Screen):
     """A full screen with a title line, a LinesView and the footer; Escape/q go back; / searches."""
 
@@ -184,10 +205,21 @@ class TitledScreen(Screen):
     TitledScreen > #search-status.-shown { display: block; }
     """
 
-    def __init__(self, title: Text, build: Callable[[int], list[Text]]) -> None:
+    def __init__(self, title: Text | list, build: Callable[[int], list[Text]]) -> None:
         super().__init__()
-        self.title_text = title
+        # A list: the title's parts (Text; None breaks the line), laid out for the width so that
+        # a line breaks between two parts, never inside one ("✖▲" / "frame has findings").
+        self.title_parts = title if isinstance(title, list) else None
+        self.title_text = lay_out_title(self.title_parts, 200) if self.title_parts is not None else title
         self.build = build
+
+    def on_resize(self, event) -> None:  # noqa: ANN001
+        if self.title_parts is None:
+            return
+        title = lay_out_title(self.title_parts, event.size.width - 2)  # - 2: the title's padding
+        if title.plain != self.title_text.plain:
+            self.title_text = title
+            self.query_one("#title", Static).update(title)
 
     def compose(self) -> ComposeResult:
         from textual.containers import Horizontal
@@ -310,12 +342,11 @@ class FollowScreen(TitledScreen):
         self.chunks = chunks
         self.hex_mode = False
         sent = [sum(len(c.data) for c in chunks if c.direction == d) for d in (0, 1)]
-        title = Text.assemble(
-            (f"Follow {conv.stream.kind.upper()} stream {conv.stream.number}   ", "bold"),
-            (f"{escape_text(conv.client)} → {escape_text(conv.server)}: {sent[0]} bytes", app_style("direction-client")),
-            "   ",
-            (f"{escape_text(conv.server)} → {escape_text(conv.client)}: {sent[1]} bytes", app_style("direction-server")),
-            ("   (x: hex/ASCII, f: filter on this stream, Esc: back)", "dim"))
+        title = [
+            Text(f"Follow {conv.stream.kind.upper()} stream {conv.stream.number}", "bold"),
+            Text(f"{escape_text(conv.client)} → {escape_text(conv.server)}: {sent[0]} bytes", app_style("direction-client")),
+            Text(f"{escape_text(conv.server)} → {escape_text(conv.client)}: {sent[1]} bytes", app_style("direction-server")),
+            Text("(x: hex/ASCII, f: filter on this stream, Esc: back)", "dim")]
         self._style = app_style
         super().__init__(title, self._build)
 
@@ -364,10 +395,10 @@ class TlsStreamScreen(TitledScreen):
         self.conv = conv
         self.records = records
         self._style = app_style
-        title = Text.assemble((f"Follow TLS stream ({conv.stream.kind} stream {conv.stream.number})   ", "bold"),
-                              (f"client {escape_text(conv.client)}", app_style("direction-client")), "   ",
-                              (f"server {escape_text(conv.server)}", app_style("direction-server")),
-                              (f"   {len(records)} messages   (Esc: back)", "dim"))
+        title = [Text(f"Follow TLS stream ({conv.stream.kind} stream {conv.stream.number})", "bold"),
+                 Text(f"client {escape_text(conv.client)}", app_style("direction-client")),
+                 Text(f"server {escape_text(conv.server)}", app_style("direction-server")),
+                 Text(f"{len(records)} messages   (Esc: back)", "dim")]
         super().__init__(title, self._build)
 
     def _build(self, width: int) -> list[Text]:
@@ -413,12 +444,12 @@ class LadderScreen(TitledScreen):
         self._style = app_style
         first = conv.frames[0] if conv.frames else 0
         # The legend is drawn with the very styles of the lines (so colours match it).
-        title = Text.assemble(
-            (f"Ladder of {conv.stream.kind.upper()} stream {conv.stream.number}   ", "bold"),
-            ("client → server", self.client_style), "  ", ("server → client", self.server_style), "  ",
-            ("✖ alert / reset", self.bad_style), "  ", ("✖▲ frame has findings", self.flag_style),
-            (f"\ntime: seconds since frame {first}, the stream's first frame   "
-             "↑↓ move, Enter: select the frame, Esc: back", "dim"))
+        title = [Text(f"Ladder of {conv.stream.kind.upper()} stream {conv.stream.number}", "bold"),
+                 Text.assemble(("client → server", self.client_style), "  ", ("server → client", self.server_style),
+                               "  ", ("✖ alert / reset", self.bad_style), "  ",
+                               ("✖▲ frame has findings", self.flag_style)),
+                 None, Text(f"time: seconds since frame {first}, the stream's first frame", "dim"),
+                 Text("↑↓ move, Enter: select the frame, Esc: back", "dim")]
         super().__init__(title, self._build)
 
     @property
@@ -582,11 +613,11 @@ class CompareScreen(TitledScreen):
         self.cmp = cmp
         self._style = app_style
         lo, hi = cmp.diff_range
-        title = Text.assemble(
-            (f"Retransmission in frame {cmp.frame} against the original in frame {cmp.original_frame}   ", "bold"),
-            (f"{len(cmp.diffs)} of {cmp.overlap[1] - cmp.overlap[0]} overlapping bytes differ", app_style("error")),
-            (f" (payload offsets {lo}–{hi - 1})" if cmp.diffs else "", app_style("error")),
-            ("\no: go to the original, r: go to the resend, /: search, Esc: back", "dim"))
+        title = [
+            Text(f"Retransmission in frame {cmp.frame} against the original in frame {cmp.original_frame}", "bold"),
+            Text(f"{len(cmp.diffs)} of {cmp.overlap[1] - cmp.overlap[0]} overlapping bytes differ"
+                 + (f" (payload offsets {lo}–{hi - 1})" if cmp.diffs else ""), app_style("error")),
+            None, Text("o: go to the original, r: go to the resend, /: search, Esc: back", "dim")]
         super().__init__(title, self._build)
 
     def _build(self, width: int) -> list[Text]:
