@@ -106,7 +106,7 @@ async def test_ring_rotation_moves_the_view_to_the_newest_file(standin, fake_fin
             newest = files[-1]
             assert len(files) >= 2 and newest != first  # the ring rotated (files:3, 8 KiB each)
             want = len(open_capture(newest))
-            await wait_for(pilot, lambda: app.path == newest and app.session is not None
+            await wait_for(pilot, lambda: app.path == newest and app._session_path == newest
                            and len(app.session) == want, "the view did not move to the newest file")
             assert app.live_file >= 2 and app._session_path == newest
             await wait_for(pilot, lambda: "ring file" in status(app), "no ring file in the status")

@@ -42,11 +42,16 @@ class LiveMixin:
         samples.append((now, getattr(live, "packets", 0)))
         while len(samples) > 2 and now - samples[0][0] > 5.0:
             samples.pop(0)
-        if files and self.path not in files[-1:]:
-            newest = files[-1]
-            if self.path in files or not os.path.exists(self.path or ""):
-                self._move_to_ring_file(newest)
-        self._update_status()
+        from textual.css.query import NoMatches
+
+        try:
+            if files and self.path not in files[-1:]:
+                newest = files[-1]
+                if self.path in files or not os.path.exists(self.path or ""):
+                    self._move_to_ring_file(newest)
+            self._update_status()
+        except NoMatches:  # the app is closing: its widgets are gone
+            pass
 
     def live_rate(self) -> float:
         s = self._live_samples
