@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Iterator
 
 FRAME = "frame"
-# The label of a hidden top-level Field that names its protocol in frame.protocols once more, even when
-# it is there already (tshark names a protocol per call of its dissector: the x509sat, x509ce... of each
+# The label of a hidden, nameless top-level Field whose value is a protocol that frame.protocols names
+# once more, even when it is there already (not a field occurrence of that protocol) (tshark names a protocol per call of its dissector: the x509sat, x509ce... of each
 # certificate attribute and extension, TLS again for an SCT list).
 PROTOCOL_AGAIN = "[protocol named again]"
 

@@ -110,6 +110,7 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True, columns_onl
     prev_ns = src.frame_meta(number - 1)[2] if number > 1 else time_ns
     rel = (time_ns - src.first_time_ns()) / 1e9
     layers: list[Field] = []
+    udp_data: tuple[int, int] | None = None
     protos: list[str] = []
     name = src.interface_name(iface)
     title = (f"Frame {number}: {orig_len} bytes on wire ({orig_len * 8} bits), "
@@ -224,6 +225,8 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True, columns_onl
         if app:  # DNS, mDNS, LLMNR, STUN (dissect/clear.py)
             layers.extend(app[0])
             protocol, info = app[1], app[2]
+        elif upper and payload_len and payload_off >= 0 and not (etype == fast.ETH_IPV4 and frag >> 31):
+            udp_data = (payload_off, payload_off + payload_len)  # tshark's "data", unless DTLS/QUIC take it
     elif l4 >= 0 and l4proto in (1, 58):  # ICMP, ICMPv6 (dissect/icmp.py)
         facts = getattr(src, "clear_facts", None) if upper else None
         v4 = l4proto == 1
@@ -245,11 +248,15 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True, columns_onl
                                                facts.arp_duplicate(number) if facts else None)
     sources = {FRAME: data}
     above, extra = src.upper_layers(number, data) if upper and not columns_only else ([], {})
+    if udp_data is not None and not above and not columns_only:
+        tunnel.data_layer(data, udp_data[0], udp_data[1], layers, protos)  # a datagram nothing decodes
     if above:
         layers.extend(above)
         sources.update(extra)
         for f in above:
-            if f.name and "." not in f.name and (f.name not in protos or f.hidden and f.label is PROTOCOL_AGAIN):
+            if f.hidden and not f.name and f.label is PROTOCOL_AGAIN:  # a protocol named again (field.py)
+                protos.append(f.value)
+            elif f.name and f.name not in protos and "." not in f.name:
                 protos.append(f.name)
     col = src.upper_column(number) if upper else None
     if col:

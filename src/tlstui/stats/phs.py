@@ -64,6 +64,8 @@ def upper_path(layers) -> list[str]:  # noqa: ANN001 - list[Field]
     out: list[str] = []
     prev = None
     for f in layers:
+        if not f.name:  # a nameless marker (field.PROTOCOL_AGAIN: frame.protocols only)
+            continue
         reassembled = f.source != FRAME and f.source.startswith("Reassembled TCP")
         kind = (f.name, reassembled)
         if kind != prev:

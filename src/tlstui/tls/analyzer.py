@@ -939,7 +939,7 @@ class TlsAnalyzer:
                     # a second call of tshark's dissector in this frame (the records after a reassembled one):
                     # frame.protocols names it again
                     layers.append(cur_group)
-                    layers.append(Field(proto, PROTOCOL_AGAIN, None, 0, 0, hidden=True))
+                    layers.append(Field("", PROTOCOL_AGAIN, proto, 0, 0, hidden=True))
                 else:
                     layers.append(cur_group)
                 if not single:
@@ -947,7 +947,7 @@ class TlsAnalyzer:
             cur_end = base + len(data) if single else -1
             if data[:1] == b"\x16" or r.plain is not None:  # handshake: certificates add their protocols
                 for p in x509.certificate_protocols([rec_field]):
-                    layers.append(Field(p, PROTOCOL_AGAIN, None, 0, 0, hidden=True))
+                    layers.append(Field("", PROTOCOL_AGAIN, p, 0, 0, hidden=True))
         if self.decrypt is not None:
             http, hsrc = self.decrypt.frame_layers(frame)
             layers += http
