@@ -36,6 +36,7 @@ PENDING_KINDS = frozenset({
     "tls.handshake_incomplete", "tls.truncated_close", "capture.one_direction", "dtls.handshake_stalled",
     "quic.handshake_incomplete", "tcp.pmtu_blackhole", "capture.clock_implausible", "ip.middlebox_signature",
     "tls.client_certificate_missing",
+    "quic.version_negotiation",  # its error says the client never came back with a listed version
 })
 NEVER_WHILE_FOLLOWING = frozenset({"capture.file_truncated"})
 _MARK = {"error": "ERROR", "warning": "WARNING", "note": "note"}
