@@ -105,7 +105,8 @@ def fit_columns(cells: list[tuple[str, ...]], width: int, sorted_by: str = "", s
     one), up to its ``wide`` limit.  When they do not all fit: in ``PRIORITY`` order a column gets
     its full width (``FULL``) or up to its ``narrow`` limit, a ``SQUEEZE`` column the room left,
     the others are left out when they do not fit; the room left then widens the kept ones towards
-    their longest cell, again in priority order.  Never wider than ``width``: no horizontal scroll."""
+    their longest cell, a column at a time each, in priority order.  Never wider than ``width``:
+    no horizontal scroll."""
     room = max(20, width - (SCROLLBAR if scrollbar else 0))
     natural = {}
     for i, col in enumerate(COLUMNS):
@@ -127,12 +128,17 @@ def fit_columns(cells: list[tuple[str, ...]], width: int, sorted_by: str = "", s
         if used + w + PADDING <= room:
             out[key] = w
             used += w + PADDING
-    for key in PRIORITY:
-        if key in out and used < room:
-            more = min(natural[key] - out[key], room - used)
-            if more > 0:
-                out[key] += more
-                used += more
+    # The room left, a column at a time to each kept column still cut, in priority order (the
+    # server's address does not take it all from the SNI).
+    while used < room:
+        grew = False
+        for key in PRIORITY:
+            if key in out and used < room and out[key] < natural[key]:
+                out[key] += 1
+                used += 1
+                grew = True
+        if not grew:
+            break
     return out
 
 

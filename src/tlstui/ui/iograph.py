@@ -356,7 +356,7 @@ class IoGraphScreen(Screen):
     FOOTER_ORDER: ClassVar[tuple[str, ...]] = ("io.back", "io.goto", "io.longer", "io.shorter",
                                                "io.toggle_filter", "io.type_interval")
     DEFAULT_CSS = """
-    IoGraphScreen > #io-title { height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    IoGraphScreen > #io-title { height: auto; max-height: 3; background: $panel; color: $foreground; padding: 0 1; }
     IoGraphScreen > #io-info { height: 1; background: $panel; color: $foreground; padding: 0 1; }
     """
 
@@ -402,23 +402,28 @@ class IoGraphScreen(Screen):
         return mask
 
     def _show_title(self) -> None:
-        t = Text()
-        t.append("IO graph", "bold")
-        t.append(f"   interval {self.interval} s (+/- e)")
+        from .screens import lay_out_title
+
+        parts = [Text("IO graph", "bold"), Text(f"interval {self.interval} s (+/- e)")]
         if self.frames is not None:
-            t.append("  filter: ")
-            t.append(escape_text(self.filter_text) if self.use_filter else "off (all frames)",
+            f = Text("filter: ")
+            f.append(escape_text(self.filter_text) if self.use_filter else "off (all frames)",
                      theme_style(self.app, "accent"))
-            t.append("  (f)")
-        t.append("   ")
-        t.append(RETRANS_MARK + " retransmission", theme_style(self.app, "warning", bold=True))
-        t.append("  ")
-        t.append(RESET_MARK + " reset", theme_style(self.app, "error", bold=True))
+            f.append("  (f)")
+            parts.append(f)
+        parts.append(Text.assemble((RETRANS_MARK + " retransmission", theme_style(self.app, "warning", bold=True)),
+                                   "  ", (RESET_MARK + " reset", theme_style(self.app, "error", bold=True))))
         if self.marks_state:
-            t.append("  " + self.marks_state, "dim")
+            parts.append(Text(self.marks_state, "dim"))
         if self.error:
-            t.append("  " + escape_text(self.error), theme_style(self.app, "error"))
-        self.query_one("#io-title", Static).update(t)
+            parts.append(Text(escape_text(self.error), theme_style(self.app, "error")))
+        # Narrow: on more lines, broken between the parts (the legend was cut at 80 columns).
+        width = (self.size.width or self.app.size.width) - 2
+        self.query_one("#io-title", Static).update(lay_out_title(parts, width))
+
+    def on_resize(self, event) -> None:  # noqa: ANN001
+        if self.interval is not None:
+            self._show_title()
 
     @work(thread=True, exclusive=True, group="iograph", exit_on_error=False)
     def compute(self) -> None:
