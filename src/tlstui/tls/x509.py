@@ -178,6 +178,9 @@ def _attr_value(oid: str, tag: int, val: str, off: int, size: int, src: str, ite
         d.add(mk(fname, val, off, size, source=src))
     elif tag == syn[1]:
         item.add(mk(syn[0], val, off, size, source=src))
+    else:  # tshark: a BER error of the Malformed group (the frame matches _ws.malformed)
+        item.add(mk("_ws.malformed", None, off, size, f"[BER Error: String with tag={syn[1]} expected but "
+                                                      f"class:UNIVERSAL(0) Primitive tag:{tag} was unexpected]", src))
 
 
 def dname_field(der: bytes, name: str, offset: int, src: str = FRAME) -> tuple[Field, str]:
