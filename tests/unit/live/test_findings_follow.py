@@ -120,11 +120,30 @@ def test_verdicts_on_what_did_not_come_wait_for_quiet(tmp_path):
 
 
 def _wait_lines(proc, n, timeout=60.0):
+    """Up to ``n`` lines of the child's output, waiting at most ``timeout`` seconds in all (a reader
+    thread: a bare readline would block past the deadline when fewer lines come, and hang the suite)."""
+    import queue
+    import threading
+
+    got: queue.Queue = queue.Queue()
+
+    def read() -> None:  # exactly n lines at most: the rest is the caller's (communicate)
+        for _ in range(n):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            got.put(line)
+        got.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
     lines = []
     deadline = time.monotonic() + timeout
-    while len(lines) < n and time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
+    while len(lines) < n:
+        try:
+            line = got.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
             break
         lines.append(line)
     return lines
