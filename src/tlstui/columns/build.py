@@ -359,21 +359,12 @@ def build(session, name: str, progress: ProgressFn | None = None, cancel=None) -
     out_frames: list[int] = []
     out_values: list = []
     add_f, add_v = out_frames.append, out_values.append
-    # Progress and cancel about every 50 ms, whatever a frame costs (a tree is about 1 ms, a fast
-    # extractor a few microseconds): the UI's pause-for-keys runs in the progress callback.
-    next_check = 0.0
+    pace = _Pacer(total, progress, cancel)
     for k, f in enumerate(frames_iter):
         if not k & 63:
-            now = time.monotonic()
-            if now >= next_check:
-                next_check = now + 0.05
-                if cancel is not None and cancel.is_set():
-                    raise InterruptedError("column build cancelled")
-                if progress is not None:
-                    progress(k, total)
+            pace(k)
         for fld in view(f).fields(name):
             add_f(f)
             add_v(fld.value)
-    if progress is not None:
-        progress(total, total)
+    pace.done()
     return Column(name, n, np.asarray(out_frames, dtype=np.int64), as_array(out_values))
