@@ -2,6 +2,8 @@
 tls.certificate_name_mismatch, tls.client_certificate_missing."""
 from __future__ import annotations
 
+import dataclasses
+
 from findings_support import of_kind, one, rule_output
 
 from tlstui.findings.context import Context
@@ -28,8 +30,10 @@ def test_validity_silent_on_current_certificates():
 
 def test_not_yet_valid(fresh_session):
     s = fresh_session("s01")
-    leaf = s.tls.streams()[("tcp", 0)].certificates[0].certs[0]
-    leaf.not_before = s.frame_meta(6)[2] / 1e9 + 86400 * 30
+    chain = s.tls.streams()[("tcp", 0)].certificates[0]
+    # A copy: x509.cert_info is cached across sessions (s07 sends the same certificate), so
+    # changing the shared object made later tests see a certificate not yet valid.
+    chain.certs[0] = dataclasses.replace(chain.certs[0], not_before=s.frame_meta(6)[2] / 1e9 + 86400 * 30)
     got = tls_certificate_validity.check(Context(s))
     assert [(f.kind, f.frames) for f in got] == [("tls.certificate_not_yet_valid", [6])]
     assert "30 days after the capture" in got[0].explanation
