@@ -29,6 +29,7 @@ from typing import Callable, TextIO
 
 from .findings import exit_code, find_all
 from .findings.model import Finding
+from .findings.render import MARK as _MARK
 from .safe_text import escape_text
 
 # Findings about what has not (yet) happened: wait until their stream is quiet.
@@ -39,7 +40,6 @@ PENDING_KINDS = frozenset({
     "quic.version_negotiation",  # its error says the client never came back with a listed version
 })
 NEVER_WHILE_FOLLOWING = frozenset({"capture.file_truncated"})
-_MARK = {"error": "ERROR", "warning": "WARNING", "note": "note"}
 
 
 def finding_line(f: Finding, as_json: bool) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import textwrap
 
+from ..findings.render import MARK as _MARK
+from ..findings.render import count_line, frames_text
 from ..findings.render import exit_code  # noqa: F401  (0 none/notes, 1 warnings, 3 errors)
 from ..safe_text import escape_text
 from . import DiffResult
 
-_MARK = {"error": "ERROR", "warning": "WARNING", "note": "note"}
 
 
 def _ms(ns: int) -> str:
@@ -45,11 +46,8 @@ def header_lines(r: DiffResult) -> list[str]:
     return out
 
 
-def _frames(frames: list[int], limit: int = 12) -> str:
-    if not frames:
-        return "-"
-    shown = ", ".join(str(n) for n in frames[:limit])
-    return shown + (f", ... ({len(frames)} frames)" if len(frames) > limit else "")
+def _frames(frames: list[int]) -> str:
+    return frames_text(frames, 12)
 
 
 def render_text(r: DiffResult, width: int = 100) -> str:
@@ -62,9 +60,7 @@ def render_text(r: DiffResult, width: int = 100) -> str:
     if not fs:
         out.append("No differences: every segment seen at both points arrived as it was sent.")
         return "\n".join(out)
-    counts = {s: sum(1 for f in fs if f.severity == s) for s in ("error", "warning", "note")}
-    head = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
-    out += [f"{len(fs)} finding{'s' if len(fs) != 1 else ''}: {head}", ""]
+    out += [count_line(fs), ""]
     for i, f in enumerate(fs, 1):
         sa = "-" if f.stream is None else str(f.stream)
         sb = "-" if f.stream_b is None else str(f.stream_b)

@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Iterator, Mapping
 
 from .model import SEVERITIES, SEVERITY_RANK, Finding
+from .render import MARK as _MARK
 
 CERTIFICATE_PREFIX = "tls.certificate_"
 BY_SERVER, BY_CERTIFICATE, BY_NONE = "server", "certificate", "none"
@@ -348,7 +349,6 @@ def group_findings(findings: list[Finding], session=None, by_sni: bool = True) -
 
 
 # --- output -------------------------------------------------------------------------------------
-_MARK = {"error": "ERROR", "warning": "WARNING", "note": "note"}
 
 
 def _counts_text(counts: Mapping[str, int]) -> str:

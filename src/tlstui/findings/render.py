@@ -8,7 +8,8 @@ from ..safe_text import escape_text
 from .model import Finding
 
 EXIT_NONE, EXIT_WARNINGS, EXIT_ERRORS = 0, 1, 3
-_MARK = {"error": "ERROR", "warning": "WARNING", "note": "note"}
+MARK = {"error": "ERROR", "warning": "WARNING", "note": "note"}  # a severity as the text reports write it
+_MARK = MARK
 
 
 def exit_code(findings: list[Finding]) -> int:
@@ -26,6 +27,18 @@ def render_json(findings: list[Finding]) -> str:
     return json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False)
 
 
+def count_line(findings: list[Finding]) -> str:
+    """'6 findings: 2 errors, 4 warnings'."""
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "note")}
+    head = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+    return f"{len(findings)} finding{'s' if len(findings) != 1 else ''}: {head}"
+
+
+def frames_text(frames: list[int], limit: int = 20) -> str:
+    """Evidence frames as the reports list them (the first ``limit``, then how many)."""
+    return _frames(frames, limit)
+
+
 def _frames(frames: list[int], limit: int = 20) -> str:
     if not frames:
         return "-"
@@ -37,9 +50,7 @@ def render_text(findings: list[Finding], width: int = 100) -> str:
     """The report a person reads: a count line, then one block per finding."""
     if not findings:
         return "No findings: nothing wrong was seen in this capture."
-    counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "note")}
-    head = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
-    out = [f"{len(findings)} finding{'s' if len(findings) != 1 else ''}: {head}", ""]
+    out = [count_line(findings), ""]
     for i, f in enumerate(findings, 1):
         stream = "-" if f.stream is None else str(f.stream)
         # Summaries and explanations are escaped when made; escaping again is a no-op guard.
