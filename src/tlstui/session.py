@@ -28,7 +28,7 @@ from .tcp.reassembly import Reassembler
 
 from .tcp import offload
 from .tcp.analysis import TcpAnalyzer
-from .tcp.framepass import feed_frames
+from .tcp.framepass import PassRows, feed_frames, feed_rows
 from .tcp.offload import Offload
 from .tls import TlsAnalyzer
 from .tls.analyzer import APP_DATA_FIELDS
@@ -202,6 +202,7 @@ class Session:
         self.tls = TlsAnalyzer(self.frame_bytes, self.decryption, self.limits) if upper_layers else None
         self.tcp_analyzer = TcpAnalyzer(self) if upper_layers and tcp_analysis else None
         self._offload: Offload | None = None  # the TCP analysis running in a child process
+        self._pass_rows: PassRows | None = None  # the frames the upper half needs (set by _track_in_bulk)
         self.offload_heap_kb = 0  # that child's heap when it finished (0: no child)
         # DNS and HTTP/1.x over TCP read the same reassembled streams as TLS (dissect/clear.py)
         self.clear = clear_streams(lambda c: ClearStreams(self.frame_bytes, c), self._tls_holds) \
@@ -298,6 +299,7 @@ class Session:
                     progress(stop, total if cap.complete else max(total, stop + 1))
                 if cancel is not None and cancel.is_set():
                     return
+        self._pass_rows = None
         if self._offload is not None:
             self._collect_offload()
         self._finish_pass()
@@ -334,6 +336,8 @@ class Session:
         self.conv = track(cap.data, np.frombuffer(idx.offset, dtype=np.int64)[:n] if n else [],
                           np.frombuffer(idx.cap_len, dtype=np.uint32)[:n] if n else [],
                           np.frombuffer(idx.time_ns, dtype=np.int64)[:n] if n else [], t)
+        if self.reassembler is not None and (self._offload is not None or self.tcp_analyzer is None):
+            self._pass_rows = PassRows(t, self.conv)  # the upper half alone: pure ACKs are left out
         if not keep_columns:
             del self.__dict__["_transport_columns"]
         trim_heap()
@@ -341,7 +345,11 @@ class Session:
     def _analyze_range(self, start: int, stop: int) -> None:
         """The pass over frames start+1 .. stop (0-based indexes start .. stop-1)."""
         tcpa = self.tcp_analyzer if self._offload is None else None
-        feed_frames(self.capture, start, stop, self.conv, tcpa, self.reassembler, self.tls)
+        rows = self._pass_rows
+        if tcpa is None and rows is not None and stop <= self.conv.filled:
+            feed_rows(self.capture, rows, start, stop, self.conv, self.reassembler, self.tls)
+        else:
+            feed_frames(self.capture, start, stop, self.conv, tcpa, self.reassembler, self.tls)
 
     def _start_offload(self) -> None:
         cap = self.capture

@@ -16,6 +16,8 @@ from ..dissect import fast
 from ..dissect.transport import parse_options
 from .conversations import ConversationTracker
 
+TH_SYN_FIN_RST = 0x07
+
 if TYPE_CHECKING:
     from ..capture.reader import Capture
     from .analysis import TcpAnalyzer
@@ -90,3 +92,75 @@ def feed_frames(capture: "Capture", start: int, stop: int, conv: ConversationTra
                            t.payload_off - off, t.sport, t.dport)
             if tcpa:
                 tcpa.skip(number)
+
+
+class PassRows:
+    """The frames the upper half of the pass (reassembly, TLS/DTLS on UDP) has anything to do with,
+    read from the bulk transport columns: TCP segments with payload or SYN/FIN/RST, the last
+    segment of each stream direction (the reassembler's ``last_frame`` at the end of the
+    capture), and UDP datagrams with payload outside tunnels' own UDP.  Pure ACKs are most of
+    the rest: when the TCP analysis runs elsewhere (``tcp.offload``) they are never visited, and
+    the rows come with the values ``feed_frames`` would read from each frame's headers.
+    """
+
+    __slots__ = ("rows", "proto", "payload_off", "payload_len", "flags", "sport", "dport")
+
+    def __init__(self, t: "fast.TransportColumns", conv: ConversationTracker) -> None:
+        import numpy as np
+
+        n = t.n
+        tcp = t.proto == 6
+        streams = np.frombuffer(conv.tcp_stream, dtype=np.int32)[:n] if n else np.zeros(0, np.int32)
+        dirs = np.frombuffer(conv.direction, dtype=np.int8)[:n] if n else np.zeros(0, np.int8)
+        udp_of = np.frombuffer(conv.udp_stream, dtype=np.int32)[:n] if n else np.zeros(0, np.int32)
+        tcp &= streams >= 0
+        busy = tcp & ((t.payload_len > 0) | ((t.flags & TH_SYN_FIN_RST) != 0))
+        tcp_rows = np.nonzero(tcp)[0]
+        if len(tcp_rows):  # the last segment of each (stream, direction), by a stable sort on the key
+            key = streams[tcp_rows].astype(np.int64) * 2 + dirs[tcp_rows]
+            order = np.argsort(key, kind="stable")
+            ends = np.r_[key[order][1:] != key[order][:-1], True]
+            busy[tcp_rows[order[ends]]] = True
+        busy |= (t.proto == 17) & (udp_of >= 0) & (t.payload_len > 0) & ((t.tunnel & fast.CARRIER) == 0)
+        rows = np.nonzero(busy)[0]
+        self.rows = rows
+        self.proto = t.proto[rows]
+        self.payload_off = t.payload_off[rows]
+        self.payload_len = t.payload_len[rows]
+        self.flags = t.flags[rows]
+        self.sport = t.sport[rows]
+        self.dport = t.dport[rows]
+
+    def span(self, start: int, stop: int) -> tuple[int, int]:
+        """The positions in ``rows`` of frames start+1 .. stop."""
+        import numpy as np
+
+        return int(np.searchsorted(self.rows, start)), int(np.searchsorted(self.rows, stop))
+
+
+def feed_rows(capture: "Capture", rows: PassRows, start: int, stop: int, conv: ConversationTracker,
+              reasm: "Reassembler", tls=None) -> None:  # noqa: ANN001
+    """What ``feed_frames(capture, start, stop, conv, None, reasm, tls)`` does, on the frames of
+    ``rows`` alone: the conversation pass has run over all of them (``conv.filled``)."""
+    lo, hi = rows.span(start, stop)
+    if lo == hi:
+        return
+    data = capture.data
+    idx = capture.index
+    offsets, caps = idx.offset, idx.cap_len
+    tcp_of, dir_of, tcp_streams, rel_seq = conv.tcp_stream, conv.direction, conv.tcp_streams, conv.rel_seq
+    udp_of, udp_streams = conv.udp_stream, conv.udp_streams
+    segment = reasm.segment
+    cols = zip(rows.rows[lo:hi].tolist(), rows.proto[lo:hi].tolist(), rows.payload_off[lo:hi].tolist(),
+               rows.payload_len[lo:hi].tolist(), rows.flags[lo:hi].tolist(), rows.sport[lo:hi].tolist(),
+               rows.dport[lo:hi].tolist())
+    for i, proto, poff, plen, flags, sport, dport in cols:
+        off = offsets[i]
+        captured = min(plen, caps[i] - poff)
+        if proto == 6:
+            payload = bytes(data[off + poff:off + poff + captured]) if captured > 0 else b""
+            segment(tcp_streams[tcp_of[i]].number, dir_of[i], i + 1, rel_seq[i], flags, payload, poff, plen,
+                    sport, dport)
+        elif tls:
+            tls.on_udp(udp_streams[udp_of[i]].number, dir_of[i], i + 1,
+                       bytes(data[off + poff:off + poff + max(0, captured)]), poff, sport, dport)
