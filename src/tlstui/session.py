@@ -276,11 +276,10 @@ class Session:
     def _analyze(self, progress: ProgressCallback | None, cancel: threading.Event | None, batch: int) -> None:
         cap = self.capture
         lower_only = self.tls is None and self.tcp_analyzer is None
-        if self.analyzed == 0 and self.conv.filled == 0:
+        if self.analyzed == 0:
             self._start_offload()  # before the bulk work: the child reads the file meanwhile
-            self._track_in_bulk(keep_columns=lower_only)
-            self._take_file_secrets()
-            if lower_only:
+            self.track_conversations(keep_columns=lower_only)
+            if lower_only and self.conv.filled >= len(cap.index):
                 self.analyzed = len(cap.index)
                 self._finish_pass()
                 if progress:
@@ -305,6 +304,14 @@ class Session:
         self._finish_pass()
         if progress:
             progress(len(cap.index), len(cap.index))
+
+    def track_conversations(self, keep_columns: bool = False) -> None:
+        """The conversation pass alone (tcp.stream, udp.stream, directions, relative sequence numbers)
+        over the whole capture, once; ``analyze`` goes on from it.  ``tlstui A B`` diffs the view's own
+        sessions with it before their analysis (diff.side).  ``keep_columns``: as ``_track_in_bulk``."""
+        if self.analyzed == 0 and self.conv.filled == 0:
+            self._track_in_bulk(keep_columns)
+            self._take_file_secrets()
 
     def _take_file_secrets(self) -> None:
         """A pcapng's Decryption Secrets Blocks are read while the file is indexed, after the

@@ -195,13 +195,13 @@ async def test_keys_answer_while_diffing(monkeypatch):
     release = threading.Event()
     import tlstui.diff as diff_mod
 
-    real = diff_mod.diff_captures
+    real = diff_mod.diff_sessions
 
-    def slow(a, b):
+    def slow(a, b, **kw):
         release.wait(30)
-        return real(a, b)
+        return real(a, b, **kw)
 
-    monkeypatch.setattr(diff_mod, "diff_captures", slow)
+    monkeypatch.setattr(diff_mod, "diff_sessions", slow)
     app = DiffApp(*pair("impair"))
     async with app.run_test(size=(160, 48)) as pilot:
         loop = asyncio.get_running_loop()
@@ -304,10 +304,10 @@ def test_cli_two_files_open_the_diff_view(monkeypatch):
 async def test_a_failed_diff_says_so_and_the_lists_stay(monkeypatch):
     import tlstui.diff as diff_mod
 
-    def boom(a, b):
+    def boom(a, b, **kw):
         raise ValueError("boom \x1b[2J")
 
-    monkeypatch.setattr(diff_mod, "diff_captures", boom)
+    monkeypatch.setattr(diff_mod, "diff_sessions", boom)
     app = DiffApp(*pair("impair"))
     async with app.run_test(size=(160, 48)) as pilot:
         await diffed(app, pilot)
@@ -325,3 +325,75 @@ def test_cli_two_files_one_missing_exits_2(capsys):
 
     assert cli.main([pair("clean")[0], "/nonexistent/b.pcap"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+async def test_each_capture_is_opened_once(monkeypatch):
+    """The diff works on the view's own sessions: one Session per capture, no second read."""
+    import tlstui.capture.reader as reader
+    import tlstui.session as session_mod
+
+    opened = []
+    real_open, real_read = session_mod.open_capture, reader.read_input
+
+    def counting_open(path, *a, **kw):
+        opened.append(("open_capture", path))
+        return real_open(path, *a, **kw)
+
+    def counting_read(path, *a, **kw):
+        opened.append(("read_input", path))
+        return real_read(path, *a, **kw)
+
+    monkeypatch.setattr(session_mod, "open_capture", counting_open)
+    monkeypatch.setattr(reader, "read_input", counting_read)
+    a, b = pair("impair")
+    app = DiffApp(a, b)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await diffed(app, pilot)
+        assert {"diff.rewritten", "diff.dropped"} <= {f.kind for f in app.findings}
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 30
+        while not all(s.finished for s in app.sessions):
+            assert loop.time() < end
+            await pilot.pause(0.05)
+    # (open_capture reads the file through read_input: once per capture; the diff alone used to add
+    # a session of its own per capture and read each file once more for the payload bytes)
+    assert opened == [("open_capture", a), ("read_input", a), ("open_capture", b), ("read_input", b)]
+
+
+async def test_quitting_while_diffing_stops_the_diff(monkeypatch):
+    import time
+
+    import tlstui.diff.align as align_mod
+    import tlstui.diff.detect as detect_mod
+
+    entered = threading.Event()
+    later = []
+    real_align, real_rewritten = align_mod.align, detect_mod.rewritten
+
+    def slow_align(*a, **kw):
+        entered.set()
+        time.sleep(0.5)  # a long stage: quitting arrives in the middle of it
+        return real_align(*a, **kw)
+
+    def rewritten(*a, **kw):
+        later.append("rewritten")
+        return real_rewritten(*a, **kw)
+
+    monkeypatch.setattr(align_mod, "align", slow_align)
+    monkeypatch.setattr(detect_mod, "rewritten", rewritten)
+    app = DiffApp(*pair("impair"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 30
+        while not entered.is_set():
+            assert loop.time() < end
+            await pilot.pause(0.02)
+        await settle(pilot)
+        assert str(app.query_one("#diff-header", Static).render()) == "diffing… aligning segments"
+        t0 = time.monotonic()
+        await pilot.press("q")
+    assert app.worker_done.wait(5)
+    took = time.monotonic() - t0
+    assert took < 2.0, took
+    assert later == [] and app.result is None  # stopped after the stage it was in, before the detectors
+    assert not any(s is not None and s.finished for s in app.sessions)  # nor did the analysis pass start

@@ -13,6 +13,7 @@ import numpy as np
 
 from .kinds import DIFF_KINDS  # noqa: F401
 from .model import DiffFinding, sort_key
+from .side import Cancelled  # noqa: F401 - diff_sessions's
 
 PARALLEL_BYTES = 64 << 20  # both captures at least this large: read them in two processes
 
@@ -58,6 +59,45 @@ def _read_both(path_a: str, path_b: str):
 def diff_captures(path_a: str, path_b: str) -> DiffResult:
     """Compare two captures; raises ``CaptureError`` for a file that cannot be read."""
     from ..capture.reader import read_input
+
+    import time
+
+    t0 = time.perf_counter()
+    A, B = _read_both(path_a, path_b)
+    timings = {"read both captures (segment tables)": round(time.perf_counter() - t0, 3)}
+    return _compare(A, B, read_input(path_a), read_input(path_b), path_a, path_b, timings)
+
+
+def diff_sessions(session_a, session_b, cancel=None, progress=None) -> DiffResult:  # noqa: ANN001
+    """Compare two captures already opened as ``Session``s (the side-by-side view's own): their
+    conversation passes are run here if they have not run and stay for their analysis; nothing is
+    opened or read a second time.  ``cancel`` (a ``threading.Event``) set: raises ``Cancelled`` at the
+    next stage or batch.  ``progress(stage)`` names each stage as it starts."""
+    from .side import session_side
+
+    import time
+
+    t0 = time.perf_counter()
+    sides = []
+    for name, s in (("A", session_a), ("B", session_b)):
+        _step(cancel, progress, f"reading {name}")
+        sides.append(session_side(s, cancel))
+    timings = {"read both captures (segment tables)": round(time.perf_counter() - t0, 3)}
+    return _compare(sides[0], sides[1], session_a.capture.data, session_b.capture.data,
+                    session_a.capture.name, session_b.capture.name, timings, cancel, progress)
+
+
+def _step(cancel, progress, stage: str) -> None:  # noqa: ANN001
+    from .side import Cancelled
+
+    if cancel is not None and cancel.is_set():
+        raise Cancelled
+    if progress is not None:
+        progress(stage)
+
+
+def _compare(A, B, data_a, data_b, path_a: str, path_b: str, timings: dict, cancel=None,  # noqa: ANN001
+             progress=None) -> DiffResult:
     from . import detect
     from .align import align, settle, signatures
     from .clock import estimate
@@ -67,17 +107,20 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
     import time
 
     clock_t = [time.perf_counter()]
-    timings: dict[str, float] = {}
 
-    def lap(name: str) -> None:
+    def lap(name: str, then: str | None = None) -> None:
         now = time.perf_counter()
         timings[name] = round(now - clock_t[0], 3)
         clock_t[0] = now
+        if then is not None:
+            _step(cancel, progress, then)
 
-    A, B = _read_both(path_a, path_b)
-    lap("read both captures (segment tables)")
+    def step(stage: str) -> None:
+        _step(cancel, progress, stage)
+
+    step("matching connections")
     matches, only_a, only_b = match_connections(A, B)
-    lap("match connections")
+    lap("match connections", "aligning segments")
     al, odd = align(A, B, matches)
     ngroups = 2 * len(matches)
     ra, rb = al.ra, al.rb
@@ -89,21 +132,18 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
     clock = pair_clock(al, drift=False)  # enough to pair the uneven keys by time
     sig_a = signatures(A, ra, [x for xs, _ in odd for x in xs])
     sig_b = signatures(B, rb, [y for _, ys in odd for y in ys])
+    step("aligning segments")
     al = settle(al, odd, clock.expect, sig_a, sig_b)
     clock = pair_clock(al)
-    lap(f"align segments ({len(odd)} uneven keys)")
-    data_a, data_b = read_input(path_a), read_input(path_b)
+    lap(f"align segments ({len(odd)} uneven keys)", "comparing")
     ctx = detect.Context(A, B, matches, al, clock, data_a, data_b)
     stats = detect.delay_stats(ctx)
     margin = max([st["max"] for st in stats.values()] + [1_000_000])
     found: list[DiffFinding] = []
-    found += detect.rewritten(ctx)
-    found += detect.headers(ctx)
-    found += detect.translation(ctx)
-    found += detect.one_sided(ctx)
-    found += detect.reordered(ctx)
-    found += detect.delay(ctx, stats)
-    found += detect.unmatched_connections(ctx, only_a, only_b, margin)
+    for run in (detect.rewritten, detect.headers, detect.translation, detect.one_sided, detect.reordered,
+                lambda c: detect.delay(c, stats), lambda c: detect.unmatched_connections(c, only_a, only_b, margin)):
+        step("comparing")
+        found += run(ctx)
     # The TLS view where payload changed, was lost or was added.
     groups = {(int(ra.cid[p]), int(ra.adir[p])) for p in al.pa[(A.plen[ctx.ia] > 0) &
                                                                 (A.phash[ctx.ia] != B.phash[ctx.ib])].tolist()}
@@ -113,7 +153,7 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
     for p in al.ub.tolist():
         if rb.plen[p]:
             groups.add((int(rb.cid[p]), int(rb.adir[p])))
-    lap("detectors")
+    lap("detectors", "comparing TLS records")
     found += tls_view(ctx, groups)
     lap("TLS view")
     found.sort(key=sort_key)

@@ -118,7 +118,6 @@ def options_hash(buf: np.ndarray, at: np.ndarray, ln: np.ndarray) -> np.ndarray:
 
 def read_side(path: str) -> Side:
     """Open ``path`` and build its segment table (the conversation pass; no TLS analysis)."""
-    from ..columns.build import transport_columns
     from ..session import Session
 
     s = Session.open(path, upper_layers=False)
@@ -129,7 +128,30 @@ def read_side(path: str) -> Side:
         s.close()
 
 
-def _table(s, path: str) -> Side:  # noqa: ANN001 - a Session
+def session_side(s, cancel=None) -> Side:  # noqa: ANN001 - a Session, a threading.Event
+    """The segment table of a session someone else opened and keeps (the side-by-side view's own,
+    ui/diff_view.py): its conversation pass is run here if it has not run, and stays for the
+    session's own analysis, which goes on from it; nothing is read twice.  ``cancel`` set: stops
+    between batches with ``Cancelled``."""
+    s.capture.index_all()
+    lower_only = s.tls is None and s.tcp_analyzer is None
+    had = "_transport_columns" in s.__dict__
+    s.track_conversations(keep_columns=True)  # _table reads the same transport columns
+    try:
+        return _table(s, s.capture.name, cancel)
+    finally:
+        if not (had or lower_only):
+            s.__dict__.pop("_transport_columns", None)  # as the analysis pass does: rebuilt if a column needs them
+
+
+class Cancelled(Exception):
+    """The diff was asked to stop (``diff_sessions``'s ``cancel``)."""
+
+
+CRC_BATCH = 65536  # segments hashed between two looks at ``cancel``
+
+
+def _table(s, path: str, cancel=None) -> Side:  # noqa: ANN001 - a Session, a threading.Event
     from ..columns.build import transport_columns
 
     n = len(s)
@@ -152,8 +174,14 @@ def _table(s, path: str) -> Side:  # noqa: ANN001 - a Session
     phash = np.zeros(len(rows), dtype=np.int64)
     full = np.nonzero(plen > 0)[0]
     ends = pay_at[full] + plen[full]
-    phash[full] = np.fromiter(map(crc, map(mv.__getitem__, map(slice, pay_at[full].tolist(), ends.tolist()))),
-                              dtype=np.int64, count=len(full))
+    for lo in range(0, len(full), CRC_BATCH):
+        if cancel is not None and cancel.is_set():
+            mv.release()
+            raise Cancelled
+        part = full[lo:lo + CRC_BATCH]
+        phash[part] = np.fromiter(map(crc, map(mv.__getitem__, map(slice, pay_at[part].tolist(),
+                                                                   ends[lo:lo + CRC_BATCH].tolist()))),
+                                  dtype=np.int64, count=len(part))
     ohash = options_hash(np.frombuffer(data, dtype=np.uint8), opt_at, opt_len)
     side = Side(path=path, frames_total=n, first_ns=int(times[0]) if n else 0, last_ns=int(times[-1]) if n else 0,
                 frame=rows + 1, t=times[rows], stream=stream[rows], dir=direction[rows],

@@ -7,8 +7,11 @@ Moving the cursor on one side moves the other side's cursor to the counterpart. 
 are listed at the bottom; Enter, or n / N from anywhere, selects a finding's A frame and B frame.
 
 Threads: one worker opens both captures (the lists work as soon as they are indexed), runs
-``diff_captures`` ("diffing…" in the header meanwhile), then the analysis pass of both sessions
-(row colours and Info columns); each step reaches the UI as a message holding finished objects.
+``diff_sessions`` on those same sessions ("diffing…" and its stage in the header meanwhile; their
+conversation passes are the diff's and then their analysis's, each capture is read once), then the
+analysis pass of both sessions (row colours and Info columns); each step reaches the UI as a message
+holding finished objects.  Quitting sets ``cancel``: the diff stops at its next stage or batch, the
+analysis at its next batch.
 """
 from __future__ import annotations
 
@@ -52,6 +55,14 @@ class DiffDone(Message):
         super().__init__()
         self.result = result
         self.error = error
+
+
+class DiffStage(Message):
+    """The diff started a stage ("reading A", "aligning segments"...)."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__()
+        self.stage = stage
 
 
 class SidesIndexed(Message):
@@ -131,7 +142,8 @@ class DiffApp(App[int]):
         self._driven: tuple[set, set] = (set(), set())  # frames a side was moved to by the other side
         self._kinds: tuple[dict, dict] = ({}, {})  # side -> frame -> [finding kinds]
         self._summary_width: tuple = ()
-        self.cancel = threading.Event()  # set on exit: the worker stops between steps
+        self.cancel = threading.Event()  # set on exit: the worker stops between steps (and the diff between batches)
+        self.worker_done = threading.Event()  # set when the worker has returned (quitting does not wait for it)
         self.last_input = 0.0  # monotonic time of the last key or mouse input (the worker pauses after it)
         # A shorter switch interval (as the main app): the UI thread waits at most 1 ms for the interpreter.
         self._switch_interval = sys.getswitchinterval()
@@ -210,6 +222,12 @@ class DiffApp(App[int]):
             waited += 0.01
 
     def _work(self) -> None:
+        try:
+            self._steps()
+        finally:
+            self.worker_done.set()
+
+    def _steps(self) -> None:
         from ..capture.reader import CaptureError
         from ..session import Session
 
@@ -233,11 +251,23 @@ class DiffApp(App[int]):
                     last = time.monotonic()
                     self.post_message(SidesIndexed(tuple(len(x) for x in sessions)))
         self.post_message(SidesIndexed(tuple(len(x) for x in sessions)))
-        from ..diff import diff_captures
+        from .. import diff
+
+        stage = [""]
+
+        def progress(name: str) -> None:  # each stage once (the diff names a stage at each of its steps)
+            if name != stage[0]:
+                stage[0] = name
+                self.post_message(DiffStage(name))
 
         try:
-            result = diff_captures(*self.paths)
+            # The view's own sessions: their conversation passes serve the diff and then their analysis.
+            result = diff.diff_sessions(*sessions, cancel=self.cancel, progress=progress)
+        except diff.Cancelled:
+            return
         except Exception as e:  # noqa: BLE001 - shown in the header, the lists stay usable
+            if self.cancel.is_set():
+                return  # the sessions were closed under it
             self.post_message(DiffDone(None, f"{type(e).__name__}: {e}"))
         else:
             self.post_message(DiffDone(result))
@@ -270,6 +300,10 @@ class DiffApp(App[int]):
                 fl.view.total = n
                 fl.grow()
             self.query_one(f"#title-{low}", Static).update(Text(self._title(i)))
+
+    def on_diff_stage(self, message: DiffStage) -> None:
+        if self.result is None and self.error is None:
+            self.query_one("#diff-header", Static).update(Text(f"diffing… {message.stage}"))
 
     def on_diff_done(self, message: DiffDone) -> None:
         self.result, self.error = message.result, message.error
