@@ -20,6 +20,9 @@ from .reader import mk
 # cryptography says so with a DeprecationWarning per parse.  Printed, it lands on stderr in the
 # middle of `tlstui fields` output or the TUI's screen; the certificate is shown as it is instead.
 warnings.filterwarnings("ignore", module=r"tlstui\.tls\.x509", category=DeprecationWarning)
+# Likewise its UserWarning for a name attribute of a length its type does not allow (a countryName of
+# 3 letters, an empty commonName), raised as the name is read, here and in findings/trust.py alike.
+warnings.filterwarnings("ignore", message=r"Attribute's length must be", category=UserWarning)
 try:
     from cryptography.utils import CryptographyDeprecationWarning as _CDW
 
@@ -235,6 +238,13 @@ def cert_info(der: bytes) -> CertInfo:
     Cached: a server sends the same chain on every connection.  Treat the result as read-only.
     """
     info = CertInfo(der_len=len(der), der=der)
+    with warnings.catch_warnings():  # as findings/trust.py: whatever filters are in force (pytest resets them)
+        warnings.simplefilter("ignore")
+        _fill_info(info, der)
+    return info
+
+
+def _fill_info(info: CertInfo, der: bytes) -> None:
     try:
         from cryptography import x509 as cx
         from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
@@ -285,7 +295,6 @@ def cert_info(der: bytes) -> CertInfo:
             info.key_type = f"unsupported ({e.__class__.__name__})"
     except Exception as e:
         info.error = str(e) or e.__class__.__name__
-    return info
 
 
 KEY_USAGE_BITS = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
@@ -317,7 +326,9 @@ def issued_by(der: bytes, issuer_der: bytes) -> bool | None:
     try:
         from cryptography import x509 as cx
 
-        return cx.load_der_x509_certificate(der).issuer == cx.load_der_x509_certificate(issuer_der).subject
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return cx.load_der_x509_certificate(der).issuer == cx.load_der_x509_certificate(issuer_der).subject
     except Exception:
         return None
 
