@@ -3,8 +3,10 @@ while keys repeat), a tree line <-> its bytes, the retransmission compare view."
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.widgets import Tree
 
 from ..field import Field
@@ -15,9 +17,24 @@ from .screens import style_getter
 from .tree_pane import MISMATCH, frame_link
 
 
+class TreeBuilt(Message):
+    """A frame's tree, built by the tree worker (``error``: the dissection raised)."""
+
+    def __init__(self, session, number: int, gen: int, tree, error: Exception | None) -> None:  # noqa: ANN001
+        super().__init__()
+        self.session, self.number, self.gen, self.tree, self.error = session, number, gen, tree, error
+
+
 class DetailsMixin:
     """TlsTuiApp's frame details (the @on handlers are declared on the app: Textual registers
     decorated handlers only on its own classes)."""
+
+    # The tree worker's state (see _want_tree): the generation of the newest request, the frame
+    # wanted as (number, generation, session), whether a build runs, the tree being shown.
+    _tree_gen = 0
+    _tree_wanted = None
+    _tree_busy = False
+    _built_tree = None
 
     def on_frame_list_cursor_moved(self, message: FrameList.CursorMoved) -> None:
         try:
@@ -32,10 +49,12 @@ class DetailsMixin:
 
     def _request_details(self, number: int, force: bool = False) -> None:
         """Coalesce: while keys repeat, the list moves at once and the tree and bytes (which
-        cost a layout) follow when the keys pause."""
+        cost a layout) follow when the keys pause.  ``force``: build the tree again (the
+        analysis or the findings changed it), and drop any tree being built before now."""
         self._pending_frame = number
         if force:
             self.current_tree = None
+            self._tree_gen += 1
         now = time.monotonic()
         if self._details_timer is not None:
             self._details_timer.stop()
@@ -55,11 +74,71 @@ class DetailsMixin:
             return
         self._last_details = time.monotonic()
         try:
-            await self._show_frame(number)
+            await self._want_tree(number)
         except NoMatches:  # the app is tearing its widgets down (a test that ends at once)
             pass
 
+    # The tree is built off the UI thread (a ~60 ms dissection on a big capture would hold every
+    # key behind it): one build at a time, in a thread worker; the newest selection wins.  A
+    # request while a build runs only records what is wanted: when the build ends, its tree is
+    # shown if it is still the one wanted (same frame, same generation, same session), dropped
+    # otherwise, and the newest wanted frame is built next (frames passed over are never built).
+    # ``Session.tree`` is safe from any thread: its lock guards the cache of trees, and the
+    # dissection reads the capture and the pass's state as the filter worker's trees already do.
+
+    async def _want_tree(self, number: int) -> None:
+        if self.session is None:
+            return
+        self._tree_gen += 1
+        if not number:
+            self._tree_wanted = None
+            await self._show_frame(0)
+            return
+        if self.current_tree is not None and self.current_tree.number == number:
+            self._tree_wanted = None  # back on the frame shown: a build in flight is stale
+            return
+        self._tree_wanted = (number, self._tree_gen, self.session)
+        if not self._tree_busy:
+            self._start_tree_build()
+
+    def _start_tree_build(self) -> None:
+        want = self._tree_wanted
+        if want is None:
+            return
+        self._tree_busy = True
+        number, gen, session = want
+        self.run_worker(partial(self._tree_worker, session, number, gen), thread=True, group="tree",
+                        name=f"tree of frame {number}", exit_on_error=False)
+
+    def _tree_worker(self, session, number: int, gen: int) -> None:  # noqa: ANN001 - Session
+        """In a thread: build the tree, hand it to the UI (never raises: an error is handed too)."""
+        try:
+            tree, error = session.tree(number), None
+        except Exception as e:  # noqa: BLE001 - a dissector's bug is shown, not fatal
+            tree, error = None, e
+        self.post_message(TreeBuilt(session, number, gen, tree, error))
+
+    async def on_tree_built(self, message: "TreeBuilt") -> None:
+        self._tree_busy = False
+        want = self._tree_wanted
+        if want is None or want != (message.number, message.gen, message.session):
+            self._start_tree_build()  # stale (the user moved on): dropped; build the newest
+            return
+        self._tree_wanted = None
+        if message.error is not None:
+            self.notify(escape_text(f"frame {message.number}: dissection failed: {message.error}"),
+                        severity="error", markup=False)
+            return
+        self._built_tree = message.tree
+        try:
+            await self._show_frame(message.number)
+        except NoMatches:  # the app is tearing its widgets down
+            pass
+        finally:
+            self._built_tree = None
+
     async def _show_frame(self, number: int) -> None:
+        """Fill the tree and hex panes with frame ``number``'s tree (the one just built; 0: empty)."""
         if self.session is None:
             return
         if not number:
@@ -67,13 +146,11 @@ class DetailsMixin:
             self.tree_pane.show_frame(None)
             await self.hex_pane.show_sources({})
             return
-        if self.current_tree is not None and self.current_tree.number == number:
-            return
-        try:
-            tree = self.session.tree(number)
-        except Exception as e:
-            self.notify(escape_text(f"frame {number}: dissection failed: {e}"), severity="error", markup=False)
-            return
+        tree = self._built_tree
+        if tree is None or tree.number != number:
+            if self.current_tree is not None and self.current_tree.number == number:
+                return
+            tree = self.session.tree(number)  # not through the worker (a direct call): built here
         self.current_tree = tree
         self.tree_pane.show_frame(tree, self.findings_by_frame.get(number, []))
         await self.hex_pane.show_sources(tree.sources)
