@@ -439,18 +439,10 @@ class ClearStreams:
 
 
 def _media_layer(h, src: str, off: int, total: int) -> Field | None:  # noqa: ANN001 - an HttpMessage
-    """The layer tshark hands an HTTP body to, by its media type (only its name is shown)."""
-    ctype = (h.header("content-type") or "").split(";")[0].strip().lower()
-    if not h.body_len or not ctype:
-        return None
-    start = off + h.header_len
-    if ctype in ("application/ocsp-request", "application/ocsp-response"):
-        return Field("ocsp", "Online Certificate Status Protocol", None, start, h.body_len, source=src)
-    if ctype == "application/json":
-        return Field("json", "JavaScript Object Notation: application/json", None, start, h.body_len, source=src)
-    if ctype.startswith("text/") and ctype not in ("text/xml",):
-        return Field("data-text-lines", f"Line-based text data: {ctype}", None, start, h.body_len, source=src)
-    return None
+    """The layer tshark hands an HTTP body to (http/fields.py: by its media type, over the decoded entity)."""
+    from ..http.fields import media_layer
+
+    return media_layer(h, src, off, total)
 
 
 def _rename_sources(top: Field, extra: dict[str, bytes], sources: dict[str, bytes]) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..field import Field
 from ..registry import Base, FieldType, register
+from .body import DECHUNKED, UNCOMPRESSED, message_body
 from .parser import HttpMessage
 
 S, U, B, P = FieldType.STRING, FieldType.UINT, FieldType.BOOLEAN, FieldType.PROTOCOL
@@ -25,6 +26,10 @@ register("http.content_length", FieldType.UINT, "Content length", bits=64)
 register("http.content_length_header", S, "Content-Length")
 register("http.file_data", S, "File Data")
 register("http.chunk_size", U, "Chunk size")
+register("http.chunk_data", FieldType.BYTES, "Chunk data")
+register("http.chunk_boundary", FieldType.BYTES, "Chunk boundary")
+register("http.chunked_trailer_part", S, "trailer-part")
+register("http.decompression_failed", FieldType.NONE, "Decompression failed")
 register("http.unknown_header", S, "Unknown header")
 register("http2", P, "HyperText Transfer Protocol 2")
 register("http2.magic", S, "Magic")
@@ -145,10 +150,86 @@ def message_fields(msg: HttpMessage, scheme: str = "https") -> tuple[Field, dict
         full = uri if "://" in uri else f"{scheme}://{host}{uri}"
         top.add(Field("http.request.full_uri", f"[Full request URI: {full}]", full, base, 0, source=src))
     if msg.body_len:
-        body_bytes = data[msg.header_len:msg.header_len + msg.body_len]
-        top.add(Field("http.file_data", f"File Data: {msg.body_len} bytes", _text(body_bytes),
-                      base + msg.header_len, msg.body_len, source=src))
+        _body_fields(msg, data, base, src, top, extra)
     return top, extra
+
+
+def _body_fields(msg: HttpMessage, data: bytes, base: int, src: str, top: Field, extra: dict[str, bytes]) -> None:
+    """The body as tshark shows it (body.py): the chunks, the content-encoded entity, File Data in the
+    de-chunked or uncompressed buffer (a source of its own, as tshark's data sources)."""
+    b = message_body(data, msg.header_len, msg.body_len, msg.chunked, msg.header("content-encoding"))
+    h = msg.header_len
+    ent_src, ent_off = src, base + h
+    if msg.chunked:
+        ch = top.add(Field("", "HTTP chunked response", None, base + h, b.chunked_end - h, source=src))
+        for c in b.chunks:
+            if c.size:
+                d = ch.add(Field("", f"Data chunk ({c.size} octets)", None, base + c.start,
+                                 c.size_len + c.data_len + c.boundary, source=src))
+                d.add(Field("http.chunk_size", f"Chunk size: {c.size} octets", c.size, base + c.start, c.size_len,
+                            source=src))
+                d0 = c.start + c.size_len
+                d.add(Field("http.chunk_data", None, bytes(data[d0:d0 + c.data_len]), base + d0, c.data_len,
+                            source=src))
+                if c.boundary:
+                    d.add(Field("http.chunk_boundary", None, b"\r\n", base + d0 + c.data_len, 2, source=src))
+            else:
+                e = ch.add(Field("", "End of chunked encoding", None, base + c.start, c.size_len, source=src))
+                e.add(Field("http.chunk_size", "Chunk size: 0 octets", 0, base + c.start, c.size_len, source=src))
+        for (o, n) in b.trailers:
+            txt = _text(data[o:o + n])  # with its CRLF, as tshark (and http.request.line) keep it
+            ch.add(Field("http.chunked_trailer_part", f"trailer-part: {txt.rstrip()}\\r\\n", txt, base + o, n,
+                         source=src))
+        if b.chunks and b.chunks[-1].size == 0 and data[b.chunked_end - 2:b.chunked_end] == b"\r\n":
+            ch.add(Field("", "\\r\\n", None, base + b.chunked_end - 2, 2, source=src))
+        if b.raw:
+            extra[DECHUNKED] = b.raw
+        ent_src, ent_off = DECHUNKED, 0
+    n = len(b.raw)
+    if b.encoding:
+        label = f"Content-encoded entity body ({b.encoding}): {n} bytes"
+        if b.decoded is not None:
+            label += f" -> {len(b.decoded)} bytes"
+        e = top.add(Field("", label, None, ent_off, n, source=ent_src))
+        if b.failed:
+            x = e.add(Field("_ws.expert", "[Expert Info (Warning/Undecoded): Decompression failed]", None, ent_off, n,
+                            source=ent_src))
+            x.add(Field("http.decompression_failed", "Decompression failed", None, ent_off, n, source=ent_src))
+            x.add(Field("_ws.expert.message", None, "Decompression failed", ent_off, n, source=ent_src, hidden=True))
+            if b.note:
+                e.add(Field("", f"[Not decoded: {b.note}]", None, ent_off, n, source=ent_src))
+            msg.entity = (True, ent_src, ent_off, n, b.raw)  # the media layer: tshark's "data" (bytes dropped there)
+            return
+        extra[UNCOMPRESSED] = b.decoded
+        ent_src, ent_off, n = UNCOMPRESSED, 0, len(b.decoded)
+    msg.entity = (False, ent_src, ent_off, n, b"")
+    if n:
+        top.add(Field("http.file_data", f"File Data: {n} bytes", _text(b.entity), ent_off, n, source=ent_src))
+
+
+def media_layer(msg: HttpMessage, src: str, off: int, total: int) -> Field | None:
+    """The layer tshark hands an HTTP body to, by its media type (only its name is shown), over the entity
+    (de-chunked, decoded); tshark's "data" for a body it could not decode.  After ``message_fields``."""
+    if not msg.body_len:
+        return None
+    failed, esrc, eoff, n, raw = msg.entity if msg.entity is not None else (False, src, off + msg.header_len,
+                                                                            msg.body_len, b"")
+    if failed:
+        msg.entity = (failed, esrc, eoff, n, b"")  # the message outlives its tree: keep no body in it
+        d = Field("data", f"Data ({n} bytes)", None, eoff, n, source=esrc)
+        d.add(Field("data.data", None, raw, eoff, n, source=esrc))
+        d.add(Field("data.len", f"[Length: {n}]", n, eoff, 0, source=esrc))
+        return d
+    ctype = (msg.header("content-type") or "").split(";")[0].strip().lower()
+    if not n or not ctype:
+        return None
+    if ctype in ("application/ocsp-request", "application/ocsp-response"):
+        return Field("ocsp", "Online Certificate Status Protocol", None, eoff, n, source=esrc)
+    if ctype == "application/json":
+        return Field("json", "JavaScript Object Notation: application/json", None, eoff, n, source=esrc)
+    if ctype.startswith("text/") and ctype not in ("text/xml",):
+        return Field("data-text-lines", f"Line-based text data: {ctype}", None, eoff, n, source=esrc)
+    return None
 
 
 _XML = ("text/xml", "application/xml", "image/svg+xml")
@@ -158,6 +239,8 @@ _MEDIA_SHOWN = ("application/javascript", "application/json", "application/x-www
 
 
 def _media(msg: HttpMessage) -> str:
+    if msg.entity is not None and (msg.entity[0] or not msg.entity[3]):
+        return ""  # a body tshark could not decode goes to "data", not to its media type
     ctype = msg.header("content-type")
     return ctype.split(";")[0].strip().lower() if ctype and msg.body_len else ""
 

@@ -42,6 +42,9 @@ class HttpMessage:
     request_method: str = ""  # for a response: the method of the request it answers
     first_frame: int = 0
     h2: H2Frame | None = None  # kind "h2_frame": the HTTP/2 frame
+    # Set as the fields are built (fields.message_fields): where the body's entity lies for the media layer,
+    # (failed to decode, source, offset, length, the undecoded bytes until the media layer took them).
+    entity: tuple[bool, str, int, int, bytes] | None = None
 
     @property
     def is_request(self) -> bool:
