@@ -481,6 +481,8 @@ class Session:
             del self.limits.hits[nhits:]
             self.limits.counts.clear()
             self.limits.counts.update(counts)
+        if self.reassembler is not None:  # consumers that stopped reading a stream may read it again
+            self.reassembler.consumer.forget_routes()
         if self.tcp_analyzer is not None:
             self.tcp_analyzer.unfinish()
         if self.tls is not None:

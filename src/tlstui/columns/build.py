@@ -123,16 +123,9 @@ def transport_columns(session, with_streams: bool = True):
     (NumPy over the memory map); the stream facts need the conversation pass to have run."""
     got = session.__dict__.get("_transport_columns")
     if got is None:
-        from ..dissect.fast import parse_transport_bulk
+        from ..tcp.framepass import transport_columns as read_columns
 
-        cap = session.capture
-        idx = cap.index
-        n = len(session)
-        linktypes = np.array([i.linktype for i in cap.interfaces] or [0], dtype=np.int64)
-        ifaces = np.asarray(idx.interface[:n], dtype=np.int64)
-        got = session.__dict__["_transport_columns"] = parse_transport_bulk(
-            cap.data, _np(idx.offset, np.int64)[:n], _np(idx.cap_len, np.uint32)[:n],
-            linktypes[ifaces] if n else ifaces, _np(idx.orig_len, np.uint32)[:n])
+        got = session.__dict__["_transport_columns"] = read_columns(session.capture)
     if not with_streams:
         return got, None
     streams = session.__dict__.get("_stream_columns")

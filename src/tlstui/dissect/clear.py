@@ -19,6 +19,7 @@ from collections import deque
 from typing import Callable
 
 from ..field import FRAME, Field
+from ..tcp.reassembly import DONE
 from . import dns as dnsmod
 from . import stun as stunmod
 
@@ -209,7 +210,7 @@ class ClearStreams:
                     stream_offset: int = 0, sport: int = 0, dport: int = 0,
                     deliver_frame: int | None = None) -> None:
         if not data:
-            return
+            return None
         kind = self._classify(stream, sport, dport, data)
         completing = frame if deliver_frame is None else deliver_frame
         try:
@@ -219,6 +220,7 @@ class ClearStreams:
                 self._feed_http(stream, direction, frame, completing, data, frame_offset)
         except Exception:  # noqa: BLE001 - a decoder fault must not stop the capture's pass
             self._kind[stream] = ""
+        return DONE if self._kind.get(stream) == "" else None
 
     def on_tcp_gap(self, stream: int, direction: int, frame: int, length: int) -> None:
         # Bytes lost: the framing cannot be trusted any more on this direction.
@@ -483,14 +485,39 @@ def _http_heuristic(data: bytes) -> bool:
 
 
 class Tee:
-    """Hands the reassembled TCP stream to several consumers (the TLS analyzer and ``ClearStreams``)."""
+    """Hands the reassembled TCP stream to several consumers (the TLS analyzer and ``ClearStreams``).
+
+    A consumer whose ``on_tcp_data`` returns ``DONE`` ignores the rest of that stream's bytes
+    (a TLS stream is no HTTP's): its later segments are not handed to it.  ``forget_routes``
+    starts over (after the consumers' state was put back, session._unfinish)."""
 
     def __init__(self, *consumers) -> None:
-        self.consumers = [c for c in consumers if c is not None]
+        self.__setstate__({"consumers": [c for c in consumers if c is not None]})
 
-    def on_tcp_data(self, *a, **kw) -> None:
-        for c in self.consumers:
-            c.on_tcp_data(*a, **kw)
+    # A copy (the incremental pass's overlay) holds the consumers alone: the readers are theirs
+    # (copied with them or shared with them) and the routes a cache.
+    def __getstate__(self) -> dict:
+        return {"consumers": self.consumers}
+
+    def __setstate__(self, state: dict) -> None:
+        self.consumers = state["consumers"]
+        # starttls.WithLines holds two consumers of the data: each is routed on its own.
+        self._readers = [part for c in self.consumers for part in getattr(c, "data_readers", lambda c=c: (c,))()]
+        self._routes: dict[int, list] = {}  # stream -> the readers still reading it
+
+    def on_tcp_data(self, stream: int, *rest) -> None:
+        route = self._routes.get(stream)
+        if route is None:
+            route = self._routes[stream] = self._readers
+        done = None
+        for c in route:
+            if c.on_tcp_data(stream, *rest) is DONE:
+                done = [c] if done is None else done + [c]
+        if done is not None:
+            self._routes[stream] = [c for c in route if c not in done]
+
+    def forget_routes(self) -> None:
+        self._routes.clear()
 
     def on_tcp_gap(self, *a, **kw) -> None:
         for c in self.consumers:
@@ -501,7 +528,7 @@ class Tee:
             c.on_tcp_close(*a, **kw)
 
     def __getattr__(self, name: str):
-        if name.startswith("__") or name == "consumers":  # copy.deepcopy asks before consumers is set
+        if name.startswith("__") or name in ("consumers", "_readers", "_routes"):  # copy.deepcopy asks before they are set
             raise AttributeError(name)
         return getattr(self.consumers[0], name)
 

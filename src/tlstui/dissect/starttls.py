@@ -17,6 +17,7 @@ from typing import Callable
 
 from ..field import FRAME, Field
 from ..registry import FieldType as T, register
+from ..tcp.reassembly import DONE
 
 P, S, U, N, B = T.PROTOCOL, T.STRING, T.UINT, T.NONE, T.BOOLEAN
 
@@ -275,11 +276,13 @@ class LineStreams:
     def on_tcp_data(self, stream: int, direction: int, frame: int, data: bytes, frame_offset: int,
                     stream_offset: int = 0, sport: int = 0, dport: int = 0, deliver_frame: int | None = None) -> None:
         if not data:
-            return
+            return None
         try:
             self._feed(stream, frame, data, frame_offset, sport, dport)
         except Exception:  # noqa: BLE001 - a decoder fault must not stop the capture's pass
             self._streams[stream] = None
+        st = self._streams.get(stream)
+        return DONE if st is None or st.done else None
 
     def _feed(self, stream: int, frame: int, data: bytes, foff: int, sport: int, dport: int) -> None:
         st = self._streams.get(stream, False)
@@ -355,6 +358,10 @@ class WithLines:
     def on_tcp_data(self, *a, **kw) -> None:
         self.lines.on_tcp_data(*a, **kw)
         self.inner.on_tcp_data(*a, **kw)
+
+    def data_readers(self) -> tuple:
+        """The two consumers of the data, in the order ``on_tcp_data`` feeds them (clear.Tee routes each)."""
+        return self.lines, self.inner
 
     def on_tcp_gap(self, *a, **kw) -> None:
         self.inner.on_tcp_gap(*a, **kw)

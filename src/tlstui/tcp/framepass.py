@@ -94,6 +94,20 @@ def feed_frames(capture: "Capture", start: int, stop: int, conv: ConversationTra
                 tcpa.skip(number)
 
 
+def transport_columns(capture: "Capture") -> "fast.TransportColumns":
+    """``fast.parse_transport_bulk`` over every indexed frame of the capture (NumPy over the file)."""
+    import numpy as np
+
+    idx = capture.index
+    n = len(idx)
+    linktypes = np.array([i.linktype for i in capture.interfaces] or [0], dtype=np.int64)
+    ifaces = np.asarray(idx.interface[:n], dtype=np.int64)
+    return fast.parse_transport_bulk(capture.data, np.frombuffer(idx.offset, dtype=np.int64)[:n] if n else [],
+                                     np.frombuffer(idx.cap_len, dtype=np.uint32)[:n] if n else [],
+                                     linktypes[ifaces] if n else ifaces,
+                                     np.frombuffer(idx.orig_len, dtype=np.uint32)[:n] if n else [])
+
+
 class PassRows:
     """The frames the upper half of the pass (reassembly, TLS/DTLS on UDP) has anything to do with,
     read from the bulk transport columns: TCP segments with payload or SYN/FIN/RST, the last
@@ -164,3 +178,54 @@ def feed_rows(capture: "Capture", rows: PassRows, start: int, stop: int, conv: C
         elif tls:
             tls.on_udp(udp_streams[udp_of[i]].number, dir_of[i], i + 1,
                        bytes(data[off + poff:off + poff + max(0, captured)]), poff, sport, dport)
+
+
+def feed_analysis(capture: "Capture", t: "fast.TransportColumns", conv: ConversationTracker,
+                  tcpa: "TcpAnalyzer", start: int, stop: int) -> None:
+    """The TCP analysis of frames start+1 .. stop from the bulk transport columns and a tracker
+    that holds them already (``conversations_bulk.track``): what ``feed_frames`` does with the
+    analyzer alone, without reading each frame's headers again."""
+    import numpy as np
+
+    if stop <= start:
+        return
+    streams = np.frombuffer(conv.tcp_stream, dtype=np.int32)[start:stop]
+    rows = np.nonzero((t.proto[start:stop] == 6) & (streams >= 0))[0] + start
+    # In slices: the per-row Python values of a whole capture would take ~500 bytes a frame at
+    # once, and their memory would stay with the process between the analysis's own objects.
+    for lo in range(0, len(rows), ROWS_PER_SLICE):
+        _feed_analysis_rows(capture, t, conv, tcpa, rows[lo:lo + ROWS_PER_SLICE])
+    tcpa.skip(stop)
+
+
+ROWS_PER_SLICE = 32768
+
+
+def _feed_analysis_rows(capture: "Capture", t: "fast.TransportColumns", conv: ConversationTracker,
+                        tcpa: "TcpAnalyzer", rows) -> None:  # noqa: ANN001 - NumPy rows
+    import numpy as np
+
+    idx = capture.index
+    offsets = np.frombuffer(idx.offset, dtype=np.int64)[rows]
+    times = np.frombuffer(idx.time_ns, dtype=np.int64)[rows]
+    cols = [rows.tolist(), (offsets + t.l4_off[rows]).tolist(), (offsets + t.payload_off[rows]).tolist(),
+            (offsets + t.ip_off[rows]).tolist(), times.tolist()]
+    cols += [getattr(t, name)[rows].tolist() for name in
+             ("sport", "dport", "ttl", "ip_id", "payload_len", "seq", "ack", "flags", "window", "tcp_hdr_len",
+              "ip_version", "tunnel", "src4", "dst4")]
+    tcp_of, dir_of, tcp_streams = conv.tcp_stream, conv.direction, conv.tcp_streams
+    addr4: dict[int, bytes] = {}
+    make, feed = fast.Transport, tcpa.feed
+    for (i, l4, poff, ipoff, time_ns, sport, dport, ttl, ip_id, plen, seq, ack, flags, window, hl, ipv, tunnel,
+         s4, d4) in zip(*cols):
+        if ipv == 4:
+            src = addr4.get(s4)
+            if src is None:
+                src = addr4[s4] = s4.to_bytes(4, "big")
+            dst = addr4.get(d4)
+            if dst is None:
+                dst = addr4[d4] = d4.to_bytes(4, "big")
+        else:
+            src, dst = t.src6[i].tobytes(), t.dst6[i].tobytes()
+        feed(i + 1, time_ns, make(6, src, dst, sport, dport, ttl, ip_id, l4, poff, plen, seq, ack, flags, window, hl,
+                                  ipoff, ipv, tunnel), tcp_streams[tcp_of[i]], dir_of[i])

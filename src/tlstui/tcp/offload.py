@@ -86,15 +86,22 @@ def _child(path: str) -> int:
     gc.disable()  # a short-lived process full of long-lived objects (see Session.analyze)
     from ..capture.reader import open_capture
     from .analysis import TcpAnalyzer
-    from .conversations import ConversationTracker
-    from .framepass import LowerSource, feed_frames
+    import numpy as np
+
+    from .conversations_bulk import track, trim_heap
+    from .framepass import LowerSource, feed_analysis, transport_columns
 
     capture = open_capture(path, lazy=True)
     capture.index_all()
-    source = LowerSource(capture, ConversationTracker(per_frame=False))  # the analysis reads the streams only
-    analyzer = TcpAnalyzer(source)
     n = len(capture.index)
-    feed_frames(capture, 0, n, source.conv, analyzer)
+    columns = transport_columns(capture)
+    source = LowerSource(capture, track(capture.data, np.frombuffer(capture.index.offset, dtype=np.int64)[:n],
+                                        np.frombuffer(capture.index.cap_len, dtype=np.uint32)[:n],
+                                        np.frombuffer(capture.index.time_ns, dtype=np.int64)[:n], columns))
+    analyzer = TcpAnalyzer(source)
+    feed_analysis(capture, columns, source.conv, analyzer, 0, n)
+    del columns, source.conv
+    trim_heap()
     out = sys.stdout.buffer
     state = analyzer.__getstate__()
     last_offset = capture.index.offset[n - 1] if n else 0

@@ -36,9 +36,14 @@ HALF = 1 << 31
 TH_FIN, TH_SYN, TH_RST = 0x01, 0x02, 0x04
 
 
+# What a consumer's on_tcp_data may return: it will read none of that stream's later bytes
+# (dissect.clear.Tee then stops handing them to it).
+DONE = "done"
+
+
 class StreamConsumer(Protocol):
     def on_tcp_data(self, stream: int, direction: int, frame: int, data: bytes, frame_offset: int,
-                    stream_offset: int, sport: int, dport: int, deliver_frame: int | None = None) -> None: ...
+                    stream_offset: int, sport: int, dport: int, deliver_frame: int | None = None) -> str | None: ...
     def on_tcp_gap(self, stream: int, direction: int, frame: int, length: int) -> None: ...
     def on_tcp_close(self, stream: int, direction: int, frame: int, kind: str) -> None: ...
 
