@@ -111,6 +111,9 @@ def main() -> None:
     out["peak RSS, process tree (MB)"] = round(sampler.peak_kb / 1024)
     out["ru_maxrss self (MB)"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     out["ru_maxrss largest child (MB)"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds: steadier than wall time on a shared machine
+    out["CPU s self / children"] = f"{me.ru_utime + me.ru_stime:.1f} / {kids.ru_utime + kids.ru_stime:.1f}"
     for k, v in out.items():
         print(f"{k:32} {v}")
 

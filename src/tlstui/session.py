@@ -310,8 +310,15 @@ class Session:
         over the whole capture, once; ``analyze`` goes on from it.  ``tlstui A B`` diffs the view's own
         sessions with it before their analysis (diff.side).  ``keep_columns``: as ``_track_in_bulk``."""
         if self.analyzed == 0 and self.conv.filled == 0:
-            self._track_in_bulk(keep_columns)
-            self._take_file_secrets()
+            collecting = gc.isenabled()
+            gc.disable()  # as in ``analyze``: millions of long-lived objects, nothing for the collector
+            try:
+                self._track_in_bulk(keep_columns)
+                self._take_file_secrets()
+            finally:
+                gc.freeze()
+                if collecting:
+                    gc.enable()
 
     def _take_file_secrets(self) -> None:
         """A pcapng's Decryption Secrets Blocks are read while the file is indexed, after the
@@ -343,7 +350,8 @@ class Session:
         self.conv = track(cap.data, np.frombuffer(idx.offset, dtype=np.int64)[:n] if n else [],
                           np.frombuffer(idx.cap_len, dtype=np.uint32)[:n] if n else [],
                           np.frombuffer(idx.time_ns, dtype=np.int64)[:n] if n else [], t)
-        if self.reassembler is not None and (self._offload is not None or self.tcp_analyzer is None):
+        if self.reassembler is not None and (self._offload is not None or self.tcp_analyzer is None or (
+                self.analyzed == 0 and self._offload_wanted())):  # tracked ahead (track_conversations): the child comes
             self._pass_rows = PassRows(t, self.conv)  # the upper half alone: pure ACKs are left out
         if not keep_columns:
             del self.__dict__["_transport_columns"]
@@ -358,11 +366,13 @@ class Session:
         else:
             feed_frames(self.capture, start, stop, self.conv, tcpa, self.reassembler, self.tls)
 
-    def _start_offload(self) -> None:
+    def _offload_wanted(self) -> bool:
         cap = self.capture
-        if self.analyzed == 0 and self._offload is None and self.tcp_analyzer is not None \
-                and offload.wanted(cap.name, isinstance(cap.data, mmap.mmap)):
-            self._offload = Offload(cap.name)
+        return self.tcp_analyzer is not None and offload.wanted(cap.name, isinstance(cap.data, mmap.mmap))
+
+    def _start_offload(self) -> None:
+        if self.analyzed == 0 and self._offload is None and self._offload_wanted():
+            self._offload = Offload(self.capture.name)
 
     def _collect_offload(self) -> None:
         """Take the TCP analysis from the child; analyse here whatever it did not cover."""

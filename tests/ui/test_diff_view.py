@@ -397,3 +397,33 @@ async def test_quitting_while_diffing_stops_the_diff(monkeypatch):
     assert took < 2.0, took
     assert later == [] and app.result is None  # stopped after the stage it was in, before the detectors
     assert not any(s is not None and s.finished for s in app.sessions)  # nor did the analysis pass start
+
+
+async def test_udp_datagrams_linked_and_their_findings_listed(tmp_path):
+    """A UDP flow (udpgen.py): datagram 6 dropped on the way to the server, 11 rewritten on the way back."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "diff"))
+    from udpgen import write_pair
+
+    a, b = str(tmp_path / "a.pcap"), str(tmp_path / "b.pcap")
+    fa, fb = write_pair(a, b, drop=(6,), rewrite={11: 30})
+    app = DiffApp(a, b)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await diffed(app, pilot)
+        rows = table_rows(app)
+        assert sorted(r[1] for r in rows) == ["diff.dropped", "diff.rewritten"]
+        assert all(r[2] == "u0/u0" for r in rows)
+        assert "18 datagrams" in str(app.query_one("#diff-header", Static).render())
+        app.frame_list(0).focus()
+        app.frame_list(0).select_frame(fa[11])
+        await settle(pilot)
+        assert selected(app) == (fa[11], fb[11])
+        assert status(app, "a") == f"frame {fa[11]} ↔ B frame {fb[11]} (payload rewritten)"
+        app.frame_list(0).select_frame(fa[6])
+        await settle(pilot)
+        assert status(app, "a") == f"frame {fa[6]}: no counterpart in B: dropped before B"
+        app.frame_list(0).select_frame(fa[8])
+        await settle(pilot)
+        assert selected(app) == (fa[8], fb[8])

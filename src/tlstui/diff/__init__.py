@@ -2,7 +2,8 @@
 
 side.py reads each capture into a segment table (in two processes when both are large),
 match.py pairs their connections, align.py their segments, clock.py measures the clock offset and
-the delay, detect.py and tlsview.py turn the differences into findings, render.py prints them.
+the delay, detect.py and tlsview.py turn the differences into findings, udp.py does the same for
+UDP datagrams (DTLS, QUIC...), render.py prints them.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class DiffResult:
     findings: list[DiffFinding] = field(default_factory=list)
     timings: dict = field(default_factory=dict)  # seconds per stage (bench/bench_diff.py --stages)
     links: object = None  # links.Links: frame <-> frame (the side-by-side view, ui/diff_view.py)
+    udp: dict = field(default_factory=dict)  # flows (A, B), matched {method: n}, only (A, B), datagrams_paired/_rewritten
 
 
 def _read_both(path_a: str, path_b: str):
@@ -75,16 +77,23 @@ def diff_sessions(session_a, session_b, cancel=None, progress=None) -> DiffResul
     next stage or batch.  ``progress(stage)`` names each stage as it starts."""
     from .side import session_side
 
+    import gc
     import time
 
-    t0 = time.perf_counter()
-    sides = []
-    for name, s in (("A", session_a), ("B", session_b)):
-        _step(cancel, progress, f"reading {name}")
-        sides.append(session_side(s, cancel))
-    timings = {"read both captures (segment tables)": round(time.perf_counter() - t0, 3)}
-    return _compare(sides[0], sides[1], session_a.capture.data, session_b.capture.data,
-                    session_a.capture.name, session_b.capture.name, timings, cancel, progress)
+    collecting = gc.isenabled()
+    gc.disable()  # the view's sessions hold millions of objects: a collection would walk them all, often
+    try:
+        t0 = time.perf_counter()
+        sides = []
+        for name, s in (("A", session_a), ("B", session_b)):
+            _step(cancel, progress, f"reading {name}")
+            sides.append(session_side(s, cancel))
+        timings = {"read both captures (segment tables)": round(time.perf_counter() - t0, 3)}
+        return _compare(sides[0], sides[1], session_a.capture.data, session_b.capture.data,
+                        session_a.capture.name, session_b.capture.name, timings, cancel, progress)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _step(cancel, progress, stage: str) -> None:  # noqa: ANN001
@@ -155,14 +164,30 @@ def _compare(A, B, data_a, data_b, path_a: str, path_b: str, timings: dict, canc
             groups.add((int(rb.cid[p]), int(rb.adir[p])))
     lap("detectors", "comparing TLS records")
     found += tls_view(ctx, groups)
-    lap("TLS view")
+    lap("TLS view", "comparing UDP datagrams")
+    from . import udp
+
+    ur = udp.compare(A, B, data_a, data_b, clock if len(al.pa) else None)
+    udp_info = {"flows": (0, 0), "matched": {}, "only": (0, 0), "datagrams_paired": 0, "datagrams_rewritten": 0}
+    if ur is not None:
+        found += ur.findings
+        for m in ur.matches:
+            udp_info["matched"][m.method] = udp_info["matched"].get(m.method, 0) + 1
+        udp_info.update(flows=ur.flows, only=(len(ur.only[0]), len(ur.only[1])),
+                        datagrams_paired=len(ur.pairs.pa) if ur.pairs else 0,
+                        datagrams_rewritten=len(ur.pairs.ra) if ur.pairs else 0)
+    lap("UDP")
     found.sort(key=sort_key)
     from .links import Links
 
-    links = Links.build(A, B, al)
+    links = Links.build(A, B, al, ur.pairs if ur is not None else None)
     matched: dict[str, int] = {}
     for m in matches:
         matched[m.method] = matched.get(m.method, 0) + 1
+    offset, separable, pairs = clock.offset_ns, clock.separable, len(al.pa)
+    if not pairs and ur is not None and udp_info["datagrams_paired"]:
+        offset, separable, pairs = ur.offset_ns, ur.separable, udp_info["datagrams_paired"]  # UDP only: its clock
+        udp_info["clock_from"] = "datagrams"
     return DiffResult(path_a, path_b, (A.frames_total, B.frames_total), (len(A.conns), len(B.conns)), matched,
-                      (len(only_a), len(only_b)), len(al.pa), clock.offset_ns, clock.separable, clock.skew, clock.t_ref_ns, stats, found,
-                      timings, links)
+                      (len(only_a), len(only_b)), pairs, offset, separable, clock.skew, clock.t_ref_ns, stats, found,
+                      timings, links, udp_info)

@@ -1,7 +1,8 @@
 """Frame-to-frame links of a diff, for the side-by-side view: which frame of B is which frame of A.
 
 Built from the settled alignment (align.py): the paired segments as two frame-number columns,
-and the segments of matched connections that have no counterpart on the other side.  Plain NumPy
+and the segments of matched connections that have no counterpart on the other side; the UDP
+datagrams of matched flows likewise (udp.py).  Plain NumPy
 arrays (a million-frame pair costs a few arrays), looked up by binary search.
 """
 from __future__ import annotations
@@ -21,12 +22,19 @@ class Links:
     alone_b: np.ndarray
 
     @classmethod
-    def build(cls, A, B, al) -> "Links":  # noqa: ANN001 - side.Side, side.Side, align.Alignment
+    def build(cls, A, B, al, udp=None) -> "Links":  # noqa: ANN001 - side.Side x2, align.Alignment, udp.UdpPairs
         fa = A.frame[al.ra.row[al.pa]].astype(np.int64)
         fb = B.frame[al.rb.row[al.pb]].astype(np.int64)
+        alone_a = A.frame[al.ra.row[al.ua]].astype(np.int64)
+        alone_b = B.frame[al.rb.row[al.ub]].astype(np.int64)
+        if udp is not None:  # datagrams: the same payload, or the same datagram rewritten
+            UA, UB = A.udp, B.udp
+            fa = np.concatenate([fa, UA.frame[udp.pa], UA.frame[udp.ra]]).astype(np.int64)
+            fb = np.concatenate([fb, UB.frame[udp.pb], UB.frame[udp.rb]]).astype(np.int64)
+            alone_a = np.concatenate([alone_a, UA.frame[udp.ua]]).astype(np.int64)
+            alone_b = np.concatenate([alone_b, UB.frame[udp.ub]]).astype(np.int64)
         oa, ob = np.argsort(fa, kind="stable"), np.argsort(fb, kind="stable")
-        return cls(fa[oa], fb[oa], fb[ob], fa[ob], np.sort(A.frame[al.ra.row[al.ua]].astype(np.int64)),
-                   np.sort(B.frame[al.rb.row[al.ub]].astype(np.int64)))
+        return cls(fa[oa], fb[oa], fb[ob], fa[ob], np.sort(alone_a), np.sort(alone_b))
 
     @staticmethod
     def _find(keys: np.ndarray, number: int) -> int | None:

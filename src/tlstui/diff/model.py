@@ -2,6 +2,8 @@
 
 ``to_dict`` gives the six keys of ``tlstui findings --json`` (``frames`` and ``stream`` are capture
 A's, so a tool that knows one capture reads A), plus ``frames_b`` and ``stream_b``, capture B's.
+``stream`` is a tcp.stream, or a udp.stream for the UDP findings (``transport`` "udp"; their
+summaries say "udp.stream"), as in the findings contract.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ class DiffFinding:
     stream: int | None = None  # A's tcp.stream
     frames_b: list[int] = field(default_factory=list)
     stream_b: int | None = None
+    transport: str = field(default="tcp", compare=False)  # "udp": stream and stream_b are udp.stream (not in to_dict)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITY_RANK:

@@ -1,4 +1,5 @@
-"""One capture of a diff: its TCP segments as columns (one row per TCP frame) and its connections.
+"""One capture of a diff: its TCP segments as columns (one row per TCP frame) and its connections
+(its UDP datagrams likewise: udp.py).
 
 Built from ``Session`` (the conversation pass only: stream ids and directions in ``s.conv``) and the
 transport columns the pass reads with NumPy; the one per-segment Python loop hashes each segment's
@@ -57,6 +58,7 @@ class Side:
     phash: np.ndarray  # crc32 of the payload (0 with none)
     ohash: np.ndarray  # crc32 of the TCP options
     conns: list
+    udp: object = None  # udp.UdpSide: the UDP datagrams
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -190,7 +192,12 @@ def _table(s, path: str, cancel=None) -> Side:  # noqa: ANN001 - a Session, a th
                 ttl=t.ttl[rows].astype(np.int64), ip_id=t.ip_id[rows].astype(np.int64), plen=plen,
                 pay_at=pay_at, opt_at=opt_at, opt_len=opt_len, phash=phash, ohash=ohash, conns=[])
     side.conns = _conns(s, side, mv)
-    mv.release()
+    from .udp import udp_table
+
+    try:
+        side.udp = udp_table(s, t, times, offs, mv, cancel)
+    finally:
+        mv.release()
     return side
 
 

@@ -41,7 +41,7 @@ KIND_WORDS = {"diff.dropped": "dropped", "diff.injected": "injected", "diff.rewr
               "diff.tls_records": "TLS record differs", "diff.tls_alert": "TLS alert on one side"}
 SEV_MARK = {"error": "✖", "warning": "▲", "note": "•"}
 _ENDS = re.compile(r"^\S+ -> \S+ \(([AB]->[AB])\): ")  # narrow: the direction, not the addresses
-_STREAMS = re.compile(r"^A tcp\.stream \d+ / B tcp\.stream \d+:? ")  # the Streams column says it
+_STREAMS = re.compile(r"^A (?:tcp|udp)\.stream \d+ / B (?:tcp|udp)\.stream \d+:? ")  # the Streams column says it
 
 
 class SidesOpened(Message):
@@ -91,12 +91,13 @@ def _frames_text(frames: list[int], width: int = 16) -> str:
 def clock_text(r) -> str:  # noqa: ANN001 - diff.DiffResult
     """The header's clock offset: 'clock B = A + 0.000765 s (25 segments)'."""
     if not r.pairs:
-        return "clock offset unknown (no segment seen at both points)"
+        return "clock offset unknown (no segment or datagram seen at both points)"
     off = r.clock_offset_ns / 1e9
     text = f"clock B = A {'+' if off >= 0 else '-'} {abs(off):.6f} s"
     if r.skew:
         text += f", drift {r.skew * 1e6:+.1f} ppm"
-    return text + f" ({r.pairs} segments{'' if r.separable else ', one direction: includes the delay'})"
+    what = (r.udp or {}).get("clock_from", "segments")
+    return text + f" ({r.pairs} {what}{'' if r.separable else ', one direction: includes the delay'})"
 
 
 class DiffApp(App[int]):
@@ -371,7 +372,8 @@ class DiffApp(App[int]):
             summary = _STREAMS.sub("", escape_text(" ".join(f.summary.split())))
             if short_kind:
                 summary = _ENDS.sub(r"\1: ", summary)
-            streams = f"{'-' if f.stream is None else f.stream}/{'-' if f.stream_b is None else f.stream_b}"
+            u = "u" if f.transport == "udp" else ""  # u3: udp.stream 3 (a bare number is a tcp.stream)
+            streams = f"{'-' if f.stream is None else u + str(f.stream)}/{'-' if f.stream_b is None else u + str(f.stream_b)}"
             if len(summary) > width:
                 summary = summary[:width - 1] + "…"
             table.add_row(Text(SEV_MARK.get(f.severity, " "), style={"error": "bold red", "warning": "bold yellow"}
@@ -474,7 +476,7 @@ class DiffApp(App[int]):
             return f"frame {number}: no counterpart in {other}: in flight at a capture's start or end"
         if words:
             return f"frame {number}: no counterpart in {other} ({words})"
-        return f"frame {number}: no counterpart in {other}: not a TCP segment of a matched connection"
+        return f"frame {number}: no counterpart in {other}: not a TCP segment or UDP datagram of a matched flow"
 
     def _show_status(self, side: int) -> None:
         fl = self.frame_list(side)

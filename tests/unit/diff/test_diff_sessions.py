@@ -18,8 +18,11 @@ def paths(name):
     return str(DATA / f"netns_{name}_a.pcap"), str(DATA / f"netns_{name}_b.pcap")
 
 
-@pytest.mark.parametrize("name", ["impair", "nat"])
-def test_same_findings_as_diff_captures_and_the_sessions_analyse_on(name):
+@pytest.mark.parametrize("name,child", [("impair", "0"), ("nat", "0"), ("impair", "1")])
+def test_same_findings_as_diff_captures_and_the_sessions_analyse_on(name, child, monkeypatch):
+    """child "1": the TCP analysis in a child process (as for a large file), the session's own half then
+    visits only the rows reassembly needs (framepass.PassRows, made by the diff's conversation pass)."""
+    monkeypatch.setenv("TLSTUI_TCP_WORKER", child)
     a, b = paths(name)
     want = diff_captures(a, b)
     sa, sb = Session.open(a, lazy=True), Session.open(b, lazy=True)  # as the view opens them
@@ -30,8 +33,10 @@ def test_same_findings_as_diff_captures_and_the_sessions_analyse_on(name):
     # The conversation pass the diff ran stays: the sessions' own analysis goes on from it and ends as
     # a session that never met the diff.
     assert sa.conv.filled == len(sa) and sa.analyzed == 0
+    assert (sa._pass_rows is not None) == (child == "1")
     for s, p in ((sa, a), (sb, b)):
         s.analyze()
+        assert s.offload_heap_kb > 0 if child == "1" else s.offload_heap_kb == 0
         fresh = Session.open(p)
         fresh.analyze()
         assert s.finished and list(s.conv.tcp_stream) == list(fresh.conv.tcp_stream)
@@ -39,6 +44,10 @@ def test_same_findings_as_diff_captures_and_the_sessions_analyse_on(name):
         n = len(s)
         assert [s.view(i).fields("_ws.col.Info")[0].value for i in range(1, n + 1)] == \
                [fresh.view(i).fields("_ws.col.Info")[0].value for i in range(1, n + 1)]
+        assert s.tls.streams().keys() == fresh.tls.streams().keys()
+        for field in ("tcp.analysis.retransmission", "tls.record.content_type", "tcp.reassembled_in"):
+            assert [str([f.value for f in s.view(i).fields(field)]) for i in range(1, n + 1)] == \
+                   [str([f.value for f in fresh.view(i).fields(field)]) for i in range(1, n + 1)], field
         fresh.close()
         s.close()
 
