@@ -146,68 +146,96 @@ class UdpPairs:
     rb: np.ndarray
     ua: np.ndarray  # A rows / B rows with no counterpart
     ub: np.ndarray
-    group_of_a: dict  # A row -> (match index, A direction)
-    group_of_b: dict
+    ga: np.ndarray  # per A row: 2 * match index + A's direction (-1: not in a matched flow)
+    gb: np.ndarray  # per B row, in A's terms
+
+    def group_of_a(self, x: int) -> tuple[int, int]:
+        g = int(self.ga[x])
+        return g // 2, g % 2
+
+    def group_of_b(self, y: int) -> tuple[int, int]:
+        g = int(self.gb[y])
+        return g // 2, g % 2
 
 
-def _by_key(U: UdpSide, rows: np.ndarray, d: int) -> dict:
-    out: dict = defaultdict(list)
-    for r in rows[U.dir[rows] == d].tolist():
-        out[(int(U.phash[r]), int(U.plen[r]))].append(r)
-    return out
+_MIX = np.array([0x9E3779B97F4A7C15 - (1 << 64), 0xC2B2AE3D27D4EB4F - (1 << 64), 0x165667B19E3779F9], dtype=np.int64)
 
 
 def pair_datagrams(UA: UdpSide, UB: UdpSide, matches: list[FlowMatch], expect) -> UdpPairs:  # noqa: ANN001
-    """``expect(cid, adir)``: B's time minus A's expected for that flow direction (ns)."""
+    """``expect(cid, adir)``: B's time minus A's expected for that flow direction (ns).
+
+    One sort over both sides on (flow direction, payload crc, length), as align.py does for TCP: a key
+    seen once on each side (nearly all) is a pair; the keys seen more often on one side (copies of a
+    resent flight, a copy lost) are paired by time; what is left may be one datagram rewritten."""
     from .align import _monotone
 
-    pa, pb, ra_, rb_, ua, ub = [], [], [], [], [], []
-    ga, gb = {}, {}
+    ga = np.full(len(UA), -1, dtype=np.int64)
+    gb = np.full(len(UB), -1, dtype=np.int64)
     for cid, m in enumerate(matches):
-        for d in (0, 1):
-            ka, kb = _by_key(UA, m.a.rows, d), _by_key(UB, m.b.rows, d ^ int(m.flip))
-            e = expect(cid, d)
-            left_a, left_b = [], []
-            for key, xs in ka.items():
-                ys = kb.pop(key, [])
-                if len(xs) == len(ys):
-                    pa += xs
-                    pb += ys
-                    continue
-                px, py = _monotone(UA.t[xs] + e, UB.t[ys]) if xs and ys else ([], [])
-                pa += [xs[i] for i in px]
-                pb += [ys[j] for j in py]
-                left_a += [x for i, x in enumerate(xs) if i not in set(px)]
-                left_b += [y for j, y in enumerate(ys) if j not in set(py)]
-            for ys in kb.values():
-                left_b += ys
-            left_a.sort()
-            left_b.sort()
-            # What is left: the same datagram with changed bytes, when it looks like it.
-            if left_a and left_b:
-                px, py = _monotone(UA.t[left_a] + e, UB.t[left_b])
-                taken_a, taken_b = set(), set()
-                for i, j in zip(px, py):
-                    x, y = left_a[i], left_b[j]
-                    if abs(int(UB.t[y]) - int(UA.t[x]) - e) > REWRITE_WINDOW_NS:
-                        continue
-                    same_len = UA.plen[x] == UB.plen[y]
-                    if not same_len and _prefix(UA, UB, x, y) < 8:
-                        continue
-                    ra_.append(x)
-                    rb_.append(y)
-                    taken_a.add(x)
-                    taken_b.add(y)
-                left_a = [x for x in left_a if x not in taken_a]
-                left_b = [y for y in left_b if y not in taken_b]
-            ua += left_a
-            ub += left_b
-            for x in m.a.rows[UA.dir[m.a.rows] == d].tolist():
-                ga[x] = (cid, d)
-            for y in m.b.rows[UB.dir[m.b.rows] == (d ^ int(m.flip))].tolist():
-                gb[y] = (cid, d)
+        ga[m.a.rows] = 2 * cid + UA.dir[m.a.rows]
+        gb[m.b.rows] = 2 * cid + (UB.dir[m.b.rows] ^ int(m.flip))
+    rows_a, rows_b = np.nonzero(ga >= 0)[0], np.nonzero(gb >= 0)[0]
+    na = len(rows_a)
+    cols = [np.concatenate([ga[rows_a], gb[rows_b]]), np.concatenate([UA.phash[rows_a], UB.phash[rows_b]]),
+            np.concatenate([UA.plen[rows_a], UB.plen[rows_b]])]
     i64 = lambda v: np.asarray(v, dtype=np.int64)  # noqa: E731
-    return UdpPairs(i64(pa), i64(pb), i64(ra_), i64(rb_), np.sort(i64(ua)), np.sort(i64(ub)), ga, gb)
+    z = np.zeros(0, np.int64)
+    if not len(cols[0]):
+        return UdpPairs(z, z, z, z, z, z, ga, gb)
+    with np.errstate(over="ignore"):
+        h = (cols[0] * _MIX[0]) ^ (cols[1] * _MIX[1]) ^ (cols[2] * _MIX[2])
+        h ^= h >> 29
+    order = np.argsort(h, kind="stable")  # within a key: A's rows first, each side's in capture order
+    n = len(order)
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for c in cols:
+        cs = c[order]
+        change[1:] |= cs[1:] != cs[:-1]
+    starts = np.nonzero(change)[0]
+    lens = np.diff(np.append(starts, n))
+    nb = np.add.reduceat((order >= na).astype(np.int64), starts)
+    nA = lens - nb
+    even = (nA == 1) & (nb == 1)
+    pa, pb = [rows_a[order[starts[even]]]], [rows_b[order[starts[even] + 1] - na]]
+    left: dict = defaultdict(lambda: ([], []))  # group -> (A rows, B rows) without a counterpart
+    for st, ln, ka in zip(starts[~even].tolist(), lens[~even].tolist(), nA[~even].tolist()):
+        seg = order[st:st + ln]
+        xs, ys = rows_a[seg[:ka]].tolist(), rows_b[seg[ka:] - na].tolist()
+        g = int(cols[0][seg[0]])
+        e = expect(g // 2, g % 2)
+        px, py = _monotone(UA.t[xs] + e, UB.t[ys]) if xs and ys else ([], [])
+        pa.append(i64([xs[i] for i in px]))
+        pb.append(i64([ys[j] for j in py]))
+        sx, sy = set(px), set(py)
+        left[g][0].extend(x for i, x in enumerate(xs) if i not in sx)
+        left[g][1].extend(y for j, y in enumerate(ys) if j not in sy)
+    ra_, rb_, ua, ub = [], [], [], []
+    for g, (la, lb) in left.items():
+        la.sort()
+        lb.sort()
+        e = expect(g // 2, g % 2)
+        # What is left: the same datagram with changed bytes, when it looks like it.
+        if la and lb:
+            px, py = _monotone(UA.t[la] + e, UB.t[lb])
+            taken_a, taken_b = set(), set()
+            for i, j in zip(px, py):
+                x, y = la[i], lb[j]
+                if abs(int(UB.t[y]) - int(UA.t[x]) - e) > REWRITE_WINDOW_NS:
+                    continue
+                if UA.plen[x] != UB.plen[y] and _prefix(UA, UB, x, y) < 8:
+                    continue
+                ra_.append(x)
+                rb_.append(y)
+                taken_a.add(x)
+                taken_b.add(y)
+            la = [x for x in la if x not in taken_a]
+            lb = [y for y in lb if y not in taken_b]
+        ua += la
+        ub += lb
+    pa_, pb_ = np.concatenate(pa), np.concatenate(pb)
+    o = np.argsort(pa_, kind="stable")  # in A's capture order
+    return UdpPairs(pa_[o], pb_[o], i64(ra_), i64(rb_), np.sort(i64(ua)), np.sort(i64(ub)), ga, gb)
 
 
 _DATA: tuple = (None, None)  # set by compare(): the captures' bytes
@@ -246,7 +274,7 @@ def _clock(UA: UdpSide, UB: UdpSide, matches: list[FlowMatch], tcp_clock):  # no
 
     first = pair_datagrams(UA, UB, matches, lambda c, d: tcp_clock.offset_ns if tcp_clock is not None else 0)
     ng = 2 * len(matches)
-    grp = np.array([2 * first.group_of_a[x][0] + first.group_of_a[x][1] for x in first.pa.tolist()], dtype=np.int64)
+    grp = first.ga[first.pa]
     dt = UB.t[first.pb] - UA.t[first.pa]
     c = estimate(dt, grp, ng)
     offset = c.offset_ns
@@ -309,7 +337,7 @@ def _compare(A, B, UA: UdpSide, UB: UdpSide, tcp_clock) -> UdpResult:  # noqa: A
     # Rewritten: per flow direction.
     groups: dict = defaultdict(list)
     for x, y in zip(p.ra.tolist(), p.rb.tolist()):
-        groups[p.group_of_a[x]].append((x, y))
+        groups[p.group_of_a(x)].append((x, y))
     for (cid, adir), xy in sorted(groups.items()):
         streams, way, ab_ = where(cid, adir)
         lines, fa, fb = [], [], []
@@ -347,12 +375,12 @@ def _compare(A, B, UA: UdpSide, UB: UdpSide, tcp_clock) -> UdpResult:  # noqa: A
     lo_a, hi_a = min(lo_a, A.first_ns or lo_a), max(hi_a, A.last_ns)
     events: dict = defaultdict(list)
     for x in p.ua.tolist():
-        cid, adir = p.group_of_a[x]
+        cid, adir = p.group_of_a(x)
         if not lo_b <= int(UA.t[x]) + expect(cid, adir) <= hi_b:
             continue  # B was not capturing when it would have passed
         events[(cid, adir, 0)].append(x)
     for y in p.ub.tolist():
-        cid, adir = p.group_of_b[y]
+        cid, adir = p.group_of_b(y)
         if not lo_a <= int(UB.t[y]) - expect(cid, adir) <= hi_a:
             continue
         events[(cid, adir, 1)].append(y)
@@ -404,5 +432,5 @@ def _compare(A, B, UA: UdpSide, UB: UdpSide, tcp_clock) -> UdpResult:  # noqa: A
 def _usual_ttl(U: UdpSide, p: UdpPairs, cid: int, adir: int, side: int, matches) -> int | None:  # noqa: ANN001
     """The most common TTL of this flow direction's datagrams that did pass, at the receiving point."""
     rows = p.pb if side else p.pa
-    got = [int(U.ttl[r]) for r in rows.tolist() if (p.group_of_b if side else p.group_of_a).get(r) == (cid, adir)]
-    return max(set(got), key=got.count) if got else None
+    rows = rows[(p.gb if side else p.ga)[rows] == 2 * cid + adir]
+    return int(np.bincount(U.ttl[rows]).argmax()) if len(rows) else None
