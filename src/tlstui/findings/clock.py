@@ -17,6 +17,8 @@ is later still); a clock that is ahead makes "expired" doubtful and leaves "not 
 """
 from __future__ import annotations
 
+import numpy as np
+
 import time
 from dataclasses import dataclass, field
 
@@ -64,7 +66,8 @@ def _scan_times(ctx: Context, view: ClockView) -> None:
     if not len(times):
         return
     lo_ns, hi_ns = int(Y1990 * 1e9), int((view.now + DAY) * 1e9)
-    if min(times) < lo_ns or max(times) > hi_ns:
+    column = np.asarray(times, dtype=np.int64)
+    if int(column.min()) < lo_ns or int(column.max()) > hi_ns:
         first = last = None
         for i, t in enumerate(times):
             if t < lo_ns:
@@ -77,7 +80,7 @@ def _scan_times(ctx: Context, view: ClockView) -> None:
         if first is not None:
             view.plausible = (first / 1e9, last / 1e9)
     else:
-        view.plausible = (min(times) / 1e9, max(times) / 1e9)
+        view.plausible = (int(column.min()) / 1e9, int(column.max()) / 1e9)
 
 
 def _scan_1990s(ctx: Context, view: ClockView) -> None:

@@ -18,6 +18,8 @@ client must have got further than its hello.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from dataclasses import dataclass
 
 from ..dissect import fast
@@ -105,13 +107,20 @@ def one_direction_info(ctx: Context) -> dict[tuple[str, int], OneWay]:
     out: dict[tuple[str, int], OneWay] = {}
     n_tcp = len(conv.tcp_streams)
     udp_tls = {s for (k, s) in ctx.tls_streams if k == "udp"}
-    tcp_n = [0] * (2 * n_tcp)
+    # Frames per stream and direction, over whole columns.
+    n = min(len(conv.tcp_stream), len(conv.udp_stream), len(conv.direction))
+    ts = np.frombuffer(conv.tcp_stream, dtype=np.int32)[:n] if n else np.zeros(0, np.int32)
+    us = np.frombuffer(conv.udp_stream, dtype=np.int32)[:n] if n else np.zeros(0, np.int32)
+    ds = np.frombuffer(conv.direction, dtype=np.int8)[:n].astype(np.int64) if n else np.zeros(0, np.int64)
+    on_tcp = ts >= 0
+    tcp_n = np.bincount(ts[on_tcp].astype(np.int64) * 2 + ds[on_tcp], minlength=2 * n_tcp).tolist()
     udp_n: dict[int, list[int]] = {s: [0, 0] for s in udp_tls}
-    for s, u, d in zip(conv.tcp_stream, conv.udp_stream, conv.direction):
-        if s >= 0:
-            tcp_n[2 * s + d] += 1
-        elif u >= 0 and udp_n and u in udp_n:
-            udp_n[u][d] += 1
+    if udp_n:
+        on_udp = ~on_tcp & (us >= 0)
+        keys, counts = np.unique(us[on_udp].astype(np.int64) * 2 + ds[on_udp], return_counts=True)
+        for k, c in zip(keys.tolist(), counts.tolist()):
+            if k // 2 in udp_n:
+                udp_n[k // 2][k % 2] += c
     for s in range(n_tcp):
         a, b = tcp_n[2 * s], tcp_n[2 * s + 1]
         if a and b or not (a or b):

@@ -10,6 +10,8 @@ pass reads, and IPv6 in IPv4).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from dataclasses import dataclass
 
 from ..dissect import fast
@@ -124,10 +126,10 @@ def icmp_errors(ctx: Context) -> list[TooBig]:
     conv = ctx.conv
     out: list[TooBig] = []
     n = min(len(idx), len(conv.tcp_stream))
-    ts, us = conv.tcp_stream, conv.udp_stream
-    for i in range(n):
-        if ts[i] >= 0 or us[i] >= 0:
-            continue
+    # Only frames in no TCP or UDP stream can be ICMP: picked with whole columns.
+    outside = (np.nonzero((np.frombuffer(conv.tcp_stream, dtype=np.int32)[:n] < 0)
+                          & (np.frombuffer(conv.udp_stream, dtype=np.int32)[:n] < 0))[0].tolist() if n else [])
+    for i in outside:
         fr = locate(data, idx.offset[i], idx.cap_len[i], linktypes[idx.interface[i]])
         if fr is None or not fr.message.is_error:
             continue

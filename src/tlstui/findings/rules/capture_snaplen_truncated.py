@@ -9,6 +9,8 @@ is missing.
 """
 from __future__ import annotations
 
+import numpy as np
+
 import struct
 from collections import Counter
 
@@ -70,7 +72,10 @@ def check(ctx: Context) -> list[Finding]:
     cap_file = ctx.session.capture
     idx = cap_file.index
     caps, origs = idx.cap_len, idx.orig_len
-    cut = [i + 1 for i, (c, o) in enumerate(zip(caps, origs)) if c < o]
+    n = len(idx)
+    # Whole columns: a Python walk of a million frames costs more than all the rest of the rule.
+    cut = (np.nonzero(np.frombuffer(caps, dtype=np.uint32)[:n] < np.frombuffer(origs, dtype=np.uint32)[:n])[0]
+           + 1).tolist() if n else []
     if not cut:
         return []
     data = cap_file.data
