@@ -427,3 +427,77 @@ async def test_udp_datagrams_linked_and_their_findings_listed(tmp_path):
         app.frame_list(0).select_frame(fa[8])
         await settle(pilot)
         assert selected(app) == (fa[8], fb[8])
+
+
+async def test_tree_and_hex_of_the_focused_side():
+    """t: the bottom pane shows the selected frame's tree and bytes, for A or B as focused."""
+    from tlstui.ui.hex_view import HexPane
+    from tlstui.ui.tree_pane import ProtoTree
+
+    app = DiffApp(*pair("impair"))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await diffed(app, pilot)
+        loop = asyncio.get_running_loop()
+
+        async def shown(side, number):
+            end = loop.time() + 20
+            while app.details_frame is None or app.details_frame[:2] != (side, number):
+                assert loop.time() < end, (app.details_frame, side, number)
+                await pilot.pause(0.05)
+            await settle(pilot)
+
+        table, details = app.query_one("#diff-findings"), app.query_one("#diff-details")
+        assert table.display and not details.display
+        app.frame_list(0).focus()
+        app.frame_list(0).select_frame(22)  # the rewritten retransmission: B#23
+        await settle(pilot)
+        await pilot.press("t")
+        await shown(0, 22)
+        assert details.display and not table.display
+        tree = app.query_one("#diff-tree", ProtoTree)
+        assert tree.frame_number == 22
+        labels = [str(n.label) for n in tree.root.children]
+        assert labels[0].startswith("Findings for this frame") and any(lb.startswith("Transmission Control") for lb in labels)
+        assert "diff.rewritten" in " ".join(str(n.label) for n in tree.root.children[0].children)
+        hexpane = app.query_one("#diff-hex", HexPane)
+        assert hexpane.sources["frame"] == app.sessions[0].frame_bytes(22)
+        assert "A frame 22" in str(details.border_title)
+        # A field chosen in the tree marks its bytes.
+        tcp = next(n for n in tree.root.children if str(n.label).startswith("Transmission Control"))
+        tree.select_node(tcp)
+        tree.move_cursor(tcp)
+        await settle(pilot)
+        f = tcp.data
+        assert hexpane.hex.highlight == (f.offset, f.length) and f.length == 32
+        # B focused: B's frame, its own bytes.
+        await pilot.press("b")
+        await shown(1, 23)
+        assert tree.frame_number == 23 and hexpane.sources["frame"] == app.sessions[1].frame_bytes(23)
+        assert "B frame 23" in str(details.border_title)
+        await pilot.press("down")
+        await shown(1, 24)
+        await pilot.press("t")
+        await settle(pilot)
+        assert table.display and not details.display
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_tree_and_hex_pane_fits(size):
+    app = DiffApp(*pair("impair"))
+    async with app.run_test(size=size) as pilot:
+        await diffed(app, pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        names = ["#diff-header", "#frames-a", "#status-a", "#frames-b", "#status-b", "#diff-details", "#diff-tree",
+                 "#diff-hex", "Footer"]
+        regs = {n: app.query_one(n).region for n in names}
+        w, h = size
+        for name, r in regs.items():
+            assert r.width > 0 and r.height > 0, name
+            assert r.right <= w and r.bottom <= h, (name, r)
+        tops = ["#diff-header", "#frames-a", "#status-a", "#frames-b", "#status-b", "#diff-details", "Footer"]
+        for i, n1 in enumerate(tops):
+            for n2 in tops[i + 1:]:
+                assert not regs[n1].overlaps(regs[n2]), (n1, regs[n1], n2, regs[n2])
+        assert regs["#diff-tree"].height >= 4 and regs["#frames-a"].height >= 2 and regs["#frames-b"].height >= 2
+        assert app.query_one("#diff-findings").region.height == 0

@@ -5,6 +5,8 @@ and a status line that names the selected frame's counterpart on the other side,
 none (the diff's verdict: dropped before the other point, injected, in flight at a capture's edge).
 Moving the cursor on one side moves the other side's cursor to the counterpart.  The diff findings
 are listed at the bottom; Enter, or n / N from anywhere, selects a finding's A frame and B frame.
+``t`` swaps the findings for the protocol tree and bytes of the focused side's selected frame (the
+main view's ProtoTree and HexPane; the frame's diff findings listed on top of its tree).
 
 Threads: one worker opens both captures (the lists work as soon as they are indexed), runs
 ``diff_sessions`` on those same sessions ("diffing…" and its stage in the header meanwhile; their
@@ -20,18 +22,22 @@ import re
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Static, Tree
 
+from ..field import Field
 from ..safe_text import escape_text
 from .frame_list import FrameList, FrameListHeader
+from .hex_view import HexPane
+from .tree_pane import ProtoTree, frame_link
 from .themes import VARIABLE_DEFAULTS, load_themes
 
 STACK_BELOW = 120  # columns: below this the two sides are stacked
@@ -63,6 +69,24 @@ class DiffStage(Message):
     def __init__(self, stage: str) -> None:
         super().__init__()
         self.stage = stage
+
+
+class DiffTreeBuilt(Message):
+    """A frame's protocol tree for the details pane (built in a thread)."""
+
+    def __init__(self, side: int, number: int, tree, error: str | None) -> None:  # noqa: ANN001 - FrameTree
+        super().__init__()
+        self.side, self.number, self.tree, self.error = side, number, tree, error
+
+
+@dataclass(frozen=True)
+class _SideFinding:
+    """A diff finding as the tree pane lists it for one side's frame (that side's frames)."""
+
+    kind: str
+    severity: str
+    summary: str
+    frames: list
 
 
 class SidesIndexed(Message):
@@ -117,6 +141,12 @@ class DiffApp(App[int]):
     .side-status { height: 1; background: $panel; color: $foreground; padding: 0 1; }
     #diff-findings { height: 9; border-top: solid $primary 40%; border-title-color: $foreground; }
     #diff-findings.-short { height: 6; }
+    #diff-details { height: 45%; min-height: 6; display: none; border-top: solid $primary 40%;
+                    border-title-color: $foreground; }
+    #diff-details > ProtoTree { width: 1fr; border-right: solid $primary 40%; }
+    #diff-details > HexPane { width: 76; }
+    Screen.-details #diff-details { display: block; }
+    Screen.-details #diff-findings { display: none; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -125,6 +155,7 @@ class DiffApp(App[int]):
         Binding("a", "focus_side(0)", "Focus A", show=False, id="diff.focus_a"),
         Binding("b", "focus_side(1)", "Focus B", show=False, id="diff.focus_b"),
         Binding("f", "focus_findings", "Findings", id="diff.focus_findings"),
+        Binding("t", "toggle_details", "Tree/hex", id="diff.details"),
         Binding("q", "quit", "Quit", id="diff.quit"),
     ]
 
@@ -145,6 +176,10 @@ class DiffApp(App[int]):
         self._summary_width: tuple = ()
         self.cancel = threading.Event()  # set on exit: the worker stops between steps (and the diff between batches)
         self.worker_done = threading.Event()  # set when the worker has returned (quitting does not wait for it)
+        self.details_side = 0  # the side whose selected frame the tree/hex pane shows (the last side focused)
+        self.details_frame: tuple | None = None  # (side, frame, analysed) shown in the tree/hex pane
+        self._tree_wanted: tuple | None = None
+        self._tree_busy = False
         self.last_input = 0.0  # monotonic time of the last key or mouse input (the worker pauses after it)
         # A shorter switch interval (as the main app): the UI thread waits at most 1 ms for the interpreter.
         self._switch_interval = sys.getswitchinterval()
@@ -168,6 +203,9 @@ class DiffApp(App[int]):
                     yield Static(Text("opening…"), id=f"status-{low}", classes="side-status")
         table = DataTable(id="diff-findings", cursor_type="row", zebra_stripes=True)
         yield table
+        with Horizontal(id="diff-details"):
+            yield ProtoTree(id="diff-tree")
+            yield HexPane(id="diff-hex")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -342,6 +380,7 @@ class DiffApp(App[int]):
     def on_sides_analysed(self, message: SidesAnalysed) -> None:
         for i in (0, 1):
             self.frame_list(i).invalidate()
+        self._want_details()  # the tree now has its TLS layers
 
     def on_unmount(self) -> None:
         self.cancel.set()
@@ -430,6 +469,92 @@ class DiffApp(App[int]):
     def action_focus_side(self, side: int) -> None:
         self.frame_list(side).focus()
 
+    # --- the tree/hex pane ----------------------------------------------------------------
+    def on_descendant_focus(self, event) -> None:  # noqa: ANN001
+        w = event.widget
+        if isinstance(w, FrameList):
+            side = 0 if w.id == "frames-a" else 1
+            if side != self.details_side:
+                self.details_side = side
+                self._want_details()
+
+    def action_toggle_details(self) -> None:
+        """The bottom pane: the findings table, or the tree and bytes of the focused side's frame."""
+        shown = not self.screen.has_class("-details")
+        self.screen.set_class(shown, "-details")
+        if shown:
+            self._want_details()
+        elif self.focused is not None and self.focused.id in ("diff-tree", "hex"):
+            self.frame_list(self.details_side).focus()
+
+    def _want_details(self) -> None:
+        if not self.screen.has_class("-details"):
+            return
+        side = self.details_side
+        fl = self.frame_list(side)
+        s = fl.session
+        number = fl.selected
+        if s is None or not number:
+            return
+        want = (side, number, s.finished)
+        if want == self.details_frame:
+            return
+        self._tree_wanted = want
+        if not self._tree_busy:
+            self._build_tree()
+
+    def _build_tree(self) -> None:
+        want = self._tree_wanted
+        if want is None:
+            return
+        self._tree_busy = True
+        side, number, _ = want
+        session = self.sessions[side]
+        self.run_worker(lambda: self._tree_worker(session, side, number), thread=True, group="diff-tree",
+                        name=f"tree of {SIDES[side]} frame {number}", exit_on_error=False)
+
+    def _tree_worker(self, session, side: int, number: int) -> None:  # noqa: ANN001 - Session
+        try:
+            tree, error = session.tree(number), None
+        except Exception as e:  # noqa: BLE001 - a dissector's bug is shown, not fatal
+            tree, error = None, f"{type(e).__name__}: {e}"
+        self.post_message(DiffTreeBuilt(side, number, tree, error))
+
+    async def on_diff_tree_built(self, message: DiffTreeBuilt) -> None:
+        self._tree_busy = False
+        want = self._tree_wanted
+        if want is None or want[:2] != (message.side, message.number):
+            self._build_tree()  # the user moved on: build the newest wanted
+            return
+        self._tree_wanted = None
+        self.details_frame = want
+        pane = self.query_one("#diff-details")
+        me = SIDES[message.side]
+        if message.tree is None:
+            pane.border_title = Text(f"{me} frame {message.number}: dissection failed: {escape_text(message.error or '')}")
+            return
+        frames_of = "frames_b" if message.side else "frames"
+        mine = [_SideFinding(f.kind, f.severity, f.summary, getattr(f, frames_of)) for f in self.findings
+                if message.number in getattr(f, frames_of)]
+        self.query_one("#diff-tree", ProtoTree).show_frame(message.tree, mine)
+        await self.query_one("#diff-hex", HexPane).show_sources(message.tree.sources)
+        pane.border_title = Text(f"{me} frame {message.number} · tree and bytes (a/b: side, t: findings)")
+
+    @on(Tree.NodeHighlighted, "#diff-tree")
+    def _field_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        f = event.node.data
+        if not isinstance(f, Field):
+            return
+        hexpane = self.query_one("#diff-hex", HexPane)
+        hexpane.select_source(f.source)
+        hexpane.hex.mark(f.offset, f.length, move_cursor=True)
+
+    @on(Tree.NodeSelected, "#diff-tree")
+    def _tree_link(self, event: Tree.NodeSelected) -> None:
+        n = frame_link(event.node.data)
+        if n is not None:
+            self.frame_list(self.details_side).select_frame(n)  # as a move of the user's: the other side follows
+
     def action_focus_findings(self) -> None:
         self.query_one("#diff-findings", DataTable).focus()
 
@@ -454,6 +579,7 @@ class DiffApp(App[int]):
                 self._move(1 - side, c)
         for s in (0, 1):
             self._show_status(s)
+        self._want_details()
 
     def verdict(self, side: int, number: int) -> str:
         """What the selected frame of one side is on the other side."""
