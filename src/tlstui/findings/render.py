@@ -57,7 +57,49 @@ def render_text(findings: list[Finding], width: int = 100) -> str:
         out.append(f"[{i}] {_MARK[f.severity]} {f.kind}  (stream {stream})")
         out.append(f"    {escape_text(f.summary)}")
         out.append(f"    frames: {_frames(f.frames)}")
-        out.extend(textwrap.wrap(escape_text(f.explanation), width=width, initial_indent="    ",
-                                 subsequent_indent="    "))
+        out.extend(wrap(escape_text(f.explanation), width, "    "))
         out.append("")
     return "\n".join(out).rstrip()
+
+
+_OTHER_SPACE = frozenset("\t\n\r\x0b\x0c")
+_split_word = textwrap.TextWrapper().wordsep_re.split
+
+
+def wrap(text: str, width: int, indent: str) -> list[str]:
+    """``textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent)``, faster:
+    the report of a large capture has thousands of long explanations, and textwrap's chunking
+    and line filling took most of its time.  Text between single spaces is filled here, with
+    textwrap's own chunks of a hyphenated word (its separators look no further than the word);
+    anything else (other white space, a chunk longer than a line) is left to textwrap."""
+    room = width - len(indent)
+    words = text.split(" ")
+    if room <= 0 or _OTHER_SPACE.intersection(text):
+        return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent)
+    lines: list[str] = []
+    line: list[str] = []
+    used = 0
+    for k, word in enumerate(words):
+        if not word:  # two spaces in a row, or one at an end
+            return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent)
+        if k:  # the space before the word: kept only inside a line
+            if used + 1 > room:
+                lines.append(indent + "".join(line))
+                line, used = [], 0
+            else:
+                line.append(" ")
+                used += 1
+        for chunk in ([c for c in _split_word(word) if c] if "-" in word else (word,)):
+            n = len(chunk)
+            if n > room:
+                return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent)
+            if used + n > room:
+                if line and line[-1] == " ":
+                    line.pop()
+                lines.append(indent + "".join(line))
+                line, used = [], 0
+            line.append(chunk)
+            used += n
+    if line:
+        lines.append(indent + "".join(line))
+    return lines
