@@ -14,7 +14,7 @@ from typing import Callable
 
 from .capture.reader import Capture, open_capture
 from .dissect import fast
-from .dissect.clear import TREE_PROTOCOLS, CaptureFacts, ClearStreams, Tee
+from .dissect.clear import HTTP_HEADS, TREE_PROTOCOLS, CaptureFacts, ClearStreams, Tee
 from .dissect.starttls import LAYERS as LINE_LAYERS, clear_streams
 from .dissect.extract import extract
 from .dissect.frame import dissect_frame
@@ -147,7 +147,7 @@ class FrameView:
                 analysis, _prefix = self.session.tcp_analysis(self.number)
                 return FrameTree(self.number, analysis, {}).fields(name) if analysis else []
             head = name.split(".", 1)[0]
-            if head in TREE_PROTOCOLS or ((head == "http" or head in LINE_LAYERS) and self.session.clear is not None and (
+            if head in TREE_PROTOCOLS or ((head in HTTP_HEADS or head in LINE_LAYERS) and self.session.clear is not None and (
                     self.session.clear.has_layers(self.number) or self.session.conv.udp_stream[self.number - 1] >= 0)):
                 return self.tree().fields(name)  # ICMP, ARP, DNS, STUN, plain HTTP: dissect/clear.py
             if head not in _UPPER_SKIP:

@@ -220,7 +220,7 @@ def candidates(session, name: str) -> np.ndarray | None:
     from ..dissect.clear import candidate_frames
 
     clear = candidate_frames(session, head)  # ICMP, ARP, DNS, STUN, plain HTTP (dissect/clear.py)
-    if clear is not None and head != "http":
+    if clear is not None and head not in ("http", "http2"):  # those two are TLS's (decrypted) too
         return clear
     if head in _UPPER_PREFIXES:
         tls = session.tls

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable
 
-from ..field import FRAME, Field
+from ..field import FRAME, PROTOCOL_AGAIN, Field
 from ..tcp.reassembly import DONE
 from . import dns as dnsmod
 from . import stun as stunmod
@@ -266,18 +266,8 @@ class ClearStreams:
 
     # --- HTTP over TCP ------------------------------------------------------------------------
     def _feed_http(self, stream: int, direction: int, frame: int, completing: int, data: bytes, foff: int) -> None:
-        from ..http.parser import HttpDirection
-
-        key = (stream, direction)
-        d = self._http.get(key)
-        if d is None:
-            q = self._http_q.setdefault(stream, (deque(), deque()))
-            d = self._http[key] = HttpDirection(peer_requests=q[1 - direction], own_requests=q[direction])
-            d.chunks = []  # (stream offset, frame, frame offset, length) of what was fed
-            d.fed = 0
-            d.consumed = 0  # stream offset after the last message stored
-            d.held = None
-        if d.s.mode in ("other", "h2") and not d.held:  # no more messages: keep nothing of these bytes
+        d = self._http_dir(stream, direction)
+        if d.s.mode == "other" and not d.held:  # no more messages: keep nothing of these bytes
             if d.s.mode == "other" and not (self.claimed is not None and self.claimed(stream)):
                 self.continuation.add(frame)  # tshark: "Continuation" (a CONNECT tunnel's TLS is TLS's)
             d.chunks.clear()
@@ -291,6 +281,14 @@ class ClearStreams:
         msgs = d.feed(completing, data, f"tcp:{frame}:{foff}")
         for m in msgs:
             self._store_http(stream, direction, completing, d, m)
+        if d.s.mode == "h2" and any(m.kind == "h2_preface" for m in msgs):
+            # h2c with prior knowledge (RFC 9113 3.3): the server answers with frames, no preface (after an
+            # Upgrade the server switched on its own 101, parser.py)
+            peer = self._http_dir(stream, 1 - direction)
+            if peer.s.mode == "http" and not peer.s.buf and peer.s.pending is None:
+                peer.start_h2()
+        if d.s.mode == "h2" and d.s.h2 is not None and d.s.h2.buf:
+            self.segment[frame] = ""  # an HTTP/2 frame not complete yet
         if d.s.mode == "until_close":
             # tshark reads a response without a length until the connection closes
             d.held = [d.consumed, d.fed - d.consumed]
@@ -298,6 +296,20 @@ class ClearStreams:
         elif d.s.mode == "http" and (d.s.buf or d.s.pending is not None):
             self.segment[frame] = ""  # tshark (two passes): TCP's own Info, marked as a segment
         self._forget_before(d)
+
+    def _http_dir(self, stream: int, direction: int):
+        from ..http.parser import HttpDirection
+
+        key = (stream, direction)
+        d = self._http.get(key)
+        if d is None:
+            q = self._http_q.setdefault(stream, (deque(), deque()))
+            d = self._http[key] = HttpDirection(peer_requests=q[1 - direction], own_requests=q[direction])
+            d.chunks = []  # (stream offset, frame, frame offset, length) of what was fed
+            d.fed = 0
+            d.consumed = 0  # stream offset after the last message stored
+            d.held = None
+        return d
 
     def _close_http(self, stream: int, direction: int, frame: int, d) -> None:
         from ..http.parser import HttpMessage
@@ -407,13 +419,26 @@ class ClearStreams:
                     protocol, infos = "DNS", [info]  # tshark's Info keeps the last message of a segment
                 else:
                     from ..http import message_info, message_protocol
-                    from ..http.fields import message_fields
+                    from ..http.fields import media_for, message_fields
 
                     h = m.http
                     h.parts = ((src, data, off, off + total),)
                     top, more = message_fields(h, scheme="http")
                     h.parts = ()
                     _rename_sources(top, more, sources)
+                    if h.kind in ("h2_frame", "h2_preface"):  # h2c: tshark's HTTP hands the bytes to HTTP/2
+                        if not any(x.name == "http" or (x.hidden and x.label is PROTOCOL_AGAIN and x.value == "http")
+                                   for x in layers):
+                            layers.append(Field("", PROTOCOL_AGAIN, "http", 0, 0, hidden=True))  # frame.protocols
+                        layers.append(top)
+                        fr = h.h2
+                        media = media_for(fr.media, src, off + 9, total - 9) \
+                            if fr is not None and fr.type == 0 and fr.media else None
+                        if media is not None:
+                            layers.append(media)
+                        protocol = "HTTP2"
+                        infos.append((", " if infos else "") + message_info(h))  # tshark: frames after ', '
+                        continue
                     layers.append(top)
                     media = _media_layer(h, src, off, total)
                     if media is not None:
@@ -536,6 +561,8 @@ class Tee:
 # ------------------------------------------------------------------------------ per capture
 # Protocols whose fields only a frame's full tree holds (filters and `tlstui fields` build it).
 TREE_PROTOCOLS = frozenset({"icmp", "icmpv6", "arp", "dns", "mdns", "llmnr", "stun", "ssdp"})
+# Protocols of plain HTTP's messages: HTTP/1.x, h2c, the media layers of their bodies.
+HTTP_HEADS = frozenset({"http", "http2", "data-text-lines", "json"})
 
 
 class CaptureFacts:
@@ -794,7 +821,7 @@ def candidate_frames(session, head: str):  # noqa: ANN001 - a Session
     quoted by ICMP, or DNS over TCP), plain HTTP where its messages complete."""
     import numpy as np
 
-    if head not in TREE_PROTOCOLS and head != "http":
+    if head not in TREE_PROTOCOLS and head not in HTTP_HEADS:
         return None
     conv = session.conv
     n = min(len(session), len(conv.tcp_stream))
@@ -804,7 +831,7 @@ def candidate_frames(session, head: str):  # noqa: ANN001 - a Session
     clear = getattr(session, "clear", None)
     tcp_frames = np.asarray(clear.frames() if clear is not None else [], dtype=np.int64)
     udp = np.nonzero((us >= 0) & (ts < 0))[0].astype(np.int64) + 1
-    if head == "http":  # plain HTTP over TCP, SSDP over UDP
+    if head in HTTP_HEADS:  # plain HTTP (and h2c) over TCP, SSDP over UDP
         return np.union1d(tcp_frames, udp).astype(np.int64)
     if head in ("icmp", "icmpv6", "arp"):
         from ..columns.build import transport_columns

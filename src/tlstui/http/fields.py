@@ -47,6 +47,7 @@ HEADER_FIELDS = {
     "referer": ("http.referer", "Referer"), "authorization": ("http.authorization", "Authorization"),
     "cache-control": ("http.cache_control", "Cache-Control"), "upgrade": ("http.upgrade", "Upgrade"),
     "content-encoding": ("http.content_encoding", "Content-Encoding"),
+    "http2-settings": ("http.http2_settings", "HTTP2-Settings"),
 }
 for _n, _d in HEADER_FIELDS.values():
     register(_n, S, _d)
@@ -138,6 +139,8 @@ def message_fields(msg: HttpMessage, scheme: str = "https") -> tuple[Field, dict
                      e - p, source=src)
         top.add(node)
         top.add(Field(line_name, label, txt + "\r\n", base + p, e - p, source=src, hidden=True))
+        if spec and spec[0] == "http.http2_settings":
+            _h2_settings(v.strip(), node, extra)
         if spec and spec[0] == "http.content_length_header":
             try:
                 node.add(Field("http.content_length", None, int(v.strip()), base + p, e - p, source=src))
@@ -152,6 +155,26 @@ def message_fields(msg: HttpMessage, scheme: str = "https") -> tuple[Field, dict
     if msg.body_len:
         _body_fields(msg, data, base, src, top, extra)
     return top, extra
+
+
+H2_SETTINGS_SOURCE = "Decoded HTTP2-Settings"
+
+
+def _h2_settings(value: str, node: Field, extra: dict[str, bytes]) -> None:
+    """An Upgrade request's HTTP2-Settings (RFC 7540 3.2.1: base64url SETTINGS payload) decoded as tshark does:
+    its settings under the header, in a source of their own."""
+    import base64
+    import binascii
+
+    from .h2fields import settings_fields
+
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return
+    if raw:
+        extra[H2_SETTINGS_SOURCE] = raw
+        settings_fields(raw, 0, H2_SETTINGS_SOURCE, node)
 
 
 def _body_fields(msg: HttpMessage, data: bytes, base: int, src: str, top: Field, extra: dict[str, bytes]) -> None:
@@ -220,15 +243,20 @@ def media_layer(msg: HttpMessage, src: str, off: int, total: int) -> Field | Non
         d.add(Field("data.data", None, raw, eoff, n, source=esrc))
         d.add(Field("data.len", f"[Length: {n}]", n, eoff, 0, source=esrc))
         return d
-    ctype = (msg.header("content-type") or "").split(";")[0].strip().lower()
+    return media_for(msg.header("content-type") or "", esrc, eoff, n)
+
+
+def media_for(content_type: str, src: str, off: int, n: int) -> Field | None:
+    """The media layer of a body of this Content-Type (HTTP/1.x, or an HTTP/2 stream's DATA), None if none."""
+    ctype = content_type.split(";")[0].strip().lower()
     if not n or not ctype:
         return None
     if ctype in ("application/ocsp-request", "application/ocsp-response"):
-        return Field("ocsp", "Online Certificate Status Protocol", None, eoff, n, source=esrc)
+        return Field("ocsp", "Online Certificate Status Protocol", None, off, n, source=src)
     if ctype == "application/json":
-        return Field("json", "JavaScript Object Notation: application/json", None, eoff, n, source=esrc)
+        return Field("json", "JavaScript Object Notation: application/json", None, off, n, source=src)
     if ctype.startswith("text/") and ctype not in ("text/xml",):
-        return Field("data-text-lines", f"Line-based text data: {ctype}", None, eoff, n, source=esrc)
+        return Field("data-text-lines", f"Line-based text data: {ctype}", None, off, n, source=src)
     return None
 
 

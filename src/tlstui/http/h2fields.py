@@ -104,6 +104,19 @@ def frame_info(fr: H2Frame) -> str:
     return text
 
 
+def settings_fields(p: bytes, pb: int, src: str, parent: Field) -> None:
+    """SETTINGS entries (6 bytes each) of ``p`` (at ``pb`` in ``src``) under ``parent``: a SETTINGS frame's
+    payload, or an HTTP/1.1 Upgrade's HTTP2-Settings header once base64-decoded."""
+    for i in range(0, len(p) - 5, 6):
+        sid, val = _u(p, i, 2), _u(p, i + 2, 4)
+        spec = SETTINGS.get(sid)
+        desc = spec[1] if spec else "Unknown"
+        s = parent.add(Field("http2.settings", f"Settings - {desc} : {val}", None, pb + i, 6, source=src))
+        s.add(Field("http2.settings.id", f"Settings Identifier: {desc} ({sid})", sid, pb + i, 2, source=src))
+        s.add(Field(f"http2.settings.{spec[0]}" if spec else "http2.settings.unknown", f"{desc}: {val}", val,
+                    pb + i + 2, 4, source=src))
+
+
 def frame_fields(fr: H2Frame, src: str, base: int) -> Field:
     """The 'Stream: TYPE, Stream ID: N, Length L' subtree of one frame, whose bytes start at
     ``base`` in source ``src``."""
@@ -173,14 +186,7 @@ def frame_fields(fr: H2Frame, src: str, base: int) -> Field:
         e = _u(p, 0, 4)
         st.add(Field("http2.rst_stream.error", f"Error: {ERRORS.get(e, 'Unknown')} ({e})", e, pb, 4, source=src))
     elif t == 4:
-        for i in range(0, len(p) - 5, 6):
-            sid, val = _u(p, i, 2), _u(p, i + 2, 4)
-            spec = SETTINGS.get(sid)
-            desc = spec[1] if spec else "Unknown"
-            s = st.add(Field("http2.settings", f"Settings - {desc} : {val}", None, pb + i, 6, source=src))
-            s.add(Field("http2.settings.id", f"Settings Identifier: {desc} ({sid})", sid, pb + i, 2, source=src))
-            s.add(Field(f"http2.settings.{spec[0]}" if spec else "http2.settings.unknown", f"{desc}: {val}", val,
-                        pb + i + 2, 4, source=src))
+        settings_fields(p, pb, src, st)
     elif t == 6 and len(p) >= 8:
         name = "http2.pong" if fr.flags & 1 else "http2.ping"
         st.add(Field(name, f"{'Pong' if fr.flags & 1 else 'Ping'}: {p[:8].hex()}", p[:8], pb, 8, source=src))

@@ -217,6 +217,8 @@ class HttpDirection:
         msg.request_method = method if kind == "response" else ""
         if tunnel:
             s.mode = "other"  # a CONNECT tunnel: what follows is the tunnelled protocol, not HTTP
+        elif kind == "response" and st[1] == "101" and "h2c" in hdr.get("upgrade", "").lower():
+            s.mode = "h2"  # RFC 7540 3.2: the server's next bytes are HTTP/2 frames (its SETTINGS first, no preface)
         return msg
 
     def _emit(self, frame: int, kind: str, st: tuple, headers: list, hlen: int, body: int,
