@@ -371,19 +371,28 @@ def cmd_diff(argv: list[str]) -> int:
     ap.add_argument("a", help="capture at the first point")
     ap.add_argument("b", help="capture at the second point")
     ap.add_argument("--json", action="store_true", help="the findings as one JSON array (the summary on stderr)")
+    ap.add_argument("--keylog", help="SSLKEYLOGFILE: names the encrypted alerts only one point saw")
     try:
         args = ap.parse_args(argv)
     except _Usage as e:
         return _fail(f"diff: {e}")
     if "-" in (args.a, args.b):
         return _fail("diff: give two capture files (standard input cannot be diffed)")
+    if args.keylog:
+        try:
+            with open(args.keylog, "rb"):
+                pass
+        except OSError as e:
+            return _fail(f"diff: {escape_text(args.keylog)}: cannot read key log: {escape_text(e.strerror or str(e))}")
     from .diff import diff_captures
     from .diff.render import exit_code, header_lines, render_json, render_text
 
     try:
-        result = diff_captures(args.a, args.b)
+        result = diff_captures(args.a, args.b, args.keylog)
     except (CaptureError, OSError) as e:
         return _fail(f"diff: {escape_text(str(e))}")
+    for problem in result.problems[:MAX_PROBLEM_LINES]:
+        print(f"tlstui: warning: {escape_text(problem)}", file=sys.stderr)
     if args.json:
         for line in header_lines(result):
             print(f"tlstui: diff: {line}", file=sys.stderr)

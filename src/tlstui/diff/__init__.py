@@ -37,6 +37,7 @@ class DiffResult:
     timings: dict = field(default_factory=dict)  # seconds per stage (bench/bench_diff.py --stages)
     links: object = None  # links.Links: frame <-> frame (the side-by-side view, ui/diff_view.py)
     udp: dict = field(default_factory=dict)  # flows (A, B), matched {method: n}, only (A, B), datagrams_paired/_rewritten
+    problems: list = field(default_factory=list)  # --keylog: the decryption's problems (printed as warnings)
 
 
 def _read_both(path_a: str, path_b: str):
@@ -58,8 +59,9 @@ def _read_both(path_a: str, path_b: str):
     return read_side(path_a), read_side(path_b)
 
 
-def diff_captures(path_a: str, path_b: str) -> DiffResult:
-    """Compare two captures; raises ``CaptureError`` for a file that cannot be read."""
+def diff_captures(path_a: str, path_b: str, keylog: str | None = None) -> DiffResult:
+    """Compare two captures; raises ``CaptureError`` for a file that cannot be read.  ``keylog``: an
+    SSLKEYLOGFILE that names the encrypted alerts one point saw alone (keys.py)."""
     from ..capture.reader import read_input
 
     import time
@@ -67,7 +69,19 @@ def diff_captures(path_a: str, path_b: str) -> DiffResult:
     t0 = time.perf_counter()
     A, B = _read_both(path_a, path_b)
     timings = {"read both captures (segment tables)": round(time.perf_counter() - t0, 3)}
-    return _compare(A, B, read_input(path_a), read_input(path_b), path_a, path_b, timings)
+    keys = None
+    if keylog:
+        from .keys import AlertKeys
+
+        keys = AlertKeys((path_a, path_b), keylog)
+    try:
+        r = _compare(A, B, read_input(path_a), read_input(path_b), path_a, path_b, timings, keys=keys)
+    finally:
+        if keys is not None:
+            keys.close()
+    if keys is not None:
+        r.problems = keys.problems
+    return r
 
 
 def diff_sessions(session_a, session_b, cancel=None, progress=None) -> DiffResult:  # noqa: ANN001
@@ -106,7 +120,7 @@ def _step(cancel, progress, stage: str) -> None:  # noqa: ANN001
 
 
 def _compare(A, B, data_a, data_b, path_a: str, path_b: str, timings: dict, cancel=None,  # noqa: ANN001
-             progress=None) -> DiffResult:
+             progress=None, keys=None) -> DiffResult:
     from . import detect
     from .align import align, settle, signatures
     from .clock import estimate
@@ -146,6 +160,7 @@ def _compare(A, B, data_a, data_b, path_a: str, path_b: str, timings: dict, canc
     clock = pair_clock(al)
     lap(f"align segments ({len(odd)} uneven keys)", "comparing")
     ctx = detect.Context(A, B, matches, al, clock, data_a, data_b)
+    ctx.keys = keys
     stats = detect.delay_stats(ctx)
     margin = max([st["max"] for st in stats.values()] + [1_000_000])
     found: list[DiffFinding] = []

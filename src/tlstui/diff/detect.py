@@ -52,6 +52,7 @@ class Context:
         self.ib = rb.row[al.pb]
         self.group = 2 * ra.cid[al.pa] + ra.adir[al.pa]
         self.ab = clock.ab
+        self.keys = None  # keys.AlertKeys with --keylog: the encrypted alerts named
 
     # --- naming -----------------------------------------------------------------------
     def travels_ab(self, cid: int, adir: int) -> bool:

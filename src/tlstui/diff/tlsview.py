@@ -69,12 +69,28 @@ def _records(st, start: int = 1) -> dict[int, tuple]:
     return out
 
 
-def _alert_text(rec) -> str:
+def _alert_text(rec, decrypted: tuple[int, int] | None = None, keyed: bool = False) -> str:  # noqa: ANN001
     ctype, _v, ln, body, _f, complete = rec
     if complete and ln == 2:
         return (f"Alert (Level: {ALERT_LEVELS.get(body[5], 'Unknown')}, Description: "
                 f"{ALERT_DESCRIPTIONS.get(body[6], 'Unknown')})")
-    return f"an encrypted alert record ({ln} bytes; which alert it is needs the keys)"
+    if decrypted is not None:
+        return (f"an encrypted Alert (Level: {ALERT_LEVELS.get(decrypted[0], 'Unknown')}, Description: "
+                f"{ALERT_DESCRIPTIONS.get(decrypted[1], 'Unknown')}; decrypted with the key log)")
+    if keyed:
+        return f"an encrypted alert record ({ln} bytes; the key log does not decrypt it)"
+    return f"an encrypted alert record ({ln} bytes; which alert it is needs the keys: --keylog)"
+
+
+def _decrypted(ctx: Context, cid: int, here: str, rec) -> tuple[int, int] | None:  # noqa: ANN001
+    if ctx.keys is None or (rec[5] and rec[2] == 2):
+        return None
+    side = 0 if here == "A" else 1
+    m = ctx.matches[cid]
+    try:
+        return ctx.keys.alert(side, (m.b if side else m.a).stream, rec[4])
+    except Exception:  # noqa: BLE001 - a capture the full analysis cannot read: the alert stays unnamed
+        return None
 
 
 def _seg_starts(ctx: Context, cid: int, adir: int) -> list[int]:
@@ -172,9 +188,10 @@ def tls_view(ctx: Context, groups: set[tuple[int, int]]) -> list[DiffFinding]:
             out.append(ctx.finding(K.TLS_RECORDS, "error", cid, summary, expl, x[4], y[4]))
         for off, rec, here, there in alerts:
             only_receiver = here == receiver
+            text = _alert_text(rec, _decrypted(ctx, cid, here, rec), ctx.keys is not None)
             summary = (f"{ctx.streams(cid)} {ctx.direction(cid, adir)}: TLS alert seen only at {here} "
-                       f"({here}#{rec[4][0] if rec[4] else '?'}: {_alert_text(rec)})")
-            expl = (f"Seen: at seq {off} {here} has {_alert_text(rec)}; {there} has no alert there. Inferred: "
+                       f"({here}#{rec[4][0] if rec[4] else '?'}: {text})")
+            expl = (f"Seen: at seq {off} {here} has {text}; {there} has no alert there. Inferred: "
                     + ("a device between the points sent this alert in the peer's name (a TLS-inspecting proxy "
                        "or firewall refusing the connection)" if only_receiver else
                        "the alert was lost or swallowed between the points: the peer never learned why the "
