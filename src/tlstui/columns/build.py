@@ -16,6 +16,7 @@ import numpy as np
 
 from ..dissect.fast import TUNNELLED
 from ..dissect.tunnel import PROTOCOLS as TUNNEL_PROTOCOLS
+from . import halves
 from .column import Column, as_array
 
 ProgressFn = Callable[[int, int], None]
@@ -346,18 +347,23 @@ def build(session, name: str, progress: ProgressFn | None = None, cancel=None) -
         return got
     n = len(session)
     cands = candidates(session, name)
-    frames_iter = range(1, n + 1) if cands is None else cands.tolist()
-    total = n if cands is None else len(cands)
+    frames = list(range(1, n + 1)) if cands is None else cands.tolist()
     view = session.view
-    out_frames: list[int] = []
-    out_values: list = []
-    add_f, add_v = out_frames.append, out_values.append
-    pace = _Pacer(total, progress, cancel)
-    for k, f in enumerate(frames_iter):
-        if not k & 63:
-            pace(k)
-        for fld in view(f).fields(name):
-            add_f(f)
-            add_v(fld.value)
+    pace = _Pacer(len(frames), progress, cancel)
+
+    def read(part: list[int], in_child: bool) -> tuple[list, list]:
+        out_frames: list[int] = []
+        out_values: list = []
+        add_f, add_v = out_frames.append, out_values.append
+        scale = 1 if len(part) == len(frames) else 2  # progress: this half stands for the whole
+        for k, f in enumerate(part):
+            if not k & 63 and not in_child:
+                pace(k * scale)
+            for fld in view(f).fields(name):
+                add_f(f)
+                add_v(fld.value)
+        return out_frames, out_values
+
+    out_frames, out_values = halves.run(frames, read)
     pace.done()
     return Column(name, n, np.asarray(out_frames, dtype=np.int64), as_array(out_values))
