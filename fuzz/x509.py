@@ -16,6 +16,11 @@ tests/fuzz/test_x509_never_raises.py:
   by a same-length mutation (the handshake, analyzer, findings and filters see it).
 
     python fuzz/x509.py --cases 50000 [--seed 1] [--pipeline-every 25]
+    python fuzz/x509.py --atheris CORPUS_DIR -runs=50000      # coverage-guided (pip install atheris)
+
+With --atheris, libFuzzer mutates raw DER from CORPUS_DIR (filled with the seed certificates when empty),
+every tlstui module instrumented, each input through the same checks (certificate and SCT entry points);
+a failing input is written to crash-<hash> in the current directory.
 
 Crashing inputs go to fuzz/crashes/x509-SEED-N.der (or .pcap) with their traceback.
 """
@@ -31,17 +36,39 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests" / "fuzz")]
-from test_x509_never_raises import (CERT_SPANS, SCT_LISTS, SEEDS, check_cert, check_sct,  # noqa: E402
-                                    mutate_der, mutate_raw)
+
+
+def atheris_main(argv: list[str]) -> None:
+    import atheris
+
+    with atheris.instrument_imports(include=["tlstui"]):
+        from test_x509_never_raises import SEEDS, check_cert, check_sct
+    corpus = Path(argv[0])
+    corpus.mkdir(parents=True, exist_ok=True)
+    if not any(corpus.iterdir()):
+        for i, d in enumerate(SEEDS):
+            (corpus / f"seed-{i}.der").write_bytes(d)
+
+    def one_input(data: bytes) -> None:
+        check_cert(data)
+        if data[:1] == b"\x00":
+            check_sct(data[1:])
+
+    atheris.Setup([sys.argv[0]] + argv[1:] + [str(corpus)], one_input)
+    atheris.Fuzz()
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--atheris"]:
+        atheris_main(sys.argv[2:])
+        return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", type=int, default=50000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pipeline-every", type=int, default=25)
     args = ap.parse_args()
     from pipeline import run_pipeline
+    from test_x509_never_raises import CERT_SPANS, SCT_LISTS, SEEDS, check_cert, check_sct, mutate_der, mutate_raw
 
     rng = random.Random(args.seed)
     t0, crashes, fields, piped = time.time(), [], 0, 0
