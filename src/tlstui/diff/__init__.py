@@ -84,11 +84,13 @@ def diff_captures(path_a: str, path_b: str, keylog: str | None = None) -> DiffRe
     return r
 
 
-def diff_sessions(session_a, session_b, cancel=None, progress=None) -> DiffResult:  # noqa: ANN001
+def diff_sessions(session_a, session_b, cancel=None, progress=None, analyse=None) -> DiffResult:  # noqa: ANN001
     """Compare two captures already opened as ``Session``s (the side-by-side view's own): their
     conversation passes are run here if they have not run and stay for their analysis; nothing is
     opened or read a second time.  ``cancel`` (a ``threading.Event``) set: raises ``Cancelled`` at the
-    next stage or batch.  ``progress(stage)`` names each stage as it starts."""
+    next stage or batch.  ``progress(stage)`` names each stage as it starts.  Sessions opened with a
+    key log name the encrypted alerts one point saw alone: the session that has one is analysed then
+    (``analyse(session)``, default ``session.analyze()``), not again later."""
     from .side import session_side
 
     import gc
@@ -103,8 +105,14 @@ def diff_sessions(session_a, session_b, cancel=None, progress=None) -> DiffResul
             _step(cancel, progress, f"reading {name}")
             sides.append(session_side(s, cancel))
         timings = {"read both captures (segment tables)": round(time.perf_counter() - t0, 3)}
+        keys = None
+        if session_a.keylog or session_b.keylog:
+            from .keys import AlertKeys
+
+            keys = AlertKeys((session_a.capture.name, session_b.capture.name), session_a.keylog or session_b.keylog,
+                             (session_a, session_b), analyse)
         return _compare(sides[0], sides[1], session_a.capture.data, session_b.capture.data,
-                        session_a.capture.name, session_b.capture.name, timings, cancel, progress)
+                        session_a.capture.name, session_b.capture.name, timings, cancel, progress, keys)
     finally:
         if collecting:
             gc.enable()

@@ -12,12 +12,21 @@ from __future__ import annotations
 class AlertKeys:
     """Decrypted alerts per capture, each capture analysed with the key log on first need."""
 
-    def __init__(self, paths: tuple[str, str], keylog: str) -> None:
+    def __init__(self, paths: tuple[str, str], keylog: str, sessions=None, analyse=None) -> None:  # noqa: ANN001
+        """``sessions``: the caller's own two sessions, opened with the key log (the side-by-side view's),
+        analysed here with ``analyse(session)`` when an alert needs them (their analysis, done early)."""
         self.paths, self.keylog = paths, keylog
         self._sessions: dict[int, object] = {}
+        self._theirs = sessions
+        self._analyse = analyse or (lambda s: s.analyze())
         self.problems: list[str] = []  # the decryption's own problems (no key for a client random...)
 
     def _session(self, side: int):  # noqa: ANN202 - a Session
+        if self._theirs is not None:
+            s = self._theirs[side]
+            if not s.finished:
+                self._analyse(s)
+            return s
         s = self._sessions.get(side)
         if s is None:
             from ..session import Session
@@ -33,7 +42,7 @@ class AlertKeys:
         """(level, description) of the alert in tcp.stream ``stream`` of capture ``side`` carried by
         ``frames`` (the record's frames, as the TLS view rebuilt them), None if the keys do not read it."""
         s = self._session(side)
-        if s.tls is None:
+        if s.tls is None or not s.finished:  # (a cancelled analysis)
             return None
         st = s.tls.streams().get(("tcp", stream))
         if st is None:

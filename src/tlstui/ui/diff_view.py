@@ -301,7 +301,8 @@ class DiffApp(App[int]):
 
         try:
             # The view's own sessions: their conversation passes serve the diff and then their analysis.
-            result = diff.diff_sessions(*sessions, cancel=self.cancel, progress=progress)
+            result = diff.diff_sessions(*sessions, cancel=self.cancel, progress=progress, analyse=lambda s: s.analyze(
+                progress=self.yield_to_user, cancel=self.cancel, batch=256))
         except diff.Cancelled:
             return
         except Exception as e:  # noqa: BLE001 - shown in the header, the lists stay usable

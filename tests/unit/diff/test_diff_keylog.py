@@ -73,3 +73,26 @@ def test_unreadable_key_log_exits_2(tmp_path, capsys):
     a, b, _ = make_pair(tmp_path)
     assert main(["diff", a, b, "--keylog", str(tmp_path / "none.keys")]) == 2
     assert "cannot read key log" in capsys.readouterr().err
+
+
+async def test_side_by_side_view_names_it_with_its_key_log(tmp_path):
+    import asyncio
+
+    from textual.widgets import DataTable
+
+    from tlstui.ui.diff_view import DiffApp
+
+    a, b, at_b = make_pair(tmp_path)
+    app = DiffApp(a, b, keylog=str(KEYS))
+    async with app.run_test(size=(200, 48)) as pilot:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 60
+        while app.result is None and app.error is None:
+            assert loop.time() < end
+            await pilot.pause(0.05)
+        f, = [f for f in app.findings if f.kind == "diff.tls_alert"]
+        assert f.frames_b == [at_b] and "Close Notify; decrypted with the key log" in f.summary
+        assert app.sessions[1].finished  # analysed for the alert: the view's own pass, done early
+        await pilot.pause(0.2)
+        t = app.query_one("#diff-findings", DataTable)
+        assert t.row_count == len(app.findings)
