@@ -84,7 +84,7 @@ def message_fields(msg: HttpMessage, scheme: str = "https") -> tuple[Field, dict
     if msg.kind == "h2_frame" and msg.h2 is not None:
         from .h2fields import frame_fields
         top = Field("http2", "HyperText Transfer Protocol 2", None, base, total, source=src)
-        top.add(frame_fields(msg.h2, src, base))
+        top.add(frame_fields(msg.h2, src, base, extra))
         return top, extra
     if msg.kind == "h2_preface":
         top = Field("http2", "HyperText Transfer Protocol 2", None, base, total, source=src)

@@ -34,6 +34,10 @@ class H2Frame:
     headers: list[tuple[str, str]] | None = None
     header_error: str = ""
     media: str = ""  # DATA ending its stream: the stream's content-type ('text/html'), as tshark's Info
+    # DATA ending a stream whose headers named a Content-Encoding (not identity): the encoding and the whole
+    # body (its DATA frames' data joined, as tshark reassembles it), which fields decode as tshark does
+    encoding: str = ""
+    body: bytes | None = None
 
     @property
     def payload(self) -> bytes:
@@ -74,6 +78,9 @@ def _decoder() -> hpack.Decoder:
     return d
 
 
+MAX_BODY = 16 * 1024 * 1024  # an encoded stream's body kept for decoding, at most
+
+
 @dataclass
 class H2Direction:
     """Frames of one direction.  ``feed`` returns the frames completed by this data."""
@@ -84,6 +91,8 @@ class H2Direction:
     in_block: bool = False
     broken: bool = False  # a frame longer than the protocol allows: stop reading
     media: dict = field(default_factory=dict)  # stream -> content-type of its headers
+    encoding: dict = field(default_factory=dict)  # stream -> content-encoding of its headers (not identity)
+    bodies: dict = field(default_factory=dict)  # stream -> the data of its DATA frames so far (encoded streams)
 
     def feed(self, data: bytes) -> list[H2Frame]:
         if self.broken or not data:
@@ -100,11 +109,29 @@ class H2Direction:
             pos += 9 + length
             fr = H2Frame(raw[3], raw[4], int.from_bytes(raw[5:9], "big") & 0x7FFFFFFF, length, raw)
             self._headers(fr)
+            if fr.type == 0:
+                self._data(fr)
             if fr.type == 0 and fr.flags & 0x1:
                 fr.media = self.media.pop(fr.stream, "")
             out.append(fr)
         del buf[:pos]
         return out
+
+    def _data(self, fr: H2Frame) -> None:
+        enc = self.encoding.get(fr.stream)
+        if enc is None:
+            return
+        p = fr.payload
+        body = p[1:] if fr.flags & 0x8 and p else p  # the data as http2.data.data has it
+        acc = self.bodies.setdefault(fr.stream, bytearray())
+        if len(acc) + len(body) > MAX_BODY:  # too big to keep: shown as its frames, undecoded
+            self.encoding.pop(fr.stream, None)
+            self.bodies.pop(fr.stream, None)
+            return
+        acc += body
+        if fr.flags & 0x1:
+            fr.encoding, fr.body = enc, bytes(self.bodies.pop(fr.stream))
+            del self.encoding[fr.stream]
 
     def _headers(self, fr: H2Frame) -> None:
         if fr.type in (1, 5):
@@ -122,6 +149,9 @@ class H2Direction:
             for k, v in fr.headers:
                 if k == "content-type" and len(self.media) < 10000:
                     self.media[fr.stream] = v.split(";")[0].strip().lower()
+                elif k == "content-encoding" and v.strip() and v.strip().lower() != "identity" \
+                        and len(self.encoding) < 10000:
+                    self.encoding[fr.stream] = v.strip()
         except Exception as e:  # noqa: BLE001 - hpack raises several kinds on hostile bytes
             fr.header_error = type(e).__name__
         self.block = bytearray()

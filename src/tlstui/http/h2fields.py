@@ -45,6 +45,7 @@ HEADER_NAMES = (":method", ":path", ":authority", ":scheme", ":status", ":protoc
 for _h in HEADER_NAMES:
     register("http2.headers." + _h.lstrip(":").replace("-", "_"), S, _h.lstrip(":").capitalize())
 register("http2.data.data", BY, "Data")
+register("http2.body_decompression_failed", N, "Body decompression failed")
 register("http2.settings", N, "Settings")
 SETTINGS = {1: ("header_table_size", "Header table size"), 2: ("enable_push", "Enable PUSH"),
             3: ("max_concurrent_streams", "Max concurrent streams"),
@@ -104,6 +105,35 @@ def frame_info(fr: H2Frame) -> str:
     return text
 
 
+def _encoded_data(fr: H2Frame, body: bytes, off: int, src: str, st: Field, extra: dict[str, bytes]) -> None:
+    """The last DATA of a content-encoded stream as tshark 4.0 shows it: 'Content-encoded entity body (gzip): N bytes
+    -> M bytes' with the decoded body as http2.data.data (in the 'Uncompressed entity body' source), or 'Body
+    decompression failed' with the body as it came (http/body.py decodes, as for HTTP/1.x)."""
+    from .body import UNCOMPRESSED, decode
+
+    whole = fr.body or b""
+    decoded, note = decode(fr.encoding, whole) if whole else (None, "")
+    label = f"Content-encoded entity body ({fr.encoding}): {len(whole)} bytes"
+    if decoded is not None:
+        label += f" -> {len(decoded)} bytes"
+    e = st.add(Field("", label, None, off, len(body), source=src))
+    if decoded is not None:
+        extra[UNCOMPRESSED] = decoded
+        e.add(Field("http2.data.data", f"Data: {decoded.hex()}", decoded, 0, len(decoded), source=UNCOMPRESSED))
+        return
+    x = e.add(Field("http2.body_decompression_failed", "Body decompression failed", None, off, len(body), source=src))
+    x.add(Field("_ws.expert", "[Expert Info (Warning/Undecoded): Body decompression failed]", None, off, len(body),
+                source=src))
+    if note:
+        e.add(Field("", f"[Not decoded: {note}]", None, off, len(body), source=src))
+    if whole:
+        name = src if whole == body else "Reassembled body"
+        if name != src:
+            extra[name] = whole
+        e.add(Field("http2.data.data", f"Data: {whole.hex()}", whole, off if name == src else 0, len(whole),
+                    source=name))
+
+
 def settings_fields(p: bytes, pb: int, src: str, parent: Field) -> None:
     """SETTINGS entries (6 bytes each) of ``p`` (at ``pb`` in ``src``) under ``parent``: a SETTINGS frame's
     payload, or an HTTP/1.1 Upgrade's HTTP2-Settings header once base64-decoded."""
@@ -117,9 +147,10 @@ def settings_fields(p: bytes, pb: int, src: str, parent: Field) -> None:
                     pb + i + 2, 4, source=src))
 
 
-def frame_fields(fr: H2Frame, src: str, base: int) -> Field:
+def frame_fields(fr: H2Frame, src: str, base: int, extra: dict[str, bytes] | None = None) -> Field:
     """The 'Stream: TYPE, Stream ID: N, Length L' subtree of one frame, whose bytes start at
-    ``base`` in source ``src``."""
+    ``base`` in source ``src``.  ``extra``: where a decoded DATA body's source goes (without it, a
+    content-encoded body stays as its bytes)."""
     d = fr.data
     p = fr.payload
     pb = base + 9
@@ -145,7 +176,9 @@ def frame_fields(fr: H2Frame, src: str, base: int) -> Field:
         st.add(Field("http2.pad_length", "[Pad Length: 0]", 0, pb, 0, source=src))
     if t == 0:
         body = p[1:] if padded else p  # tshark 4.0: the data runs to the frame's end, padding included
-        if body:
+        if fr.encoding and fr.body is not None and extra is not None:
+            _encoded_data(fr, body, pb + (1 if padded else 0), src, st, extra)
+        elif body:
             st.add(Field("http2.data.data", f"Data: {body.hex()}", body, pb + (1 if padded else 0), len(body),
                          source=src))
     elif t in (1, 5, 9):

@@ -4,14 +4,16 @@ preferences) and the frames of filters over them (FILE.http2_filters.json).  The
 
     python tests/unit/http2/make_h2c_capture.py [--truth]
 
-Four connections, each a client and a server talking HTTP/2 without TLS (frames built from RFC 9113's
+Five connections, each a client and a server talking HTTP/2 without TLS (frames built from RFC 9113's
 layout, headers HPACK-encoded with the ``hpack`` library):
 - prior knowledge (RFC 9113 3.3) on port 80: the preface, SETTINGS both ways and their ACKs, a GET and a POST
   with a body, WINDOW_UPDATE, PING and its answer, a response over HEADERS + DATA, RST_STREAM, GOAWAY;
 - prior knowledge on port 8000 (no HTTP port): the same bytes;
 - the HTTP/1.1 Upgrade (RFC 7540 3.2) on port 80: a GET with ``Upgrade: h2c`` and ``HTTP2-Settings``, the
   server's ``101 Switching Protocols``, then its SETTINGS and the response on stream 1, the client's preface;
-- the same Upgrade on port 8000.
+- the same Upgrade on port 8000;
+- prior knowledge on port 80 with content-encoded DATA (gzip, br, gzip that is not, identity, gzip over two DATA
+  frames): tshark decodes http2.data.data.
 """
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ FILTERS = ["http", "http2", "http2.magic", "http2.type == 4", "http2.type == 1 &
            'http2.headers.method == "POST"', "http2.rst_stream.error == 8", "http2.type == 7", "http2.flags.ack.settings == 1",
            'http2.data.data contains "hello"', "http2.settings.max_concurrent_streams == 100", "http.upgrade",
            "http.response.code == 101", "http.http2_settings", "data-text-lines", "tcp.port == 8000 && http2",
-           "http2.ping", "http2.pong"]
+           "http2.ping", "http2.pong", "http2.body_decompression_failed", 'http2.data.data contains "world"']
 
 
 def h2(ftype: int, flags: int, stream: int, payload: bytes) -> bytes:
@@ -89,6 +91,33 @@ def upgrade() -> list[tuple[bool, bytes]]:
     ]
 
 
+def encoded() -> list[tuple[bool, bytes]]:
+    """Prior knowledge on port 80 with content-encoded DATA (tshark decodes http2.data.data): gzip and br in one
+    DATA frame, gzip that is not gzip, identity, and gzip over two DATA frames."""
+    import gzip
+
+    import hpack
+
+    sys.path.insert(0, str(TESTS / "unit" / "dissect"))
+    from make_http_encoding_capture import BR_TXT, TXT
+
+    enc_c, enc_s = hpack.Encoder(), hpack.Encoder()
+    gz = gzip.compress(TXT, mtime=0)
+    bodies = [("gzip", gz), ("br", BR_TXT), ("gzip", b"\x1f\x8bnot really gzip"), ("identity", TXT), ("gzip", gz)]
+    out = [(True, PREFACE + h2(4, 0, 0, b"")), (False, h2(4, 0, 0, b"") + h2(4, 0x01, 0, b""))]
+    for i, (enc, body) in enumerate(bodies):
+        sid = 2 * i + 1
+        req = enc_c.encode([(":method", "GET"), (":scheme", "http"), (":path", f"/{i}"), (":authority", "example.com")])
+        resp = enc_s.encode([(":status", "200"), ("content-type", "text/plain"), ("content-encoding", enc)])
+        out.append((True, h2(1, 0x05, sid, req)))
+        if i == 4:  # two DATA frames: the body only whole in the second
+            out.append((False, h2(1, 0x04, sid, resp) + h2(0, 0, sid, body[:20])))
+            out.append((False, h2(0, 0x01, sid, body[20:])))
+        else:
+            out.append((False, h2(1, 0x04, sid, resp) + h2(0, 0x01, sid, body)))
+    return out
+
+
 def talk(c: Conn, chunks: list[tuple[bool, bytes]]) -> None:
     """Handshake, each chunk a segment of its own (acknowledged by the next one the peer sends), FINs."""
     c.handshake()
@@ -105,7 +134,7 @@ def talk(c: Conn, chunks: list[tuple[bool, bytes]]) -> None:
 def capture() -> bytes:
     tl = Timeline()
     for i, (port, chunks) in enumerate([(80, prior_knowledge()), (8000, prior_knowledge()), (80, upgrade()),
-                                        (8000, upgrade())]):
+                                        (8000, upgrade()), (80, encoded())]):
         c = Conn(cisn=1000 * (i + 1), sisn=80000 * (i + 1), sport=40100 + i, dport=port, client=C4, server=S4, t0_ns=tl.t)
         talk(c, chunks)
         tl.conn(c)

@@ -8,7 +8,9 @@ What tshark 4.0 decodes on its own, and tlstui with it:
   "data");
 - the HTTP/1.1 Upgrade (Upgrade: h2c, then 101 Switching Protocols) on port 80 and on 8000 (HTTP found by its
   request line): HTTP/2 from the byte after the 101 response on the server's side, from the preface on the
-  client's; the request's HTTP2-Settings header decoded into http2.settings.*."""
+  client's; the request's HTTP2-Settings header decoded into http2.settings.*;
+- a stream whose headers name a Content-Encoding: its DATA (reassembled over the stream's DATA frames) decoded,
+  http2.data.data being the decoded body (gzip, br), the body as it came when it does not decode."""
 from __future__ import annotations
 
 import json
@@ -111,3 +113,19 @@ def test_101_upgrade_switches_the_server_side_to_frames():
     ws = HttpDirection(peer_requests=deque(["GET"]))  # a websocket upgrade stays HTTP/1.x to this reader
     ws.feed(1, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", "f")
     assert ws.s.mode == "http"
+
+
+def test_encoded_data_is_decoded_in_a_source_of_its_own():
+    from tlstui.http.body import UNCOMPRESSED
+
+    s = Session.open(str(CAPTURE))
+    s.analyze()
+    txt = b'{"hello": "world", "n": [1,2,3]}'
+    for n in (57, 59, 66):  # gzip, br, gzip over two DATA frames (whole in the second)
+        t = s.tree(n)
+        d = t.fields("http2.data.data")[-1]
+        assert d.value == txt and d.source == UNCOMPRESSED and t.sources[UNCOMPRESSED] == txt, n
+    assert s.tree(65).fields("http2.data.data")[-1].value == s.tree(65).sources["frame"][-20:]  # the first part, raw
+    bad = s.tree(61)
+    assert bad.fields("http2.body_decompression_failed") and bad.fields("http2.data.data")[0].value.startswith(b"\x1f\x8b")
+    s.close()
