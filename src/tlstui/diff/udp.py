@@ -414,6 +414,7 @@ def _compare(A, B, UA: UdpSide, UB: UdpSide, tcp_clock) -> UdpResult:  # noqa: A
             sev = "error"
         fa, fb = ([], frames) if side else (frames, [])
         found.append(finding(K.DROPPED if dropped else K.INJECTED, sev, cid, summary, expl, fa, fb))
+    found += _ttl_and_order(UA, UB, p, ab, where, finding)
     # NAT: flows matched by payload, with other addresses at the two points.
     for cid, m in enumerate(matches):
         eb = m.b.ends[::-1] if m.flip else m.b.ends
@@ -427,6 +428,66 @@ def _compare(A, B, UA: UdpSide, UB: UdpSide, tcp_clock) -> UdpResult:  # noqa: A
                 f"balancer between the points; findings on this flow use A's addresses.",
                 [int(UA.frame[m.a.rows[0]])], [int(UB.frame[m.b.rows[0]])]))
     return UdpResult(matches, (only_a, only_b), p, found, offset, (len(UA.flows), len(UB.flows)), separable)
+
+
+def _ttl_and_order(UA: UdpSide, UB: UdpSide, p: UdpPairs, ab: np.ndarray, where, finding) -> list:  # noqa: ANN001
+    """On the datagrams seen at both points with the same payload, per flow direction: a TTL decrease
+    that is not one constant number of hops (diff.header_rewritten), and datagrams that reached the far
+    point after datagrams sent later (diff.reordered), as detect._ttl and detect.reordered do for TCP."""
+    from .detect import TTL_HOPS
+
+    out: list = []
+    if not len(p.pa):
+        return out
+    g = p.ga[p.pa]
+    gab = ab[g]
+    sent = np.where(gab, UA.ttl[p.pa], UB.ttl[p.pb])
+    got = np.where(gab, UB.ttl[p.pb], UA.ttl[p.pa])
+    send_frame = np.where(gab, UA.frame[p.pa], UB.frame[p.pb])
+    recv_frame = np.where(gab, UB.frame[p.pb], UA.frame[p.pa])
+    order = np.argsort(g, kind="stable")
+    cuts = np.nonzero(np.diff(g[order]))[0] + 1
+    for pos in np.split(order, cuts):
+        grp = int(g[pos[0]])
+        cid, adir = grp // 2, grp % 2
+        streams, way, ab_ = where(cid, adir)
+        hops = sent[pos] - got[pos]
+        lo, hi = int(hops.min()), int(hops.max())
+        if not (lo == hi and 0 <= lo <= TTL_HOPS):
+            usual = int(np.bincount(hops - lo).argmax()) + lo
+            # The odd ones out when most datagrams show a plausible hop count; all when none does.
+            bad = pos if not 0 <= usual <= TTL_HOPS or hi == lo else pos[hops != usual]
+            fa, fb = UA.frame[p.pa[bad]].tolist(), UB.frame[p.pb[bad]].tolist()
+            pairs = " | ".join(f"A#{x} <-> B#{y}: sent {s_}, arrived {r_}" for x, y, s_, r_ in
+                               list(zip(fa, fb, sent[bad].tolist(), got[bad].tolist()))[:MAX_LISTED])
+            values = sorted(set(got[pos].tolist()))
+            out.append(finding(
+                K.HEADER_REWRITTEN, "warning", cid,
+                f"{streams} {way}: TTL rewritten (arrives with {', '.join(map(str, values[:4]))}"
+                f"{'...' if len(values) > 4 else ''}; A#{fa[0]} <-> B#{fb[0]})",
+                f"Seen: TTL as sent minus TTL as arrived is {lo}..{hi} over {len(pos)} datagrams: {pairs}"
+                f"{' | ...' if len(bad) > MAX_LISTED else ''}. Routers lower the TTL by one per hop, the same for every "
+                f"packet. Inferred: a device sets its own TTL on some of these datagrams (a proxy re-originating "
+                f"them, a box answering for the peer).", fa, fb))
+        # Held back: reached the far point after a datagram sent later.
+        o = pos[np.argsort(send_frame[pos], kind="stable")]
+        rv = recv_frame[o]
+        later_min = np.r_[np.minimum.accumulate(rv[::-1])[::-1][1:], np.iinfo(np.int64).max]
+        late = o[rv > later_min]
+        if len(late):
+            fa, fb = UA.frame[p.pa[late]].tolist(), UB.frame[p.pb[late]].tolist()
+            n, total = len(late), len(pos)
+            recv = "B" if ab_ else "A"
+            out.append(finding(
+                K.REORDERED, "note" if n * 100 < total else "warning", cid,
+                f"{streams} {way}: {n} of {total} datagrams arrived at {recv} after datagrams sent later "
+                f"(A#{fa[0]} <-> B#{fb[0]})",
+                f"Seen: these datagrams were captured at the sending point before others that reached {recv} ahead "
+                f"of them: {', '.join(f'A#{x} <-> B#{y}' for x, y in list(zip(fa, fb))[:MAX_LISTED])}"
+                f"{', ...' if n > MAX_LISTED else ''}. Inferred: the path reorders (parallel links, per-packet load "
+                f"balancing, a queue holding some packets); DTLS and QUIC accept datagrams out of order, within "
+                f"their replay windows.", fa, fb))
+    return out
 
 
 def _usual_ttl(U: UdpSide, p: UdpPairs, cid: int, adir: int, side: int, matches) -> int | None:  # noqa: ANN001

@@ -146,3 +146,25 @@ def test_clock_offsets_do_not_matter(tmp_path, offset_ns):
     assert sorted((f.kind, tuple(f.frames), tuple(f.frames_b)) for f in r.findings) == [
         ("diff.dropped", (fa[6],), ()), ("diff.rewritten", (fa[11],), (fb[11],))]
     assert abs(r.clock_offset_ns - offset_ns) < 100_000
+
+
+def test_ttl_rewritten_on_one_datagram(tmp_path, capsys):
+    a, b = paths(tmp_path)
+    fa, fb = write_pair(a, b, ttl={4: 200})  # 4: client -> server, arrives at B with TTL 200 (sent with 64)
+    rc, got, _err = diff_json(capsys, a, b)
+    assert rc == 1
+    f, = got
+    assert f["kind"] == "diff.header_rewritten" and f["frames"] == [fa[4]] and f["frames_b"] == [fb[4]]
+    assert "TTL rewritten" in f["summary"] and "(A->B)" in f["summary"]
+    assert f"A#{fa[4]} <-> B#{fb[4]}: sent 64, arrived 200" in f["explanation"]
+
+
+def test_reordered_datagram(tmp_path, capsys):
+    a, b = paths(tmp_path)
+    fa, fb = write_pair(a, b, hold={8: 30_000_000})  # 8: client -> server, held 30 ms: after 10 and 12
+    assert fb[8] > fb[12]
+    rc, got, _err = diff_json(capsys, a, b)
+    assert rc == 1
+    f, = got
+    assert f["kind"] == "diff.reordered" and f["frames"] == [fa[8]] and f["frames_b"] == [fb[8]]
+    assert "1 of 10 datagrams arrived at B after datagrams sent later" in f["summary"]

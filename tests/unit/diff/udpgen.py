@@ -48,10 +48,10 @@ def _id(base: int, i) -> int:  # noqa: ANN001 - an index, or 'r<index>' for a re
 
 def write_pair(path_a, path_b, n: int = 20, drop=(), rewrite=None, inject=(), nat: bool = False,  # noqa: ANN001
                offset_ns: int = 2_500_000_000, delay_ns: int = 2_000_000, cport: int = 5684, sport: int = 4433,
-               seed: int = 3, extra_a=(), extra_b=(), resend=None) -> tuple[dict, dict]:
+               seed: int = 3, extra_a=(), extra_b=(), resend=None, ttl=None, hold=None) -> tuple[dict, dict]:
     """Write both captures; (A frame of each datagram index, B frame of each), with 'inj<i>' keys for
     the injected ones.  ``extra_a``/``extra_b``: (time ns, frame bytes) more packets for one side."""
-    rewrite = rewrite or {}
+    rewrite, ttl, hold = rewrite or {}, ttl or {}, hold or {}  # ttl {index: TTL it arrives with}, hold {index: ns}
     sends = [(fc, payload, t, i) for i, (fc, payload, t) in enumerate(datagrams(n, seed))]
     # ``resend`` {index: ns later}: the sender sends the same datagram again (a DTLS flight resent), key 'r<i>'
     sends += [(fc, payload, t + (resend or {})[i], f"r{i}") for fc, payload, t, i in list(sends) if i in (resend or {})]
@@ -65,12 +65,13 @@ def write_pair(path_a, path_b, n: int = 20, drop=(), rewrite=None, inject=(), na
         if fc:  # client -> server: sent at A, arrives at B
             rows_a.append((t, i, _frame(CLIENT, SERVER, cport, sport, payload, 64, _id(100, i))))
             if i not in drop:
-                rows_b.append((t + delay_ns + offset_ns, i, _frame(cl_addr, SERVER, cl_port, sport, bytes(arrived), 63,
-                                                                    _id(100, i))))
+                rows_b.append((t + delay_ns + hold.get(i, 0) + offset_ns, i, _frame(
+                    cl_addr, SERVER, cl_port, sport, bytes(arrived), ttl.get(i, 63), _id(100, i))))
         else:  # server -> client: sent at B, arrives at A
             rows_b.append((t + offset_ns, i, _frame(SERVER, cl_addr, sport, cl_port, payload, 64, _id(500, i))))
             if i not in drop:
-                rows_a.append((t + delay_ns, i, _frame(SERVER, CLIENT, sport, cport, bytes(arrived), 63, _id(500, i))))
+                rows_a.append((t + delay_ns + hold.get(i, 0), i, _frame(SERVER, CLIENT, sport, cport, bytes(arrived),
+                                                                         ttl.get(i, 63), _id(500, i))))
         if i in inject:  # a datagram in the server's name that only the client's point sees
             fake = bytes(random.Random(i).randrange(256) for _ in range(60))
             rows_a.append((t + delay_ns + 500_000, f"inj{i}", _frame(SERVER, CLIENT, sport, cport, fake, 250, 7)))
