@@ -168,3 +168,38 @@ def test_reordered_datagram(tmp_path, capsys):
     f, = got
     assert f["kind"] == "diff.reordered" and f["frames"] == [fa[8]] and f["frames_b"] == [fb[8]]
     assert "1 of 10 datagrams arrived at B after datagrams sent later" in f["summary"]
+
+
+def test_real_dtls_handshake_with_resent_flights(tmp_path, capsys):
+    """A real DTLS 1.2 capture (tests/data/s10b: lossy, its ClientHello sent three times, the server's
+    flight three times) as the client's point; the server's point made from it: client datagrams 1 ms
+    later, the server's 1 ms earlier, the second of the three identical ClientHellos (frame 4) lost,
+    one byte of the client's first Application Data (frame 25) changed on the way."""
+    data = Path(__file__).resolve().parents[2] / "data" / "s10b_dtls12_lossy_retransmit.pcap"
+    with open(data, "rb") as f:
+        r = dpkt.pcap.Reader(f)
+        link = r.datalink()
+        frames = [(int(ts * 1_000_000_000), bytes(buf)) for ts, buf in r]
+    from tlstui.dissect import fast
+
+    rows_b = []
+    for n, (t, buf) in enumerate(frames, 1):
+        tr = fast.parse_transport(buf, 0, len(buf), link, len(buf))
+        to_server = tr.dport == 4444
+        if n == 4:
+            continue
+        if n == 25:
+            buf = buf[:tr.payload_off + 20] + bytes([buf[tr.payload_off + 20] ^ 0xFF]) + buf[tr.payload_off + 21:]
+        rows_b.append((t + (1_000_000 if to_server else -1_000_000), n, buf))
+    rows_b.sort(key=lambda x: x[0])
+    a, b = str(data), str(tmp_path / "server.pcap")
+    with open(b, "wb") as f:
+        w = dpkt.pcap.Writer(f, nano=True, linktype=link)
+        for t, _n, buf in rows_b:
+            w.writepkt(buf, ts=t / 1e9)
+    at_b = {n: i for i, (_t, n, _buf) in enumerate(rows_b, 1)}
+    rc, got, err = diff_json(capsys, a, b)
+    assert rc == 3
+    assert sorted((f["kind"], tuple(f["frames"]), tuple(f["frames_b"])) for f in got) == [
+        ("diff.dropped", (4,), ()), ("diff.rewritten", (25,), (at_b[25],))]
+    assert "B = A - 0.000000 s (from 26 datagrams seen at both points" in err  # 28 less the lost and the rewritten one
