@@ -372,7 +372,8 @@ async def test_quitting_while_diffing_stops_the_diff(monkeypatch):
 
     def slow_align(*a, **kw):
         entered.set()
-        time.sleep(0.5)  # a long stage: quitting arrives in the middle of it
+        app.cancel.wait(10)  # a long stage: quitting arrives in the middle of it
+        time.sleep(0.1)
         return real_align(*a, **kw)
 
     def rewritten(*a, **kw):

@@ -194,6 +194,7 @@ def _compare(A, B, data_a, data_b, path_a: str, path_b: str, timings: dict, canc
     udp_info = {"flows": (0, 0), "matched": {}, "only": (0, 0), "datagrams_paired": 0, "datagrams_rewritten": 0}
     if ur is not None:
         found += ur.findings
+        stats = {**stats, **ur.delay}
         for m in ur.matches:
             udp_info["matched"][m.method] = udp_info["matched"].get(m.method, 0) + 1
         udp_info.update(flows=ur.flows, only=(len(ur.only[0]), len(ur.only[1])),

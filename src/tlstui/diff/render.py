@@ -49,7 +49,7 @@ def header_lines(r: DiffResult) -> list[str]:
                       f"at both points")
     for name, st in r.delay.items():
         out.append(f"one-way delay {name}: median {_ms(st['median'])}, p5-p95 {_ms(st['p5'])}-{_ms(st['p95'])}, "
-                   f"max {_ms(st['max'])} ({st['count']} segments)")
+                   f"max {_ms(st['max'])} ({st['count']} {st.get('what', 'segments')})")
     return out
 
 

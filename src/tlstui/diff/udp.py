@@ -265,6 +265,7 @@ class UdpResult:
     offset_ns: int
     flows: tuple = (0, 0)  # UDP flows per capture
     separable: bool = False  # the UDP clock saw both directions of travel
+    delay: dict = field(default_factory=dict)  # 'UDP A->B' / 'UDP B->A': as detect.delay_stats
 
 
 def _clock(UA: UdpSide, UB: UdpSide, matches: list[FlowMatch], tcp_clock):  # noqa: ANN001
@@ -415,6 +416,8 @@ def _compare(A, B, UA: UdpSide, UB: UdpSide, tcp_clock) -> UdpResult:  # noqa: A
         fa, fb = ([], frames) if side else (frames, [])
         found.append(finding(K.DROPPED if dropped else K.INJECTED, sev, cid, summary, expl, fa, fb))
     found += _ttl_and_order(UA, UB, p, ab, where, finding)
+    delay = _delay_stats(UA, UB, p, ab, offset)
+    found += _delay_findings(delay, separable)
     # NAT: flows matched by payload, with other addresses at the two points.
     for cid, m in enumerate(matches):
         eb = m.b.ends[::-1] if m.flip else m.b.ends
@@ -427,7 +430,7 @@ def _compare(A, B, UA: UdpSide, UB: UdpSide, tcp_clock) -> UdpResult:  # noqa: A
                 f"different addresses or ports at the two points: {'; '.join(changed)}. Inferred: a NAT or load "
                 f"balancer between the points; findings on this flow use A's addresses.",
                 [int(UA.frame[m.a.rows[0]])], [int(UB.frame[m.b.rows[0]])]))
-    return UdpResult(matches, (only_a, only_b), p, found, offset, (len(UA.flows), len(UB.flows)), separable)
+    return UdpResult(matches, (only_a, only_b), p, found, offset, (len(UA.flows), len(UB.flows)), separable, delay)
 
 
 def _ttl_and_order(UA: UdpSide, UB: UdpSide, p: UdpPairs, ab: np.ndarray, where, finding) -> list:  # noqa: ANN001
@@ -487,6 +490,50 @@ def _ttl_and_order(UA: UdpSide, UB: UdpSide, p: UdpPairs, ab: np.ndarray, where,
                 f"{', ...' if n > MAX_LISTED else ''}. Inferred: the path reorders (parallel links, per-packet load "
                 f"balancing, a queue holding some packets); DTLS and QUIC accept datagrams out of order, within "
                 f"their replay windows.", fa, fb))
+    return out
+
+
+def _delay_stats(UA: UdpSide, UB: UdpSide, p: UdpPairs, ab: np.ndarray, offset: int) -> dict:
+    """Per direction of travel: count, min, p5, median, p95, max (ns) and the slowest pair, of the
+    datagrams seen at both points with the same payload (detect.delay_stats for TCP)."""
+    out: dict = {}
+    if not len(p.pa):
+        return out
+    g = p.ga[p.pa]
+    gab = ab[g]
+    dt = UB.t[p.pb] - UA.t[p.pa]
+    d = np.where(gab, dt - offset, offset - dt)
+    for name, sel in (("UDP A->B", gab), ("UDP B->A", ~gab)):
+        x = d[sel]
+        if not len(x):
+            continue
+        p5, p50, p95 = (int(v) for v in np.percentile(x, [5, 50, 95]))
+        k = int(np.nonzero(sel)[0][int(np.argmax(x))])
+        out[name] = dict(count=len(x), min=int(x.min()), p5=p5, median=p50, p95=p95, max=int(x.max()),
+                         slowest=(int(UA.frame[p.pa[k]]), int(UB.frame[p.pb[k]]), int(g[k]) // 2), what="datagrams")
+    return out
+
+
+def _delay_findings(stats: dict, separable: bool) -> list:
+    from .detect import HELD_NS, JITTER_NS
+
+    out = []
+    for name, st in stats.items():
+        spread, held = st["p95"] - st["p5"], st["max"] - st["median"]
+        if spread <= JITTER_NS and held <= HELD_NS:
+            continue
+        fa_, fb_, _cid = st["slowest"]
+        ms = lambda v: f"{v / 1e6:.3f} ms"  # noqa: E731
+        summary = (f"one-way delay {name}: median {ms(st['median'])}, spread (p5-p95) {ms(spread)}, max {ms(st['max'])} "
+                   f"(A#{fa_} <-> B#{fb_})")
+        expl = (f"Seen: {st['count']} datagrams captured at both points with the same payload; delay {name} min "
+                f"{ms(st['min'])}, p5 {ms(st['p5'])}, median {ms(st['median'])}, p95 {ms(st['p95'])}, max {ms(st['max'])} "
+                f"(the slowest: A#{fa_} <-> B#{fb_}), with the estimated clock offset "
+                f"({'assuming the same minimum delay both ways' if separable else 'one direction only: relative to the fastest'}). "
+                f"Inferred: queueing in the path (bufferbloat, a shaper) or a device holding packets; DTLS's "
+                f"retransmission timer and QUIC's loss detection see it as jitter.")
+        out.append(DiffFinding(K.DELAY, "note" if spread <= 5 * JITTER_NS else "warning", escape_text(summary),
+                               escape_text(expl), [fa_], None, [fb_], None, transport="udp"))
     return out
 
 

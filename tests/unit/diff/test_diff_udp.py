@@ -203,3 +203,17 @@ def test_real_dtls_handshake_with_resent_flights(tmp_path, capsys):
     assert sorted((f["kind"], tuple(f["frames"]), tuple(f["frames_b"])) for f in got) == [
         ("diff.dropped", (4,), ()), ("diff.rewritten", (25,), (at_b[25],))]
     assert "B = A - 0.000000 s (from 26 datagrams seen at both points" in err  # 28 less the lost and the rewritten one
+
+
+def test_datagram_held_back_is_a_delay(tmp_path, capsys):
+    a, b = paths(tmp_path)
+    fa, fb = write_pair(a, b, hold={8: 300_000_000})  # held 300 ms on the way to the server
+    rc, got, err = diff_json(capsys, a, b)
+    assert rc == 1
+    by = {f["kind"]: f for f in got}
+    assert set(by) == {"diff.delay", "diff.reordered"}
+    d = by["diff.delay"]
+    assert d["frames"] == [fa[8]] and d["frames_b"] == [fb[8]] and d["stream"] is None
+    assert "one-way delay UDP A->B: median 2.000 ms" in d["summary"] and "max 302.000 ms" in d["summary"]
+    assert "one-way delay UDP A->B: median 2.000 ms" in err and "(10 datagrams)" in err
+    assert "one-way delay UDP B->A: median 2.000 ms" in err
