@@ -225,7 +225,8 @@ def _body_fields(msg: HttpMessage, data: bytes, base: int, src: str, top: Field,
             return
         extra[UNCOMPRESSED] = b.decoded
         ent_src, ent_off, n = UNCOMPRESSED, 0, len(b.decoded)
-    msg.entity = (False, ent_src, ent_off, n, b"")
+    octets = (msg.header("content-type") or "").split(";")[0].strip().lower() == "application/octet-stream"
+    msg.entity = (False, ent_src, ent_off, n, b.entity if octets else b"")  # octets: tshark's "data" holds them
     if n:
         top.add(Field("http.file_data", f"File Data: {n} bytes", _text(b.entity), ent_off, n, source=ent_src))
 
@@ -237,13 +238,30 @@ def media_layer(msg: HttpMessage, src: str, off: int, total: int) -> Field | Non
         return None
     failed, esrc, eoff, n, raw = msg.entity if msg.entity is not None else (False, src, off + msg.header_len,
                                                                             msg.body_len, b"")
-    if failed:
+    ctype = msg.header("content-type") or ""
+    if failed or (n and ctype.split(";")[0].strip().lower() == "application/octet-stream"):
         msg.entity = (failed, esrc, eoff, n, b"")  # the message outlives its tree: keep no body in it
         d = Field("data", f"Data ({n} bytes)", None, eoff, n, source=esrc)
         d.add(Field("data.data", None, raw, eoff, n, source=esrc))
         d.add(Field("data.len", f"[Length: {n}]", n, eoff, 0, source=esrc))
         return d
-    return media_for(msg.header("content-type") or "", esrc, eoff, n)
+    return media_for(ctype, esrc, eoff, n)
+
+
+def message_layers(msg: HttpMessage, scheme: str = "https") -> tuple[list[Field], dict[str, bytes]]:
+    """``message_fields``' layer and the media layer tshark puts after it (an HTTP/1.x body's, by its
+    Content-Type; the last DATA of an HTTP/2 stream's, by its headers')."""
+    top, extra = message_fields(msg, scheme)
+    src, off, _e = message_source(msg)
+    total = msg.header_len + msg.body_len
+    if msg.kind == "h2_frame":
+        fr = msg.h2
+        media = media_for(fr.media, src, off + 9, total - 9) if fr is not None and fr.type == 0 and fr.media else None
+    elif msg.kind == "h2_preface":
+        media = None
+    else:
+        media = media_layer(msg, src, off, total)
+    return ([top, media] if media is not None else [top]), extra
 
 
 def media_for(content_type: str, src: str, off: int, n: int) -> Field | None:

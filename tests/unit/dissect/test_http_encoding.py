@@ -154,3 +154,17 @@ def test_decompression_bomb_is_capped(monkeypatch):
     assert len(bodymod.inflate(bomb)) == 1 << 16
     brotli = pytest.importorskip("brotli")
     assert len(bodymod.unbrotli(brotli.compress(bytes(1 << 22)))) == 1 << 16
+
+
+@pytest.mark.parametrize("name, frame, protocols", [
+    # tshark 4.0.17 with the key log (-o tls.keylog_file:NAME.keys -e frame.protocols)
+    ("s01_tls12_http_close_notify", 11, "eth:ethertype:ip:tcp:tls:http:data-text-lines"),
+    ("s01_tls12_http_close_notify", 15, "eth:ethertype:ip:tcp:tls:http:data"),  # application/octet-stream
+    ("h2_tls13", 14, "eth:ethertype:ip:tcp:tls:http2:data-text-lines"),  # the DATA ending a text/html stream
+])
+def test_media_layers_inside_decrypted_tls(name, frame, protocols, capsys):
+    """HTTP inside TLS gets its body's media layer as plain HTTP does (http.fields.message_layers)."""
+    pcap = DATA / f"{name}.pcap"
+    out = _run(capsys, ["fields", "-r", str(pcap), "--keylog", str(DATA / f"{name}.keys"), "-Y",
+                        f"frame.number == {frame}", "-e", "frame.protocols"])
+    assert out.strip() == protocols

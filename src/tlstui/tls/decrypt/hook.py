@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from ...field import Field
-from ...http import HttpTracker, message_fields, message_info, message_protocol
+from ...http import HttpTracker, message_info, message_protocol
+from ...http.fields import message_layers
 from ..model import StreamTls
 from ..records import CT_NAMES, Decoded, decode_dtls, decode_tls
 from .connection import ConnectionDecryptor, Decrypted
@@ -162,8 +163,8 @@ class CaptureDecryption:
         """HTTP (or HTTP/2 preface) layers of the messages that complete in ``frame``."""
         layers, sources = [], {}
         for m in self.http.messages(frame):
-            f, extra = message_fields(m)
-            layers.append(f)
+            got, extra = message_layers(m)  # with the body's media layer (data-text-lines, json, data ...)
+            layers.extend(got)
             sources.update(extra)
         return layers, sources
 
