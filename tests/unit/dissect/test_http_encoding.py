@@ -168,3 +168,47 @@ def test_media_layers_inside_decrypted_tls(name, frame, protocols, capsys):
     out = _run(capsys, ["fields", "-r", str(pcap), "--keylog", str(DATA / f"{name}.keys"), "-Y",
                         f"frame.number == {frame}", "-e", "frame.protocols"])
     assert out.strip() == protocols
+
+
+def _hostile_message(kind: int, body: bytes, enc: str, chunked: bool):
+    from tlstui.http.parser import HttpMessage
+
+    if chunked:
+        body = b"%x\r\n" % len(body[:7]) + body[:7] + b"\r\n" + body[7:] + b"\r\n0\r\n" + body[-5:] + b"\r\n"
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: " + enc.encode() + b"\r\n"
+            + (b"Transfer-Encoding: chunked\r\n" if chunked else b"") + b"\r\n")
+    data = head + body
+    return HttpMessage(1, "response", ("HTTP/1.1", "200", "OK"),
+                       [("Content-Type", "text/plain"), ("Content-Encoding", enc)]
+                       + ([("Transfer-Encoding", "chunked")] if chunked else []),
+                       len(head), len(body), (("frame", data, 0, len(data)),), chunked)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hostile_bodies_never_raise(seed):
+    """Damaged gzip/deflate/br streams and chunk framings: fields, media layer and Info are built, every field
+    inside its source."""
+    import random
+
+    from tlstui.http.fields import media_layer, message_fields, message_info
+
+    rng = random.Random(seed)
+    good = [gzip.compress(HTML, mtime=0), zlib.compress(HTML), bytes.fromhex(
+        "1bf901e88d54b5bf061193a3d320696c6f60030e5c0a25c0c5f9065830e2e2384391da27de114634")]
+    for _ in range(150):
+        body = bytearray(rng.choice(good))
+        for _k in range(rng.randint(0, 6)):
+            i = rng.randrange(len(body))
+            body[i] = rng.randrange(256) if rng.random() < 0.7 else 0
+        if rng.random() < 0.3:
+            del body[rng.randrange(len(body)):]
+        m = _hostile_message(0, bytes(body), rng.choice(["gzip", "deflate", "br", "x-gzip", "BR", "zstd"]),
+                             rng.random() < 0.4)
+        top, extra = message_fields(m, scheme="http")
+        sources = {"frame": m.data(), **extra}
+        for f in top.walk():
+            assert isinstance(f.label, str)
+            assert f.offset + f.length <= len(sources[f.source]), f.name
+        media = media_layer(m, "frame", 0, m.header_len + m.body_len)
+        assert media is None or media.offset + media.length <= len(sources[media.source])
+        assert message_info(m).startswith("HTTP/1.1 200 OK")
