@@ -48,7 +48,8 @@ def status():
     return out
 
 mode = sys.argv[1]
-s = Session.open(%(cap)r, lazy=(mode == "first"))
+# As `tlstui findings` opens it: a file read once (final: no running state kept for growing it).
+s = Session.open(%(cap)r, lazy=(mode == "first"), final=(mode != "first"))
 if mode == "first":
     for n in range(1, 51):
         s.tree(n).info
@@ -99,7 +100,7 @@ def run_size(packets: int, capture: Path | None, shark: list[str] | None, filter
         ws, wm, _ = measure(shark + ["-2", "-n", "-r", str(cap), "-Y", "tcp.analysis.flags", "-T", "fields",
                                      "-e", "frame.number"])
         print(f"tshark -2 -Y tcp.analysis.flags: {ws:.1f} s, peak {wm / 1024:.0f} MB")
-        print(f"  ratio time {full['seconds'] / ws:.2f} (target <= 0.5), memory {heap_kb / wm:.2f} (target <= 0.2)")
+        print(f"  ratio time {full['seconds'] / ws:.2f} (target <= 0.3), memory {heap_kb / wm:.2f} (target <= 0.2)")
     rows.append(f"| analysis + findings (vs `tshark -2 -Y tcp.analysis.flags`) | {full['seconds']:.1f} s | {ws:.1f} s | "
                 f"{full['seconds'] / ws if ws else 0:.2f} | {heap_kb / 1024:.0f} MB ({heap_kb * 1024 / frames:.0f} B/frame) | "
                 f"{wm / 1024:.0f} MB | {heap_kb / wm if wm else 0:.2f} |")

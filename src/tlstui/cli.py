@@ -30,7 +30,7 @@ def _open(path: str, keylog: str | None, upper_layers: bool = True, tcp_analysis
                 pass
         except OSError as e:
             raise CaptureError(f"{keylog}: cannot read key log: {e.strerror or e}") from None
-    session = Session.open(path, keylog, upper_layers=upper_layers, tcp_analysis=tcp_analysis)
+    session = Session.open(path, keylog, upper_layers=upper_layers, tcp_analysis=tcp_analysis, final=True)
     session.analyze()
     for w in session.warnings:
         print(f"tlstui: warning: {escape_text(w)}", file=sys.stderr)

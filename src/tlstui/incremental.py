@@ -22,7 +22,7 @@ _DERIVED = ("_transport_columns", "_stream_columns", "_columns", "_clear_facts",
 def can_grow(session) -> bool:  # noqa: ANN001 - a Session
     """True when ``grow`` continues this session's analysis: its pass has finished (and the
     pcapng secrets it decrypts with are all it has: new ones mean analysing again)."""
-    return session.finished and session._offload is None and (
+    return session.finished and session._offload is None and not getattr(session, "final", False) and (
         session.tls is None or len(session.capture.secrets) <= session._secrets_used)
 
 

@@ -188,11 +188,14 @@ class Session:
     TARGETED_OVERLAY = True  # False: the end-of-capture overlay copies all upper state (as with decryption)
 
     def __init__(self, capture: Capture, keylog: str | None = None, upper_layers: bool = True,
-                 tcp_analysis: bool = True) -> None:
+                 tcp_analysis: bool = True, final: bool = False) -> None:
         """``upper_layers=False`` runs only the conversation pass (no TCP analysis, reassembly or
         TLS): enough for frame/link/IP/TCP/UDP header fields, and several times faster.
-        ``tcp_analysis=False`` keeps reassembly and TLS but leaves out the tcp.analysis fields."""
+        ``tcp_analysis=False`` keeps reassembly and TLS but leaves out the tcp.analysis fields.
+        ``final``: the file is read once and never grown (the headless commands): the TCP analysis
+        keeps its results without the running state a growing capture would go on from."""
         self.capture = capture
+        self.final = final
         self.keylog = keylog
         self.ca_file: str | None = None  # --ca-file: the trust store of the certificate findings (None: system)
         self.conv = ConversationTracker()
@@ -216,9 +219,10 @@ class Session:
 
     @classmethod
     def open(cls, path: str, keylog: str | None = None, lazy: bool = False,
-             upper_layers: bool = True, tcp_analysis: bool = True) -> "Session":
-        """Open a capture.  ``lazy``: index only the first batch now; ``analyze`` indexes the rest."""
-        session = cls(open_capture(path, lazy=True), keylog, upper_layers, tcp_analysis)
+             upper_layers: bool = True, tcp_analysis: bool = True, final: bool = False) -> "Session":
+        """Open a capture.  ``lazy``: index only the first batch now; ``analyze`` indexes the rest.
+        ``final``: see ``__init__``."""
+        session = cls(open_capture(path, lazy=True), keylog, upper_layers, tcp_analysis, final)
         if lazy:
             session.capture.index_more()
         else:
@@ -372,7 +376,7 @@ class Session:
 
     def _start_offload(self) -> None:
         if self.analyzed == 0 and self._offload is None and self._offload_wanted():
-            self._offload = Offload(self.capture.name)
+            self._offload = Offload(self.capture.name, final=self.final)
 
     def _collect_offload(self) -> None:
         """Take the TCP analysis from the child; analyse here whatever it did not cover."""
@@ -382,8 +386,11 @@ class Session:
         idx = self.capture.index
         total = len(idx)
         start = 0
-        # The child read the file on its own: take its work only if it saw these same frames.
-        if result is not None and result[0] <= total and (result[0] == 0 or idx.offset[result[0] - 1] == result[1]):
+        # The child read the file on its own: take its work only if it saw these same frames (a
+        # sealed analysis, see TcpAnalyzer.seal, only if it saw them all: it cannot go on).
+        sealed = result is not None and result[2].get("sealed", False)
+        if result is not None and (result[0] == total if sealed else result[0] <= total) and (
+                result[0] == 0 or idx.offset[result[0] - 1] == result[1]):
             self.tcp_analyzer.load_state(result[2])
             start = result[0]
         else:
@@ -437,6 +444,8 @@ class Session:
             self.tls.overlay_end()
         if tcpa:
             tcpa.finish()
+            if self.final:
+                tcpa.release()  # nothing will be fed after this (incremental.can_grow)
         if tls and hasattr(tls, "finish"):
             tls.finish()
         if tls is not None:

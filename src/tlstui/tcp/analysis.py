@@ -286,6 +286,7 @@ class TcpAnalyzer:
         self._middlebox_by_frame: dict[int, int] = {}
         self.first_rtt: dict[int, int] = {}  # stream -> initial RTT ns (after finish)
         self._streams: dict[int, _Stream] = {}
+        self.sealed = False  # see seal()
         self._synacks: list[tuple[int, int, int, int]] = []  # (frame, stream, direction, raw seq)
         self._keys: set[tuple] = set()
         self._times = None
@@ -612,14 +613,10 @@ class TcpAnalyzer:
                 undo[i] = flags[i]
             flags[i] |= bits
 
-        self.first_rtt = {sn: st.first_rtt for sn, st in self._streams.items() if st.first_rtt}
-        # tshark's second pass asks every SYN-ACK again whether its sequence number is the side's
-        # base: a SYN-ACK that a later one with a new initial sequence number re-based is "ports
-        # reused" as well.
-        for number, sn, d, seq in self._synacks:
-            st = self._streams.get(sn)
-            if st is not None and st.flows[d].base_set and seq != st.flows[d].base_seq:
-                mark(number - 1, REUSED_PORTS | HAS_ANALYSIS)
+        first_rtt, rebased, groups = self._end_of_streams()
+        self.first_rtt = first_rtt
+        for number in rebased:
+            mark(number - 1, REUSED_PORTS | HAS_ANALYSIS)
         conv = self.session.conv
         reasm = getattr(self.session, "reassembler", None)
         self.mismatches = []
@@ -644,13 +641,41 @@ class TcpAnalyzer:
         self.mismatches.sort(key=lambda m: m.frame)
         self.middlebox_groups = []
         self._middlebox_by_frame = {}
-        for gi, g in enumerate(self._chains.groups()):
+        for gi, g in enumerate(groups):
             g.group = gi
             self.middlebox_groups.append(g)
             for f in g.frames:
                 self._middlebox_by_frame[f] = gi
                 mark(f - 1, MIDDLEBOX)
         self.finished = True
+
+    def _end_of_streams(self) -> tuple[dict[int, int], list[int], list[MiddleboxGroup]]:
+        """What the end of the capture makes of the running state (the streams, the SYN-ACKs and the
+        ip.id chains): each stream's initial RTT, the SYN-ACKs re-based later, the middlebox groups.
+        A sealed analyzer (``seal``) kept them instead of that state."""
+        sealed = self.__dict__.get("_sealed")
+        if sealed is not None:
+            first_rtt, rebased, groups = sealed
+            return dict(first_rtt), list(rebased), [MiddleboxGroup(g.ttl, g.first_id, g.last_id, list(g.sources),
+                                                                   list(g.frames)) for g in groups]
+        first_rtt = {sn: st.first_rtt for sn, st in self._streams.items() if st.first_rtt}
+        # tshark's second pass asks every SYN-ACK again whether its sequence number is the side's
+        # base: a SYN-ACK that a later one with a new initial sequence number re-based is "ports
+        # reused" as well.
+        rebased = []
+        for number, sn, d, seq in self._synacks:
+            st = self._streams.get(sn)
+            if st is not None and st.flows[d].base_set and seq != st.flows[d].base_seq:
+                rebased.append(number)
+        return first_rtt, rebased, self._chains.groups()
+
+    def seal(self) -> None:
+        """The capture will not grow (a headless command reads a file once): keep what the end of
+        the capture needs from the running state, and let go of that state (tens of MB at 1M frames).
+        Nothing may be fed after this (``incremental.can_grow`` says no)."""
+        self._sealed = self._end_of_streams()
+        self.release()
+        self.sealed = True
 
     def unfinish(self) -> None:
         """Take back what ``finish`` added (before more frames are fed: a growing capture)."""

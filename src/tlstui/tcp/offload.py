@@ -43,8 +43,9 @@ class Offload:
 
     heap_kb = 0  # the child's heap (RssAnon) when it finished, for the benchmarks
 
-    def __init__(self, path: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "tlstui.tcp.offload", path],
+    def __init__(self, path: str, final: bool = False) -> None:
+        """``final``: the session will not grow; the child sends a sealed analyzer (TcpAnalyzer.seal)."""
+        self.proc = subprocess.Popen([sys.executable, "-m", "tlstui.tcp.offload", path] + (["--final"] if final else []),
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
 
     def result(self) -> tuple[int, int, dict] | None:
@@ -80,7 +81,7 @@ def heap_kb() -> int:
     return 0
 
 
-def _child(path: str) -> int:
+def _child(path: str, final: bool = False) -> int:
     import gc
 
     gc.disable()  # a short-lived process full of long-lived objects (see Session.analyze)
@@ -101,6 +102,8 @@ def _child(path: str) -> int:
     analyzer = TcpAnalyzer(source)
     feed_analysis(capture, columns, source.conv, analyzer, 0, n)
     del columns, source.conv
+    if final:
+        analyzer.seal()
     trim_heap()
     out = sys.stdout.buffer
     state = analyzer.__getstate__()
@@ -111,4 +114,4 @@ def _child(path: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_child(sys.argv[1]))
+    sys.exit(_child(sys.argv[1], "--final" in sys.argv[2:]))

@@ -35,9 +35,9 @@ def test_child_process_gives_the_in_process_analysis(name, monkeypatch):
     started = []
     real = offload.Offload.__init__
 
-    def spy(self, path):
+    def spy(self, path, final=False):
         started.append(path)
-        real(self, path)
+        real(self, path, final)
 
     monkeypatch.setattr(offload.Offload, "__init__", spy)
     inline = _run(DATA / name, "0", monkeypatch)
@@ -93,4 +93,42 @@ def test_a_child_that_read_another_file_is_not_believed(monkeypatch):
     state = other.tcp_analyzer.__getstate__()
     monkeypatch.setattr(offload.Offload, "result", lambda self: (self.close(), (n, 12345, state))[1])
     child = _run(path, "1", monkeypatch)
+    assert _outcome(child) == _outcome(inline)
+
+
+def _run_final(path: Path, switch: str, monkeypatch) -> Session:
+    monkeypatch.setenv(offload.ENV_SWITCH, switch)
+    s = Session.open(str(path), final=True)
+    s.analyze()
+    return s
+
+
+@pytest.mark.parametrize("name", CAPTURES + ["s13e_many_short_connections.pcap", "s12b_proxy_signature_ttl16.pcap"])
+@pytest.mark.parametrize("switch", ["0", "1"])
+def test_a_final_session_keeps_the_results_without_the_running_state(name, switch, monkeypatch):
+    """Headless commands (final=True): the child seals its analyzer (or the session releases it
+    after the pass); every result equals the growable session's."""
+    from tlstui.incremental import can_grow
+
+    growable = _run(DATA / name, "0", monkeypatch)
+    final = _run_final(DATA / name, switch, monkeypatch)
+    assert _outcome(final) == _outcome(growable)
+    assert final.tcp_analyzer._streams == {} and final.tcp_analyzer._synacks == []
+    assert growable.tcp_analyzer._streams
+    assert can_grow(growable) and not can_grow(final)
+
+
+def test_a_sealed_child_that_saw_fewer_frames_is_not_continued(monkeypatch):
+    """A sealed analysis cannot go on: if the child stopped early, the session analyses it all."""
+    path = DATA / "s08a_lossy_transfers.pcap"
+    inline = _run(path, "0", monkeypatch)
+    prefix = len(inline) // 2
+    part = Session.open(str(path), upper_layers=False)
+    part.tcp_analyzer = TcpAnalyzer(part)
+    part._analyze_range(0, prefix)
+    part.tcp_analyzer.seal()
+    state = part.tcp_analyzer.__getstate__()
+    last = part.capture.index.offset[prefix - 1]
+    monkeypatch.setattr(offload.Offload, "result", lambda self: (self.close(), (prefix, last, state))[1])
+    child = _run_final(path, "1", monkeypatch)
     assert _outcome(child) == _outcome(inline)
