@@ -405,7 +405,7 @@ def _compare(A, B, UA: UdpSide, UB: UdpSide, tcp_clock) -> UdpResult:  # noqa: A
             sev = "warning"
         else:
             usual = _usual_ttl(UA if not side else UB, p, cid, adir, side, matches)
-            extra = "".join(f"; TTL {int(U.ttl[r])} where the peer's datagrams arrive with {usual}"
+            extra = "".join(f"; the peer's datagrams that passed arrive with TTL {usual}"
                             for r in rows[:1] if usual is not None and int(U.ttl[r]) != usual)
             summary = f"{streams} {way}: {what} arrived at {receiver} that {sender} never sent ({here}#{frames[0]})"
             expl = (f"Seen at {receiver} only, as if from {_endpoint(matches[cid].a.ends[adir])}: " + " | ".join(lines) +

@@ -80,7 +80,7 @@ def test_through_nat_with_an_injected_datagram(tmp_path, capsys):
     inj, = by["diff.injected"]
     assert inj["frames"] == [fa["inj9"]] and inj["frames_b"] == [] and inj["severity"] == "error"
     assert "arrived at A that B never sent" in inj["summary"]
-    assert "TTL 250 where the peer's datagrams arrive with 63" in inj["explanation"]
+    assert f"A#{fa['inj9']} len 60, TTL 250; the peer's datagrams that passed arrive with TTL 63" in inj["explanation"]
     drop, = by["diff.dropped"]
     assert drop["frames"] == [fa[4]]
     r = diff_captures(a, b)
