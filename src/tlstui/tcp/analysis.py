@@ -321,6 +321,14 @@ class TcpAnalyzer:
 
     def feed(self, number: int, time_ns: int, t: "Transport", stream: "TcpStream", direction: int) -> None:
         """One TCP frame.  ``t`` carries raw seq/ack, flags, raw window and the wire length."""
+        self.feed_values(number, time_ns, t.flags, t.seq, t.ack, t.payload_len, t.window, t.tcp_hdr_len, t.l4_off,
+                         t.ip_id, t.ttl, t.src, t.dst, t.sport, t.dport, stream, direction)
+
+    def feed_values(self, number: int, time_ns: int, flags: int, seq: int, ack: int, seglen: int, window: int,
+                    hl: int, l4_off: int, ip_id: int, ttl: int, src: bytes, dst: bytes, sport: int, dport: int,
+                    stream: "TcpStream", direction: int) -> None:
+        """``feed`` with the Transport's values one by one (framepass.feed_analysis reads them from
+        columns): raw seq/ack, flags, raw window, wire payload length, TCP header length and offset."""
         if len(self.flags) < number - 1:
             self._pad(number - 1)
         sn = stream.number
@@ -329,11 +337,6 @@ class TcpAnalyzer:
             st = self._streams[sn] = _Stream()
         fwd = st.flows[direction]
         rev = st.flows[1 - direction]
-        flags = t.flags
-        seq = t.seq
-        ack = t.ack
-        seglen = t.payload_len
-        window = t.window
         fl = 0  # this frame's tcp_acked flags
         ta = False  # whether Wireshark created the frame's tcp_acked (the analysis subtree)
         acked = bif = push = 0
@@ -342,7 +345,7 @@ class TcpAnalyzer:
         syn_ack = flags & (TH_SYN | TH_ACK)
         first = stream.first_frame == number
         if first:  # a stream's address pair never changes: remember it once
-            a, b = (t.src, t.sport), (t.dst, t.dport)
+            a, b = (src, sport), (dst, dport)
             key = (a, b) if a <= b else (b, a)
             if syn_ack == TH_SYN and key in self._keys:
                 fl |= REUSED_PORTS
@@ -530,11 +533,10 @@ class TcpAnalyzer:
             if st.mru_syn and not st.first_rtt:
                 st.first_rtt = time_ns - st.mru_syn
             fwd.is_first_ack = False
-        hl = t.tcp_hdr_len
         if hl > 20:
             idx = self.session.capture.index
             frame_end = idx.offset[number - 1] + idx.cap_len[number - 1]
-            self._options(fwd, t.l4_off + 20, min(t.l4_off + hl, frame_end))  # options may be cut short
+            self._options(fwd, l4_off + 20, min(l4_off + hl, frame_end))  # options may be cut short
         if flags & TH_SYN:
             if fwd.win_scale == -1:
                 fwd.win_scale = -2
@@ -546,8 +548,8 @@ class TcpAnalyzer:
                 self.synacks_without_options.append((number, sn))
         if flags & TH_RST:
             fl |= RESET
-        if t.ip_id >= 0:
-            self._chains.add(number, t.ttl, t.ip_id, t.src, time_ns)
+        if ip_id >= 0:
+            self._chains.add(number, ttl, ip_id, src, time_ns)
 
         if fl & WS_FLAGS or ta:
             fl |= HAS_ANALYSIS

@@ -213,16 +213,14 @@ def _feed_analysis_rows(capture: "Capture", t: "fast.TransportColumns", conv: Co
     idx = capture.index
     offsets = np.frombuffer(idx.offset, dtype=np.int64)[rows]
     times = np.frombuffer(idx.time_ns, dtype=np.int64)[rows]
-    cols = [rows.tolist(), (offsets + t.l4_off[rows]).tolist(), (offsets + t.payload_off[rows]).tolist(),
-            (offsets + t.ip_off[rows]).tolist(), times.tolist()]
+    cols = [rows.tolist(), (offsets + t.l4_off[rows]).tolist(), times.tolist()]
     cols += [getattr(t, name)[rows].tolist() for name in
              ("sport", "dport", "ttl", "ip_id", "payload_len", "seq", "ack", "flags", "window", "tcp_hdr_len",
-              "ip_version", "tunnel", "src4", "dst4")]
+              "ip_version", "src4", "dst4")]
     tcp_of, dir_of, tcp_streams = conv.tcp_stream, conv.direction, conv.tcp_streams
     addr4: dict[int, bytes] = {}
-    make, feed = fast.Transport, tcpa.feed
-    for (i, l4, poff, ipoff, time_ns, sport, dport, ttl, ip_id, plen, seq, ack, flags, window, hl, ipv, tunnel,
-         s4, d4) in zip(*cols):
+    feed = tcpa.feed_values
+    for i, l4, time_ns, sport, dport, ttl, ip_id, plen, seq, ack, flags, window, hl, ipv, s4, d4 in zip(*cols):
         if ipv == 4:
             src = addr4.get(s4)
             if src is None:
@@ -232,5 +230,5 @@ def _feed_analysis_rows(capture: "Capture", t: "fast.TransportColumns", conv: Co
                 dst = addr4[d4] = d4.to_bytes(4, "big")
         else:
             src, dst = t.src6[i].tobytes(), t.dst6[i].tobytes()
-        feed(i + 1, time_ns, make(6, src, dst, sport, dport, ttl, ip_id, l4, poff, plen, seq, ack, flags, window, hl,
-                                  ipoff, ipv, tunnel), tcp_streams[tcp_of[i]], dir_of[i])
+        feed(i + 1, time_ns, flags, seq, ack, plen, window, hl, l4, ip_id, ttl, src, dst, sport, dport,
+             tcp_streams[tcp_of[i]], dir_of[i])
