@@ -110,7 +110,7 @@ async def test_quitting_stops_the_tcp_analysis_child(monkeypatch):
 
     children = []
 
-    def slow_child(self, path):  # a child that would take a minute
+    def slow_child(self, path, final=False):  # a child that would take a minute
         self.proc = subprocess.Popen([_sys.executable, "-c", "import time; time.sleep(60)"],
                                      stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
         children.append(self.proc)
