@@ -47,6 +47,14 @@ class DetailsMixin:
 
     DETAILS_MAX_STALE = 0.3  # ... but never lag the list by more than this
 
+    # A single key: the tree and bytes follow this much later, not right after the refresh that
+    # moved the list.  Filling them costs the UI thread two full-screen layouts (~30-60 ms); begun
+    # at once, they held the GIL while the driver's writer thread still had the moved row to
+    # write, and under load that row reached the terminal ~20 ms later (bench/bench_ui.py on 1M
+    # frames through the pass: key -> row in tmux p95 113-136 ms with the fill at once, 88-109
+    # ms with it 30 ms later; the tree and bytes themselves come ~15 ms later).
+    DETAILS_AFTER_KEY = 0.03
+
     def _request_details(self, number: int, force: bool = False) -> None:
         """Coalesce: while keys repeat, the list moves at once and the tree and bytes (which
         cost a layout) follow when the keys pause.  ``force``: build the tree again (the
@@ -64,7 +72,7 @@ class DetailsMixin:
         if repeating and now - self._last_details < self.DETAILS_MAX_STALE:
             self._details_timer = self.set_timer(self.DETAILS_DELAY, self._flush_details)
         else:
-            self.call_after_refresh(self._flush_details)
+            self._details_timer = self.set_timer(self.DETAILS_AFTER_KEY, self._flush_details)
 
     async def _flush_details(self) -> None:
         self._details_timer = None
@@ -78,8 +86,10 @@ class DetailsMixin:
         except NoMatches:  # the app is tearing its widgets down (a test that ends at once)
             pass
 
-    # The tree is built off the UI thread (a ~60 ms dissection on a big capture would hold every
-    # key behind it): one build at a time, in a thread worker; the newest selection wins.  A
+    # The tree is built off the UI thread (a slow dissection, e.g. a big reassembled record, must
+    # not hold the keys behind it; most selections are cache hits, as the list's row for the
+    # frame was made from the same tree): one build at a time, in a thread worker; the newest
+    # selection wins.  A
     # request while a build runs only records what is wanted: when the build ends, its tree is
     # shown if it is still the one wanted (same frame, same generation, same session), dropped
     # otherwise, and the newest wanted frame is built next (frames passed over are never built).
