@@ -11,8 +11,9 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def capture_path(prefix: str) -> Path:
-    got = sorted(p for p in DATA.iterdir() if p.name.startswith(prefix + "_") and p.suffix in (".pcap", ".pcapng"))
-    assert got, f"no capture {prefix}_* in {DATA}"
+    got = sorted(p for p in DATA.iterdir() if p.suffix in (".pcap", ".pcapng")
+                 and (p.name.startswith(prefix + "_") or p.name == prefix))  # s01_... or a whole name (h2c.pcap)
+    assert got, f"no capture {prefix}_* or {prefix} in {DATA}"
     return got[0]
 
 
