@@ -56,17 +56,23 @@ def test_a_failed_child_falls_back_to_the_in_process_analysis(monkeypatch):
     assert _outcome(child) == _outcome(inline)
 
 
+def _child_stops_halfway(path: Path, prefix: int, sealed: bool, monkeypatch) -> None:
+    """The offload child reports the analysis of the first ``prefix`` frames only (sealed or not)."""
+    part = Session.open(str(path), upper_layers=False)
+    part.tcp_analyzer = TcpAnalyzer(part)
+    part._analyze_range(0, prefix)
+    if sealed:
+        part.tcp_analyzer.seal()
+    state = part.tcp_analyzer.__getstate__()
+    last = part.capture.index.offset[prefix - 1]
+    monkeypatch.setattr(offload.Offload, "result", lambda self: (self.close(), (prefix, last, state))[1])
+
+
 def test_a_child_that_saw_fewer_frames_is_continued_here(monkeypatch):
     """A file growing while open: the child may stop before the session's last frame."""
     path = DATA / "s08a_lossy_transfers.pcap"
     inline = _run(path, "0", monkeypatch)
-    prefix = len(inline) // 2
-    part = Session.open(str(path), upper_layers=False)
-    part.tcp_analyzer = TcpAnalyzer(part)
-    part._analyze_range(0, prefix)
-    state = part.tcp_analyzer.__getstate__()
-    last = part.capture.index.offset[prefix - 1]
-    monkeypatch.setattr(offload.Offload, "result", lambda self: (self.close(), (prefix, last, state))[1])
+    _child_stops_halfway(path, len(inline) // 2, False, monkeypatch)
     child = _run(path, "1", monkeypatch)
     assert _outcome(child) == _outcome(inline)
 
@@ -122,13 +128,6 @@ def test_a_sealed_child_that_saw_fewer_frames_is_not_continued(monkeypatch):
     """A sealed analysis cannot go on: if the child stopped early, the session analyses it all."""
     path = DATA / "s08a_lossy_transfers.pcap"
     inline = _run(path, "0", monkeypatch)
-    prefix = len(inline) // 2
-    part = Session.open(str(path), upper_layers=False)
-    part.tcp_analyzer = TcpAnalyzer(part)
-    part._analyze_range(0, prefix)
-    part.tcp_analyzer.seal()
-    state = part.tcp_analyzer.__getstate__()
-    last = part.capture.index.offset[prefix - 1]
-    monkeypatch.setattr(offload.Offload, "result", lambda self: (self.close(), (prefix, last, state))[1])
+    _child_stops_halfway(path, len(inline) // 2, True, monkeypatch)
     child = _run_final(path, "1", monkeypatch)
     assert _outcome(child) == _outcome(inline)
