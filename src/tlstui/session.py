@@ -388,7 +388,7 @@ class Session:
         start = 0
         # The child read the file on its own: take its work only if it saw these same frames (a
         # sealed analysis, see TcpAnalyzer.seal, only if it saw them all: it cannot go on).
-        sealed = result is not None and result[2].get("sealed", False)
+        sealed = result is not None and result[2].get("_sealed") is not None
         if result is not None and (result[0] == total if sealed else result[0] <= total) and (
                 result[0] == 0 or idx.offset[result[0] - 1] == result[1]):
             self.tcp_analyzer.load_state(result[2])

@@ -286,7 +286,7 @@ class TcpAnalyzer:
         self._middlebox_by_frame: dict[int, int] = {}
         self.first_rtt: dict[int, int] = {}  # stream -> initial RTT ns (after finish)
         self._streams: dict[int, _Stream] = {}
-        self.sealed = False  # see seal()
+        self._sealed = None  # see seal(): what the end of the capture needs, once the running state is gone
         self._synacks: list[tuple[int, int, int, int]] = []  # (frame, stream, direction, raw seq)
         self._keys: set[tuple] = set()
         self._times = None
@@ -655,7 +655,7 @@ class TcpAnalyzer:
         """What the end of the capture makes of the running state (the streams, the SYN-ACKs and the
         ip.id chains): each stream's initial RTT, the SYN-ACKs re-based later, the middlebox groups.
         A sealed analyzer (``seal``) kept them instead of that state."""
-        sealed = self.__dict__.get("_sealed")
+        sealed = self._sealed
         if sealed is not None:
             first_rtt, rebased, groups = sealed
             return dict(first_rtt), list(rebased), [MiddleboxGroup(g.ttl, g.first_id, g.last_id, list(g.sources),
@@ -677,7 +677,6 @@ class TcpAnalyzer:
         Nothing may be fed after this (``incremental.can_grow`` says no)."""
         self._sealed = self._end_of_streams()
         self.release()
-        self.sealed = True
 
     def unfinish(self) -> None:
         """Take back what ``finish`` added (before more frames are fed: a growing capture)."""
@@ -689,6 +688,10 @@ class TcpAnalyzer:
         self._undo = {}
         self._times = None  # the index's arrays may be new ones after a growth
         self.finished = False
+
+    @property
+    def sealed(self) -> bool:
+        return self._sealed is not None
 
     def release(self) -> None:
         """Forget the running state once the capture can no longer grow (memory)."""
