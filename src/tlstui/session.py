@@ -131,7 +131,9 @@ class FrameView:
             self._tree = self.session.tree(self.number)
         return self._tree
 
-    def fields(self, name: str) -> list[Field]:
+    def fields(self, name: str, alone: bool = False) -> list[Field]:
+        """``alone``: this frame is asked for this one field only (a column build), so its TLS
+        layers are decoded for it alone and not kept (``TlsAnalyzer.frame_layers``'s ``want``)."""
         if self._tree is None:
             if name in _COLUMN_FIELDS:
                 t = dissect_frame(self.session, self.number, columns_only=True)
@@ -158,6 +160,9 @@ class FrameView:
                     content = tls.frame_content(self.number) if tls is not None else 0
                     if content == 0 or (content == 1 and name not in APP_DATA_FIELDS):
                         return []
+                    if alone and tls.has_tls(self.number):
+                        layers, _sources = self.session.upper_layers(self.number, self.data(), want=name)
+                        return [f for top in layers for f in top.walk() if f.name == name]
                 return self.upper().fields(name)
         return self.tree().fields(name)
 
@@ -544,10 +549,11 @@ class Session:
         """udp.stream of the tunnels' UDP datagrams around the frame's own TCP/UDP, outermost first."""
         return self.conv.outer_udp.get(number - 1, ())
 
-    def upper_layers(self, number: int, data: bytes) -> tuple[list[Field], dict[str, bytes]]:
+    def upper_layers(self, number: int, data: bytes, want: str | None = None) -> tuple[list[Field], dict[str, bytes]]:
+        """The frame's TLS/DTLS/QUIC and clear-protocol layers (``want``: see ``TlsAnalyzer.frame_layers``)."""
         if self.tls is None or not self.finished:
             return [], {}
-        layers, sources = self.tls.frame_layers(number, data)
+        layers, sources = self.tls.frame_layers(number, data, want)
         if self.clear is not None and self.clear.has_layers(number):
             more, extra, _proto, _info = self.clear.frame_layers(number, data, self.clear_facts)
             layers, sources = layers + more, {**sources, **extra}

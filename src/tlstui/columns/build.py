@@ -359,7 +359,7 @@ def build(session, name: str, progress: ProgressFn | None = None, cancel=None) -
         for k, f in enumerate(part):
             if not k & 63 and not in_child:
                 pace(k * scale)
-            for fld in view(f).fields(name):
+            for fld in view(f).fields(name, alone=True):
                 add_f(f)
                 add_v(fld.value)
         return out_frames, out_values

@@ -744,9 +744,19 @@ class TlsAnalyzer:
         if want is None:
             return self.frames_with_tls(app_data=name in APP_DATA_FIELDS)
         plain_types = (20, 21, 22, 23)
-        frames = [f for f, recs in self._by_frame.items()
-                  if any(r.plain is not None or r.s.content_type == want or r.s.content_type not in plain_types
-                         for r in recs)]
+        # A field of some handshake bodies only: TLS records need a message of one of those types
+        # (the pass's decode of the same bytes listed them); DTLS fragments are always asked.
+        bodies = hs.bodies_holding(name) if want == CT_HANDSHAKE else None
+
+        def may_hold(r: _Rec) -> bool:
+            ct = r.s.content_type
+            if r.plain is not None or ct not in plain_types:
+                return True
+            if ct != want:
+                return False
+            return not bodies or r.s.kind != "tcp" or not r.s.complete or not bodies.isdisjoint(r.s.handshake_types)
+
+        frames = [f for f, recs in self._by_frame.items() if any(may_hold(r) for r in recs)]
         frames.extend(self.quic.datagrams)
         return np.unique(np.asarray(frames, dtype=np.int64))
 
@@ -841,7 +851,7 @@ class TlsAnalyzer:
         return b"".join(parts)
 
     def _decode(self, r: _Rec, st: _Stream, data: bytes, base: int, src: str, reasm_src: str = "",
-                full: bytes | None = None):
+                full: bytes | None = None, bodies: frozenset[int] | None = None):
         if r.s.kind == "udp":
             frag = None
             if r.s.fragment is not None or r.s.retransmission:
@@ -849,10 +859,12 @@ class TlsAnalyzer:
                                     overlap_error=r.s.reassembly_error)
             return decode_dtls(data, base, src, r.ctx, frag, reasm_src)
         tls13 = self._version_of(st) == 0x0304
-        return decode_tls(data, r.declared, base, src, r.ctx, tls13, r.sslv2_enc)
+        return decode_tls(data, r.declared, base, src, r.ctx, tls13, r.sslv2_enc, bodies=bodies)
 
-    def _rebuild(self, r: _Rec, frame: int, frame_bytes: bytes | None, data: bytes | None = None):
-        """(record Field, Decoded or None, sources) for one stored record."""
+    def _rebuild(self, r: _Rec, frame: int, frame_bytes: bytes | None, data: bytes | None = None,
+                 bodies: frozenset[int] | None = None):
+        """(record Field, Decoded or None, sources) for one stored record (``bodies``: see
+        ``decode_tls``; a decrypted record is decoded whole)."""
         st = self._streams[(r.s.kind, r.s.stream)]
         proto = "dtls" if r.s.kind == "udp" else "tls"
         if data is None:
@@ -882,7 +894,7 @@ class TlsAnalyzer:
                     rec_field, dec, dsrc = self.decrypt.decode_tls(r.plain, data, r.declared, base, src, r.ctx)
                 sources.update(dsrc)
             else:
-                rec_field, dec = self._decode(r, st, data, base, src, reasm_src, full)
+                rec_field, dec = self._decode(r, st, data, base, src, reasm_src, full, bodies)
         except Exception as e:  # defensive: a decoder bug must not take the frame down
             rec_field = Field(f"{proto}.record", "Record", None, base, len(data), source=src)
             rec_field.add(Field("_ws.malformed", f"[Malformed Packet: {e.__class__.__name__}: {e}]", None,
@@ -890,8 +902,11 @@ class TlsAnalyzer:
             dec = None
         return rec_field, dec, sources
 
-    def frame_layers(self, frame: int, frame_bytes: bytes) -> tuple[list[Field], dict[str, bytes]]:
-        """The TLS/DTLS/QUIC protocol Fields of one frame, and the reassembled sources they refer to."""
+    def frame_layers(self, frame: int, frame_bytes: bytes, want: str | None = None) -> tuple[list[Field], dict[str, bytes]]:
+        """The TLS/DTLS/QUIC protocol Fields of one frame, and the reassembled sources they refer to.
+        ``want``: only the occurrences of this one field matter (a column build): handshake bodies
+        that cannot hold it are not decoded, and the protocols the tree names again are left out."""
+        bodies = hs.bodies_holding(want) if want is not None else None
         if frame in self.quic.datagrams:
             return self.quic.frame_layers(frame, frame_bytes)
         recs = self._recs(frame)
@@ -920,7 +935,7 @@ class TlsAnalyzer:
                 continue
             single = len(r.chunks) == 1 and r.chunks[0][0] == frame
             base = r.chunks[0][1] if single else 0
-            rec_field, dec, srcs = self._rebuild(r, frame, frame_bytes, data)
+            rec_field, dec, srcs = self._rebuild(r, frame, frame_bytes, data, bodies)
             src = rec_field.source
             sources.update(srcs)
             if not r.s.complete:
@@ -945,7 +960,7 @@ class TlsAnalyzer:
                 if not single:
                     cur_group = None
             cur_end = base + len(data) if single else -1
-            if data[:1] == b"\x16" or r.plain is not None:  # handshake: certificates add their protocols
+            if want is None and (data[:1] == b"\x16" or r.plain is not None):  # certificates add their protocols
                 for p in x509.certificate_protocols([rec_field]):
                     layers.append(Field("", PROTOCOL_AGAIN, p, 0, 0, hidden=True))
         if self.decrypt is not None:

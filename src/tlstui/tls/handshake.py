@@ -501,6 +501,24 @@ BODY: dict[int, Callable[[Reader, Field, Ctx, dict], None]] = {
 }
 
 
+# Fields that come from a message's header (type, length) or the record's, never from a body.
+_HEADER_FIELDS = frozenset(("tls.handshake", "tls.handshake.type", "tls.handshake.length"))
+# Certificates and the names of a CertificateRequest are the only bodies with X.509 in them.
+_CERT_PREFIXES = ("x509", "pkix", "pkcs1", "cms", "ber", "ocsp", "tls.handshake.certificate")
+
+
+def bodies_holding(name: str) -> frozenset[int] | None:
+    """The handshake message types whose bodies can hold the field ``name`` (the others need not
+    be decoded to find its occurrences: a column build), or None when any body can."""
+    if name in _HEADER_FIELDS or name.startswith("tls.record"):
+        return frozenset()
+    if name.startswith(_CERT_PREFIXES):
+        return frozenset((HS_CERTIFICATE, HS_CERTIFICATE_REQUEST))
+    if name.startswith("tls.handshake.extensions_server_name"):  # a ClientHello's; empty in the server's
+        return frozenset((HS_CLIENT_HELLO, HS_SERVER_HELLO, HS_ENCRYPTED_EXTENSIONS))
+    return None
+
+
 def body(r: Reader, hs_type: int, node: Field, ctx: Ctx, info: dict) -> None:
     """Decode one message body (``r`` limited to it).  Cut/Malformed propagate."""
     fn = BODY.get(hs_type)

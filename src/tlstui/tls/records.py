@@ -74,11 +74,17 @@ def _handshake_name(t: int, info: dict) -> str:
 
 
 def decode_tls(rec: bytes, declared: int, base: int, src: str, ctx: hs.Ctx, tls13_final: bool,
-               sslv2_encrypted: bool = False, tree: bool = True) -> tuple[Field, Decoded]:
+               sslv2_encrypted: bool = False, tree: bool = True,
+               bodies: frozenset[int] | None = None) -> tuple[Field, Decoded]:
     """A TLS (or SSLv2) record at ``rec`` (available bytes; ``declared`` = header + body length).
 
     ``tree=False``: only the Decoded summary is wanted (the analysis pass); no Fields are kept.
+    ``bodies``: decode only the handshake messages of these types past their headers (a column
+    asks for one field: ``handshake.bodies_holding``); the others are stepped over.  Only for a
+    record whose bytes are all here: a body cut short stops the record, so it is always read.
     """
+    if bodies is not None and len(rec) < declared:
+        bodies = None
     d = Decoded()
     if rec and (sslv2_encrypted or rec[0] & 0x80) and rec[0] not in TLS_CONTENT_TYPES:
         return _decode_sslv2(rec, declared, base, src, d, sslv2_encrypted)
@@ -113,7 +119,8 @@ def decode_tls(rec: bytes, declared: int, base: int, src: str, ctx: hs.Ctx, tls1
                     d.hs_infos.append((t, info))
                     try:
                         with r.limit(mlen):
-                            hs.body(r, t, node, ctx, info)
+                            if bodies is None or t in bodies:
+                                hs.body(r, t, node, ctx, info)
                     except Malformed as e:
                         node.add(mk("_ws.malformed", None, r.off(), 0, f"[Malformed Packet: {e}]", src))
                         d.malformed = str(e)

@@ -22,8 +22,8 @@ tcp.options.sack_le tcp.nxtseq tcp.analysis.bytes_in_flight tcp.analysis.ack_rtt
 tcp.analysis.retransmission tcp.analysis.fast_retransmission tcp.analysis.flags tcp.analysis.lost_segment
 tcp.analysis.duplicate_ack tcp.analysis.duplicate_ack_num tlstui.tcp.retransmission_mismatch
 tlstui.tcp.synack_without_options tls tls.record tls.record.content_type tls.record.version tls.record.length
-tls.handshake.type tls.handshake.ciphersuite tls.handshake.extensions_server_name tls.alert_message
-tls.alert_message.desc tls.app_data x509sat.uTF8String x509ce.dNSName dtls dtls.record.content_type
+tls.handshake.type tls.handshake.length tls.handshake.ciphersuite tls.handshake.extensions_server_name tls.alert_message
+tls.alert_message.desc tls.app_data x509sat.uTF8String x509ce.dNSName x509if.oid x509af.serialNumber dtls dtls.record.content_type
 dtls.handshake.type dtls.handshake.fragment_offset eth.src vlan.id tcp udp ip tcp.payload tcp.completeness
 tcp.time_relative tcp.time_delta udp.payload data data.data sll.pkttype ipv6.hlim ip.flags.df frame.protocols
 _ws.col.Protocol _ws.col.Info""".split()
