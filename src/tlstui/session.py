@@ -126,6 +126,11 @@ class FrameView:
         s = conv.tcp_stream[self.number - 1]
         return window_shift(conv.tcp_streams[s], conv.direction[self.number - 1]) if s >= 0 else -1
 
+    def completeness(self) -> int:
+        conv = self.session.conv
+        s = conv.tcp_stream[self.number - 1]
+        return conv.tcp_streams[s].completeness(self.number) if s >= 0 else -1
+
     def tree(self) -> FrameTree:
         if self._tree is None:
             self._tree = self.session.tree(self.number)
@@ -142,6 +147,9 @@ class FrameView:
             if got is not None:
                 return got
             if _lower_only(name):
+                if name.startswith(("tcp.", "udp.")) and self.transport() is None:
+                    # An ICMP error's quoted header: its stream and completeness need the clear facts.
+                    return self.tree().fields(name)
                 # Link/IP/TCP/UDP header fields: those layers alone, without TCP analysis or TLS.
                 return dissect_frame(self.session, self.number, upper=False).fields(name)
             if name.startswith(_TCP_ANALYSIS_ONLY):
@@ -542,7 +550,7 @@ class Session:
                 stream=s, rel_seq=conv.rel_seq[i], rel_ack=conv.rel_ack[i], win_shift=shift,
                 time_relative=(times[i] - st.first_time_ns) / 1e9,
                 time_delta=(times[i] - times[prev - 1]) / 1e9 if prev else 0.0,
-                ack_base=st.base_seq[1 - d] if st.base_seq[1 - d] >= 0 else 0)
+                ack_base=st.base_seq[1 - d] if st.base_seq[1 - d] >= 0 else 0, completeness=st.completeness(number))
         return StreamContext(stream=conv.udp_stream[i])
 
     def outer_udp_streams(self, number: int) -> tuple[int, ...]:

@@ -94,7 +94,7 @@ class StreamColumns:
     the header rules of ``dissect.extract``."""
 
     def __init__(self, session) -> None:
-        from ..tcp.conversations import window_shift
+        from ..tcp.conversations import SYN_SENT, window_shift
 
         conv = session.conv
         n = len(session)
@@ -107,6 +107,12 @@ class StreamColumns:
                           dtype=np.int64)
         direction = np.maximum(_np(conv.direction, np.int8)[:n].astype(np.int64), 0)
         self.win_shift = np.where(tcp >= 0, shifts[np.maximum(tcp, 0), direction], -1)
+        # tcp.completeness (TcpStream.completeness): a first frame that is not a SYN leaves its own bits out
+        bits = np.array([[st.first_bits, st.later_bits, st.first_frame] for st in conv.tcp_streams]
+                        or [[-1, -1, 0]], dtype=np.int64)
+        of = bits[np.maximum(tcp, 0)]
+        alone = (of[:, 2] == np.arange(1, n + 1)) & ((of[:, 0] & SYN_SENT) == 0)
+        self.completeness = np.where(tcp >= 0, np.where(alone, of[:, 1], of[:, 0] | of[:, 1]), -1)
         cap = session.capture
         idx = cap.index
         linktypes = np.array([i.linktype for i in cap.interfaces] or [0], dtype=np.int64)

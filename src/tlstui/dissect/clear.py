@@ -801,7 +801,7 @@ class CaptureFacts:
 
         d = 0 if a == st.addr else 1
         return (st.number, (t - st.first_time_ns) / 1e9, (t - times[prev - 1]) / 1e9 if prev else 0.0,
-                st.wscale[d] if st.wscale[d] >= 0 else window_shift(st, d))
+                st.wscale[d] if st.wscale[d] >= 0 else window_shift(st, d), st.completeness(number))
 
     def quoted_payload(self, data: bytes, off: int, end: int, sport: int, dport: int,
                        protos: list[str]) -> list[Field]:

@@ -27,6 +27,7 @@ class FactsSource(Protocol):
     def rel_time(self) -> float: ...
     def stream(self) -> tuple[int, int, int]: ...  # stream index (-1 none), rel seq, rel ack
     def window_shift(self) -> int: ...  # the stream's window-scale shift (-1 unknown, -2 not used)
+    def completeness(self) -> int: ...  # tcp.completeness (-1: not in a TCP stream)
     def data(self) -> bytes: ...  # the frame's captured bytes
 
 
@@ -149,6 +150,8 @@ def _tcp_rules() -> list[Rule]:
         _one("tcp.ack", "tcp", lambda t, s: s.rel_ack, lambda t: t.l4_off + 8, 4),
         _one("tcp.seq_raw", "tcp", lambda t, s: t.seq, lambda t: t.l4_off + 4, 4),
         _one("tcp.ack_raw", "tcp", lambda t, s: t.ack, lambda t: t.l4_off + 8, 4),
+        _one("tcp.completeness", "tcp", lambda t, s: s.completeness, lambda t: t.l4_off, 0,
+             when=lambda t, s: s.completeness >= 0),
         _one("tcp.len", "tcp", lambda t, s: t.payload_len, lambda t: t.l4_off, 0),
         _one("tcp.hdr_len", "tcp", lambda t, s: t.tcp_hdr_len, lambda t: t.l4_off + 12, 1),
         _one("tcp.flags", "tcp", lambda t, s: t.flags, lambda t: t.l4_off + 12, 2),
@@ -205,6 +208,10 @@ class _FrameFacts:
     @property
     def win_shift(self) -> int:
         return self._v.window_shift()
+
+    @property
+    def completeness(self) -> int:
+        return self._v.completeness()
 
     @property
     def linktype(self) -> int:

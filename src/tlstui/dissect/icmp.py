@@ -728,6 +728,9 @@ def _quoted_tcp(data: bytes, pos: int, end: int, number: int, src: bytes, dst: b
     t.label = title + f", Seq: {seq}" + (f", Ack: {ack}" if flags & 0x10 else "")
     if got:
         t.add(Field("tcp.stream", f"[Stream index: {got[0]}]", got[0], pos, 0))
+        from .transport import completeness_field
+
+        t.add(completeness_field(got[4], pos))
     t.add(Field("tcp.ack", f"Acknowledgment Number: {ack}" + ("    (relative ack number)" if flags & 0x10 else ""),
                 ack, pos + 8, 4))
     t.add(Field("tcp.ack_raw", None, ack, pos + 8, 4))

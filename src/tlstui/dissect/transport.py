@@ -17,6 +17,7 @@ register("tcp.srcport", T.UINT, "Source Port", bits=16)
 register("tcp.dstport", T.UINT, "Destination Port", bits=16)
 register("tcp.port", T.UINT, "Source or Destination Port", bits=16)
 register("tcp.stream", T.UINT, "Stream index")
+register("tcp.completeness", T.UINT, "Conversation completeness")
 register("tcp.len", T.UINT, "TCP Segment Len")
 register("tcp.seq", T.UINT, "Sequence Number")
 register("tcp.seq_raw", T.UINT, "Sequence Number (raw)")
@@ -117,6 +118,13 @@ class StreamContext:
     time_relative: float = 0.0
     time_delta: float = 0.0
     ack_base: int = 0  # the reverse direction's base sequence number, for SACK edges
+    completeness: int = -1  # tcp.completeness (-1: not a TCP stream's frame)
+
+
+def completeness_field(value: int, pos: int) -> Field:
+    from ..tcp.conversations import completeness_text
+
+    return make("tcp.completeness", value, pos, 0, f"[Conversation completeness: {completeness_text(value)}]")
 
 
 def parse_options(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
@@ -162,6 +170,8 @@ def dissect_tcp(data: bytes, pos: int, end: int, ctx: StreamContext, layers: lis
     tcp.add(make("tcp.port", dport, pos + 2, 2, hidden=True))
     if ctx.stream >= 0:
         tcp.add(make("tcp.stream", ctx.stream, pos, 0))
+    if ctx.completeness >= 0:
+        tcp.add(completeness_field(ctx.completeness, pos))
     tcp.add(make("tcp.len", seg_len, pos, 0))
     tcp.add(make("tcp.seq", rel_seq, pos + 4, 4, f"Sequence Number: {rel_seq}    (relative sequence number)"))
     tcp.add(make("tcp.seq_raw", seq, pos + 4, 4))

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..dissect.fast import Transport, TransportColumns
 from ..dissect.transport import parse_options
-from .conversations import (MOD32, TH_ACK, TH_FIN, TH_RST, TH_SYN, ConversationTracker, TcpStream, UdpStream,
+from .conversations import (MOD32, SYN_SENT, completeness_bits, TH_ACK, TH_FIN, TH_RST, TH_SYN, ConversationTracker, TcpStream, UdpStream,
                             syn_window_scale)
 
 _V6 = np.int64(1) << 50
@@ -112,6 +112,25 @@ def trim_heap() -> None:
         pass
 
 
+def _completeness(t: TransportColumns, tcp_stream: np.ndarray, streams: list[TcpStream]) -> None:
+    """Each stream's tcp.completeness bits (``TcpStream.first_bits``/``later_bits``), as
+    ``ConversationTracker.feed_tcp`` leaves them, for all streams at once."""
+    rows = np.nonzero(tcp_stream >= 0)[0]
+    if not len(rows):
+        return
+    order = rows[np.argsort(tcp_stream[rows], kind="stable")]  # each stream's frames, in capture order
+    bits = completeness_bits(t.flags[order].astype(np.int64), t.payload_len[order].astype(np.int64))
+    keys = tcp_stream[order]
+    starts = np.nonzero(np.r_[True, keys[1:] != keys[:-1]])[0]
+    first = bits[starts].tolist()
+    later = bits & ~SYN_SENT  # a SYN after the stream's first frame is not counted (TcpStream.completeness)
+    later[starts] = 0
+    later = np.bitwise_or.reduceat(later, starts).tolist()
+    for number, f, rest in zip(keys[starts].tolist(), first, later):
+        st = streams[number]
+        st.first_bits, st.later_bits = f, rest
+
+
 def track(data, offsets, caps, times_ns, t: TransportColumns) -> ConversationTracker:
     """A ``ConversationTracker`` holding what feeding every frame in order would leave in it."""
     n = t.n
@@ -138,6 +157,8 @@ def track(data, offsets, caps, times_ns, t: TransportColumns) -> ConversationTra
         conv.tcp_streams.append(st)
         conv._tcp_by_key[_key(st)] = st
 
+    if len(tcp_rows):
+        _completeness(t, tcp_stream, conv.tcp_streams)
     _udp_streams(t, conv, udp_stream, direction)
 
     conv.tcp_stream.frombytes(tcp_stream.tobytes())

@@ -44,7 +44,7 @@ def _assert_same(seq: ConversationTracker, bulk: ConversationTracker) -> None:
 
 
 TcpStreamFields = ("number", "addr", "peer", "first_frame", "base_seq", "saw_syn", "fin", "rst", "frames",
-                   "last_frame", "wscale", "last_time_ns", "first_time_ns")
+                   "last_frame", "wscale", "last_time_ns", "first_time_ns", "first_bits", "later_bits")
 
 
 @pytest.mark.parametrize("capture", truth.captures(), ids=lambda p: p.name)
