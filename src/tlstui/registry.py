@@ -193,5 +193,5 @@ def format_value(spec: FieldSpec | None, value: object) -> str:
     if t in (FieldType.RELATIVE_TIME, FieldType.ABSOLUTE_TIME):
         return f"{value:.9f}"
     if t is FieldType.DOUBLE:
-        return repr(float(value))  # type: ignore[arg-type]
+        return f"{float(value):.15g}"  # type: ignore[arg-type]  # as tshark (DBL_DIG digits, "%g"): 20, 0.123
     return str(value)

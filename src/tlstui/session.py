@@ -36,7 +36,8 @@ from .tls.decrypt import CaptureDecryption  # also registers the http fields
 
 ProgressCallback = Callable[[int, int], None]
 # Fields that the conversation pass alone can answer (no TCP analysis, reassembly or TLS).
-_LOWER_PROTOCOLS = {"frame", "eth", "vlan", "sll", "null", "chdlc", "ip", "ipv6", "tcp", "udp", "data"} | TUNNEL_PROTOCOLS
+_LOWER_PROTOCOLS = {"frame", "eth", "vlan", "sll", "null", "chdlc", "llc", "stp", "ip", "ipv6", "tcp", "udp",
+                    "data"} | TUNNEL_PROTOCOLS
 _UPPER_TCP = ("tcp.analysis", "tcp.segment", "tcp.reassembled", "tcp.pdu")
 # Names any layer may produce; every other protocol comes only from the TLS/DTLS/HTTP layers.
 _SHARED_PROTOCOLS = {"_ws", "tlstui"}

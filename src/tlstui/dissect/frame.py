@@ -10,7 +10,8 @@ from ..field import FRAME, PROTOCOL_AGAIN, Field
 from ..registry import FieldType as T, register
 from . import fast
 from .ip import bogus_length_info, dissect_ipv4, dissect_ipv6, ipv4_text, payload_end
-from .link import dissect_link, mac
+from .link import IEEE_802_3, dissect_link, mac
+from .llc import dissect_llc
 from .transport import StreamContext, dissect_tcp, dissect_udp
 from .tree import FrameTree, make
 from . import arp as arp_layer, clear, icmp as icmp_layer, tunnel
@@ -142,6 +143,9 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True, columns_onl
     if linktype == fast.LINKTYPE_ETHERNET and len(data) >= 12:
         src_text, dst_text = mac(data[6:12]), mac(data[0:6])
         protocol, info = "Ethernet", f"Ethertype 0x{etype:04x}"
+        if etype == IEEE_802_3:  # Logical-Link Control (and STP) within the 802.3 length
+            protocol, info = dissect_llc(data, pos, pos + int.from_bytes(data[12:14], "big"), layers, protos)
+            pos = -1
     l4proto, l4, l4end, frag, wire_end = -1, -1, -1, 0, -1
     # The network layer, and the tunnels it leads to (dissect/tunnel.py; where each inner packet starts
     # is dissect/encap.py's, as for the analysis pass): the loop ends at the innermost network header.
@@ -246,6 +250,10 @@ def dissect_frame(src: FrameSource, number: int, upper: bool = True, columns_onl
         facts = getattr(src, "clear_facts", None) if upper else None
         protocol, info = arp_layer.dissect_arp(data, pos, layers, protos,
                                                facts.arp_duplicate(number) if facts else None)
+    elif pos >= 0 and etype not in _FOLLOWED_ETHERTYPES and layers[-1].name == "eth" and \
+            linktype == fast.LINKTYPE_ETHERNET:  # an Ethernet type nothing here knows: tshark's data
+        tunnel.data_layer(data, pos, len(data), layers, protos)
+        protocol, info = f"0x{etype:04x}", _LOCAL_ETHERTYPES.get(etype, "Ethernet II")
     sources = {FRAME: data}
     above, extra = src.upper_layers(number, data) if upper and not columns_only else ([], {})
     if udp_data is not None and not above and not columns_only:

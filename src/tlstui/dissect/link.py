@@ -64,6 +64,8 @@ def dissect_ethernet(data: bytes, off: int, layers: list[Field], protos: list[st
         return 0, -1
     dst, src = data[off:off + 6], data[off + 6:off + 12]
     etype = struct.unpack_from(">H", data, off + 12)[0]
+    if 0 < etype <= IEEE_802_3_MAX_LENGTH:  # type 0 stays Ethernet II (packet-eth.c's ETHERTYPE_UNK)
+        return _ieee_802_3(data, off, n, etype, dst, src, layers, protos)
     eth = make("eth", None, off, 14, f"Ethernet II, Src: {mac(src)}, Dst: {mac(dst)}")
     eth.add(make("eth.dst", dst, off, 6))
     eth.add(make("eth.addr", dst, off, 6, hidden=True))
@@ -89,6 +91,27 @@ def dissect_ethernet(data: bytes, off: int, layers: list[Field], protos: list[st
         protos += ["vlan", "ethertype"]
         etype, pos = inner, pos + 4
     return etype, pos
+
+
+IEEE_802_3_MAX_LENGTH = 1500
+IEEE_802_3 = -1  # dissect_ethernet's "ethertype" of an IEEE 802.3 frame: Logical-Link Control follows (dissect/llc.py)
+
+
+def _ieee_802_3(data: bytes, off: int, n: int, length: int, dst: bytes, src: bytes, layers: list[Field],
+                protos: list[str]) -> tuple[int, int]:
+    """An IEEE 802.3 header: a length where Ethernet II has its type; what is past the length is padding."""
+    eth = make("eth", None, off, 14, "IEEE 802.3 Ethernet ")
+    eth.add(make("eth.dst", dst, off, 6))
+    eth.add(make("eth.addr", dst, off, 6, hidden=True))
+    eth.add(make("eth.src", src, off + 6, 6))
+    eth.add(make("eth.addr", src, off + 6, 6, hidden=True))
+    eth.add(make("eth.len", length, off + 12, 2))
+    pad = off + 14 + length
+    if pad < n:
+        eth.add(make("eth.padding", bytes(data[pad:n]), pad, n - pad))
+    layers.append(eth)
+    protos.append("eth")
+    return IEEE_802_3, off + 14
 
 
 def dissect_link(data: bytes, linktype: int, layers: list[Field], protos: list[str]) -> tuple[int, int]:

@@ -7,8 +7,8 @@ Every frame is built here from the RFCs' layouts (addresses from the documentati
 captures hold exactly the cases the dissectors must get right: echo pairs and an unanswered echo,
 errors quoting TCP and UDP (IPv4 and IPv6), fragmentation needed and Packet Too Big, ARP requests,
 replies, probes, announcements and gratuitous ARP, DNS over UDP and over TCP (a response split over
-two segments, two messages in one segment), mDNS, STUN with XOR-MAPPED-ADDRESS, and HTTP/1.1 on
-port 80 and (found by its first line) on another port, with a response body over two segments.
+two segments, two messages in one segment), mDNS, STUN with XOR-MAPPED-ADDRESS, HTTP/1.1 on port 80 and (found by its first line) on another
+port, with a response body over two segments, and Spanning Tree BPDUs in IEEE 802.3 frames.
 """
 from __future__ import annotations
 
@@ -319,8 +319,35 @@ def http_capture() -> bytes:
     return pcap(tl.frames)
 
 
+def _bpdu(version: int, kind: int, flags: int, root: tuple[int, bytes], cost: int, bridge: tuple[int, bytes],
+          port: int, ages=(0, 20, 2, 15)) -> bytes:
+    body = struct.pack(">HBBBH6sIH6sH", 0, version, kind, flags, root[0], root[1], cost, bridge[0], bridge[1], port)
+    body += b"".join(struct.pack(">H", a * 256) for a in ages)
+    return body + (b"\x00" if version >= 2 else b"")  # RSTP: the Version 1 Length
+
+
+def _ieee_802_3(src: bytes, llc_and_payload: bytes) -> bytes:
+    frame = bytes.fromhex("0180c2000000") + src + struct.pack(">H", len(llc_and_payload)) + llc_and_payload
+    return frame + b"\x00" * max(0, 60 - len(frame))  # padded to Ethernet's minimum
+
+
+def stp_capture() -> bytes:
+    """IEEE 802.3 frames with Spanning Tree BPDUs (configuration, with a topology change, a
+    topology change notification, rapid STP), and an Ethernet II frame of type 0 (not a length)."""
+    sw, sw2 = bytes.fromhex("525400c2ac1f"), bytes.fromhex("7828ca05facc")
+    llc = b"\x42\x42\x03"
+    frames = [
+        _ieee_802_3(MAC_R, llc + _bpdu(0, 0x00, 0x00, (0x8000, sw), 0, (0x8000, sw), 0x8003)),
+        _ieee_802_3(MAC_R, llc + _bpdu(0, 0x00, 0x01, (0x9001, sw2), 4, (0x8000, sw), 0x8001, (1, 20, 2, 15))),
+        _ieee_802_3(MAC_R, llc + b"\x00\x00\x00\x80"),
+        _ieee_802_3(MAC_R, llc + _bpdu(2, 0x02, 0x3C, (0x1000, sw2), 20000, (0x7000, sw), 0x8002)),
+        eth(MAC_S, MAC_C, 0x0000, bytes(range(46))),
+    ]
+    return pcap([(T0 + k * 2 * 10**9, f, len(f)) for k, f in enumerate(frames)])
+
+
 CAPTURES = {"clear_icmp.pcap": icmp_capture, "clear_arp.pcap": arp_capture, "clear_dns.pcap": dns_capture,
-            "clear_stun.pcap": stun_capture, "clear_http.pcap": http_capture}
+            "clear_stun.pcap": stun_capture, "clear_http.pcap": http_capture, "clear_stp.pcap": stp_capture}
 # What tshark is asked for the truth files: the shared list's fields of these protocols and around them.
 TRUTH_FIELDS = """frame.number frame.protocols ip.src ip.dst ip.ttl ip.id ip.len ip.proto ipv6.src ipv6.dst ipv6.plen ipv6.nxt
 tcp.stream tcp.srcport tcp.dstport tcp.seq tcp.ack tcp.len udp.stream udp.srcport udp.dstport udp.length
@@ -339,6 +366,9 @@ stun.att.error.reason
 http.request http.response http.request.method http.request.uri http.request.version http.host http.user_agent
 http.response.code http.response.phrase http.content_length http.content_type http.location http.server
 http.request.full_uri http.file_data stun.tcp_frame_length stun.att.username
+eth.type eth.len eth.padding llc.dsap llc.ssap llc.control stp.protocol stp.version stp.type stp.flags stp.flags.tc
+stp.flags.tcack stp.root.prio stp.root.ext stp.root.hw stp.root.cost stp.bridge.prio stp.bridge.ext stp.bridge.hw
+stp.port stp.msg_age stp.max_age stp.hello stp.forward
 _ws.col.Protocol _ws.col.Info""".split()
 
 
@@ -363,7 +393,8 @@ TRUTH_FILTERS = ["icmp || icmpv6", "icmp.type == 3 && icmp.code == 4", "dns", "a
                  'http.request.method == "GET"', "http.response", "ip.src == 192.0.2.10", "tcp.port == 443",
                  "udp.port == 53", "udp", "tcp.stream == 0", "data", "_ws.malformed", "icmp.resp_in",
                  'http.host contains "example"', "dns.count.answers > 2", "icmp.seq == 2", "ssdp",
-                 'http.request.method == "M-SEARCH"', "stun && tcp"]
+                 'http.request.method == "M-SEARCH"', "stun && tcp", "stp", "llc", "stp.flags.tc == 1",
+                 "eth.len < 100", "stp.root.cost > 0", "eth.type == 0"]
 
 
 def filter_truth(path: Path) -> None:
