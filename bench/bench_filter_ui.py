@@ -7,8 +7,10 @@ Starts `tlstui FILE` (160x48), waits for the analysis, then for each filter of F
 the filter bar (`/`, the text, Enter) and times Enter -> the status line showing "shown N" with no
 "filtering" left. Each filter is applied twice: the first time builds its fields' columns (a field
 seen for the first time; target <= 0.5x tshark's `-2 -Y F` on the same file), the second finds them
-built (target < 0.3 s at 1M frames). While the first filter that needs a column build runs, `j` keys
-are timed (target < 100 ms). The shown count is checked against tshark's row count.
+built (target < 0.3 s at 1M frames). While the `--keys-on` filter's columns are built (by default
+x509sat.uTF8String, the longest build), `f` (findings pane shown/hidden) is timed until the screen
+shows it (target < 100 ms; the list is empty until a filter ends, so cursor keys would show nothing). The shown count is
+checked against tshark's row count.
 """
 from __future__ import annotations
 
@@ -39,21 +41,31 @@ def shown() -> int | None:
     return int(m.group(1).replace(",", "")) if m else None
 
 
-def keys_while_filtering(n: int) -> list[float]:
-    """Latency (ms) of j/k (alternating, so the end of the list never stops the cursor) while the
-    status still says "filtering"."""
+def _screen() -> str:
+    """The screen without the lines a running filter changes by itself (its progress in the status)."""
+    lines = ui.tmux("capture-pane", "-p", "-t", ui.SESSION).splitlines()
+    return "\n".join(ln for ln in lines if "frames" not in ln and "filtering" not in ln)
+
+
+def keys_while_filtering(n: int = 10) -> list[float]:
+    """Latency (ms) of `f` (the findings pane shown/hidden: the panes' layout changes) while the
+    status still says "filtering": until the screen shows the change.  The list itself is empty
+    until the filter ends, so cursor keys would show nothing.  An even number of presses leaves
+    the pane as it was."""
     out = []
-    for i in range(n):
+    for _ in range(n):
         if "filtering" not in ui.status():
             break
-        cur = ui.frame_of(ui.status())
+        before = _screen()
         t0 = time.perf_counter()
-        ui.tmux("send-keys", "-t", ui.SESSION, "j" if i % 2 == 0 else "k")
+        ui.tmux("send-keys", "-t", ui.SESSION, "f")
         try:
-            ui.wait_for(lambda c=cur: ui.frame_of(ui.status()) not in (None, c), timeout=20, poll=0.002)
+            ui.wait_for(lambda b=before: _screen() != b, timeout=20, poll=0.002)
         except TimeoutError:
-            break  # the list had one row, or the filter ended on the key
+            break
         out.append((time.perf_counter() - t0) * 1000)
+    if len(out) % 2:
+        ui.tmux("send-keys", "-t", ui.SESSION, "f")
     return out
 
 
@@ -76,7 +88,7 @@ def apply(text: str, timeout: float = 1800.0, keys_while: bool = False) -> tuple
             done = time.perf_counter() - t0
             break
         if keys_while and not lat and time.perf_counter() - t0 > 0.3 and "filtering" in ui.status():
-            lat = keys_while_filtering(20)  # the result's time then includes the keys' handling too
+            lat = keys_while_filtering()  # the result's time then includes the keys' handling too
         time.sleep(0.01)
     if done is None:
         raise TimeoutError(f"filter {text!r} never finished; status: {ui.status()!r}")
@@ -87,6 +99,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("capture")
     ap.add_argument("--no-tshark", action="store_true")
+    ap.add_argument("--keys-on", default="x509sat.uTF8String",
+                    help="the filter during whose first application keys are timed (default: the one whose "
+                         "column build takes longest; its first time then includes the keys' handling)")
     args = ap.parse_args()
     shark = None if args.no_tshark else tshark_cmd()
     tmp = tempfile.mkdtemp(prefix="tlstui-filter-bench-")
@@ -104,9 +119,8 @@ def main() -> int:
         time.sleep(2.0)
         ui.tmux("send-keys", "-t", ui.SESSION, "Escape")
         print(f"\n{'filter':44} {'first':>8} {'again':>7} {'tshark':>8} {'ratio':>6}  shown")
-        keys_done = False
         for flt in FILTERS:
-            first, count, lat = apply(flt, keys_while=not keys_done)
+            first, count, lat = apply(flt, keys_while=flt == args.keys_on)
             again, count2, _ = apply(flt)
             ws, rc_rows = 0.0, None
             if shark:
@@ -122,9 +136,8 @@ def main() -> int:
             rows.append(f"| `{flt}` | {first:.2f} s | {again:.2f} s | {ws:.1f} s | {first / ws if ws else 0:.2f} | "
                         f"{count:,} {same} |")
             if lat:
-                keys_done = True
                 lat.sort()
-                print(f"  keys while filtering: j n={len(lat)} median {statistics.median(lat):.0f} ms "
+                print(f"  keys while filtering (f, the findings pane): n={len(lat)} median {statistics.median(lat):.0f} ms "
                       f"p95 {lat[max(0, int(len(lat) * 0.95) - 1)]:.0f} ms max {max(lat):.0f} ms")
     finally:
         ui.tmux("kill-session", "-t", ui.SESSION)
