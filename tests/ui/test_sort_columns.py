@@ -339,7 +339,7 @@ def test_custom_column_cells_format_as_tlstui_fields(capsys):
     assert DATA.is_dir()
 
 
-async def test_sorting_by_info_warns_that_it_reads_every_tree_and_sorts_by_the_text(fake_findings, monkeypatch):
+async def test_sorting_by_info_warns_that_it_reads_every_frame_and_sorts_by_the_text(fake_findings, monkeypatch):
     app = TlsTuiApp(S04)
     monkeypatch.setattr(type(app), "SLOW_SORT_FRAMES", 1)
     said: list[str] = []
@@ -348,9 +348,9 @@ async def test_sorting_by_info_warns_that_it_reads_every_tree_and_sorts_by_the_t
     async with app.run_test(size=(160, 48)) as pilot:
         await ready(app, pilot)
         await click_header(app, pilot, "info")
-        assert any("whole tree" in m and "Info" in m for m in said)
+        assert any("reads every frame once" in m and "Info" in m for m in said)
         infos = {n: app.frame_list.row(n).info for n in range(1, 13)}
         assert shown_numbers(app) == sorted(infos, key=lambda n: infos[n])
         said.clear()
         await click_header(app, pilot, "info")  # descending: the ranks are kept, no second warning
-        assert not any("whole tree" in m for m in said)
+        assert not any("reads every frame once" in m for m in said)
