@@ -47,13 +47,16 @@ def _screen() -> str:
     return "\n".join(ln for ln in lines if "frames" not in ln and "filtering" not in ln)
 
 
-def keys_while_filtering(n: int = 10) -> list[float]:
+def keys_while_filtering(n: int = 20, gap: float = 0.25) -> list[float]:
     """Latency (ms) of `f` (the findings pane shown/hidden: the panes' layout changes) while the
     status still says "filtering": until the screen shows the change.  The list itself is empty
     until the filter ends, so cursor keys would show nothing.  An even number of presses leaves
-    the pane as it was."""
+    the pane as it was.  ``gap`` seconds between presses, as a person's (bench_ui's --key-gap): a key
+    sent while the last one is still being drawn is measured from the wrong screen."""
     out = []
-    for _ in range(n):
+    for k in range(n):
+        if k:
+            time.sleep(gap)
         if "filtering" not in ui.status():
             break
         before = _screen()
