@@ -53,6 +53,15 @@ def mac(b: bytes) -> str:
     return ":".join(f"{x:02x}" for x in b)
 
 
+def _addresses(eth: Field, dst: bytes, src: bytes, off: int) -> Field:
+    """The destination and source of an Ethernet II or 802.3 header, each also as the hidden eth.addr."""
+    eth.add(make("eth.dst", dst, off, 6))
+    eth.add(make("eth.addr", dst, off, 6, hidden=True))
+    eth.add(make("eth.src", src, off + 6, 6))
+    eth.add(make("eth.addr", src, off + 6, 6, hidden=True))
+    return eth
+
+
 def dissect_ethernet(data: bytes, off: int, layers: list[Field], protos: list[str],
                      end: int | None = None) -> tuple[int, int]:
     """An Ethernet II header (and its 802.1Q/QinQ tags) at ``off``: the frame's own, or one a
@@ -66,11 +75,7 @@ def dissect_ethernet(data: bytes, off: int, layers: list[Field], protos: list[st
     etype = struct.unpack_from(">H", data, off + 12)[0]
     if 0 < etype <= IEEE_802_3_MAX_LENGTH:  # type 0 stays Ethernet II (packet-eth.c's ETHERTYPE_UNK)
         return _ieee_802_3(data, off, n, etype, dst, src, layers, protos)
-    eth = make("eth", None, off, 14, f"Ethernet II, Src: {mac(src)}, Dst: {mac(dst)}")
-    eth.add(make("eth.dst", dst, off, 6))
-    eth.add(make("eth.addr", dst, off, 6, hidden=True))
-    eth.add(make("eth.src", src, off + 6, 6))
-    eth.add(make("eth.addr", src, off + 6, 6, hidden=True))
+    eth = _addresses(make("eth", None, off, 14, f"Ethernet II, Src: {mac(src)}, Dst: {mac(dst)}"), dst, src, off)
     eth.add(make("eth.type", etype, off + 12, 2, f"Type: {ETHERTYPES.get(etype, 'Unknown')} (0x{etype:04x})"))
     layers.append(eth)
     protos += ["eth", "ethertype"]
@@ -100,11 +105,7 @@ IEEE_802_3 = -1  # dissect_ethernet's "ethertype" of an IEEE 802.3 frame: Logica
 def _ieee_802_3(data: bytes, off: int, n: int, length: int, dst: bytes, src: bytes, layers: list[Field],
                 protos: list[str]) -> tuple[int, int]:
     """An IEEE 802.3 header: a length where Ethernet II has its type; what is past the length is padding."""
-    eth = make("eth", None, off, 14, "IEEE 802.3 Ethernet ")
-    eth.add(make("eth.dst", dst, off, 6))
-    eth.add(make("eth.addr", dst, off, 6, hidden=True))
-    eth.add(make("eth.src", src, off + 6, 6))
-    eth.add(make("eth.addr", src, off + 6, 6, hidden=True))
+    eth = _addresses(make("eth", None, off, 14, "IEEE 802.3 Ethernet "), dst, src, off)
     eth.add(make("eth.len", length, off + 12, 2))
     pad = off + 14 + length
     if pad < n:

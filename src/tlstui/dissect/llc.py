@@ -13,7 +13,6 @@ from ..registry import Base, FieldType as T, register
 from .link import mac
 from .tree import make
 
-MAX_LENGTH = 1500  # an Ethernet type field at most this is IEEE 802.3's length
 SAP_STP = 0x42
 SAP_NAMES = {0x42: "Spanning Tree BPDU", 0xAA: "SNAP", 0xE0: "NetWare", 0xF0: "NetBIOS", 0xFE: "ISO Network Layer"}
 
